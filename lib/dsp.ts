@@ -1,0 +1,10 @@
+/**
+ * Signal processing core: pure functions over typed arrays, no tfjs.
+ * This module only re-exports; each job lives in its own file.
+ * @module
+ */
+export * from "./types.ts";
+export * from "./errors.ts";
+export * from "./wav.ts";
+export * from "./stft.ts";
+export * from "./features.ts";

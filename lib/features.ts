@@ -1,0 +1,120 @@
+/**
+ * The original project's per-frame feature (preprocessor1.py `extract_frequencies`): one
+ * (frequency, magnitude) pair per STFT frame.
+ * @module
+ */
+import { ParameterError } from "./errors.ts";
+import { type Spectrogram, stft } from "./stft.ts";
+
+/** How a frame's spectrum becomes one (frequency, magnitude) pair. */
+export type FrameFeatureMethod = "dominant" | "average" | "median";
+
+/** Per-frame (frequency, magnitude) sequences plus the framing that produced them. */
+export interface FrameFeatures {
+  /** Hz, one per frame. */
+  frequencyHz: Float32Array;
+  /** |STFT| (librosa scaling: unnormalised FFT of the Hann-windowed frame), one per frame. */
+  magnitude: Float32Array;
+  sampleRate: number;
+  nFft: number;
+  hopLength: number;
+  deltaTimeS: number;
+}
+
+/** The original's frame size: nFft = 2^floor(log2(int(deltaTimeS · sampleRate))), at least 4. */
+export function nFftForDelta(sampleRate: number, deltaTimeS: number): number {
+  const samples = Math.floor(deltaTimeS * sampleRate + 1e-9); // Python int() truncation; 1e-9 absorbs 0.01·4000 = 40.00000000000001-style noise
+  if (!(samples >= 4)) {
+    throw new ParameterError(
+      `Cannot frame audio: deltaTimeS ${deltaTimeS} at ${sampleRate} Hz is ${samples} samples, expected ≥ 4`,
+    );
+  }
+  return 2 ** Math.floor(Math.log2(samples));
+}
+
+/**
+ * Reduces each frame of a magnitude spectrogram to one (frequency, magnitude) pair.
+ * - `dominant`: the centre frequency of the largest bin and its magnitude; the first bin wins
+ *   ties (numpy `argmax`), so a silent frame gives 0 Hz.
+ * - `average`: the spectral centroid Σf·|X| / Σ|X| (0 Hz for a silent frame) and the mean magnitude.
+ * - `median`: the spectral median, the lowest bin frequency at which the cumulative magnitude
+ *   reaches half the frame's total (0 Hz for a silent frame), and the median bin magnitude.
+ */
+export function frameFeaturesFromSpectrogram(
+  spec: Spectrogram,
+  method: FrameFeatureMethod = "dominant",
+): { frequencyHz: Float32Array; magnitude: Float32Array } {
+  const { data, numFrames, numBins, nFft, sampleRate } = spec;
+  const binHz = sampleRate / nFft;
+  const frequencyHz = new Float32Array(numFrames);
+  const magnitude = new Float32Array(numFrames);
+  const sorted = new Float32Array(numBins);
+  for (let t = 0; t < numFrames; t++) {
+    const row = t * numBins;
+    if (method === "dominant") {
+      let best = 0, bestValue = data[row];
+      for (let b = 1; b < numBins; b++) {
+        if (data[row + b] > bestValue) {
+          bestValue = data[row + b];
+          best = b;
+        }
+      }
+      frequencyHz[t] = best * binHz;
+      magnitude[t] = bestValue;
+    } else if (method === "average") {
+      let sum = 0, weighted = 0;
+      for (let b = 0; b < numBins; b++) {
+        sum += data[row + b];
+        weighted += b * binHz * data[row + b];
+      }
+      frequencyHz[t] = sum > 0 ? weighted / sum : 0;
+      magnitude[t] = sum / numBins;
+    } else if (method === "median") {
+      let sum = 0;
+      for (let b = 0; b < numBins; b++) sum += data[row + b];
+      let cumulative = 0, b = 0;
+      if (sum > 0) {
+        for (; b < numBins; b++) {
+          cumulative += data[row + b];
+          if (cumulative >= sum / 2) break;
+        }
+      }
+      frequencyHz[t] = b * binHz;
+      sorted.set(data.subarray(row, row + numBins));
+      sorted.sort();
+      const mid = numBins >> 1;
+      magnitude[t] = numBins % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    } else {
+      throw new ParameterError(
+        `Cannot compute frame features: method is "${method}", expected dominant, average or median`,
+      );
+    }
+  }
+  return { frequencyHz, magnitude };
+}
+
+/**
+ * The original's per-frame dominant-frequency feature: STFT with nFft from
+ * {@linkcode nFftForDelta}, hop nFft/4, librosa defaults otherwise (periodic Hann, centred,
+ * zero padding), then {@linkcode frameFeaturesFromSpectrogram}.
+ * @param samples Mono samples in [-1, 1] at `sampleRate` (the original used each file's native rate).
+ * @param sampleRate Hz.
+ * @param deltaTimeS Frame duration target in seconds; 0.01 ("small") or 0.001 ("main") in the original.
+ * @param method `dominant` (default), `average` or `median`.
+ * @example Usage
+ * ```ts
+ * const f = dominantFrequencyFeatures(new Float32Array(4000), 4000, 0.01);
+ * assertEquals(f.nFft, 32); // 2^floor(log2(40))
+ * ```
+ */
+export function dominantFrequencyFeatures(
+  samples: Float32Array,
+  sampleRate: number,
+  deltaTimeS = 0.01,
+  method: FrameFeatureMethod = "dominant",
+): FrameFeatures {
+  const nFft = nFftForDelta(sampleRate, deltaTimeS);
+  const hopLength = nFft / 4;
+  const spec = stft({ samples, sampleRate }, { nFft, hopLength });
+  return { ...frameFeaturesFromSpectrogram(spec, method), sampleRate, nFft, hopLength, deltaTimeS };
+}

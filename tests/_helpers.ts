@@ -1,0 +1,59 @@
+/** Shared test helpers: tolerant comparisons and access to the real dataset when present. */
+import assert from "node:assert/strict";
+
+/** Asserts |actual − expected| ≤ tolerance. */
+export function assertAlmostEquals(actual: number, expected: number, tolerance = 1e-7, message = ""): void {
+  assert.ok(
+    Math.abs(actual - expected) <= tolerance,
+    `${message}${message ? ": " : ""}expected ${expected} ± ${tolerance}, got ${actual}`,
+  );
+}
+
+/** Asserts element-wise |a − b| ≤ atol + rtol·|b| and equal lengths. */
+export function assertAllClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  atol = 1e-9,
+  rtol = 0,
+): void {
+  assert.equal(actual.length, expected.length, "lengths differ");
+  for (let i = 0; i < actual.length; i++) {
+    const tol = atol + rtol * Math.abs(expected[i]);
+    if (!(Math.abs(actual[i] - expected[i]) <= tol)) {
+      assert.fail(`element ${i}: expected ${expected[i]} ± ${tol}, got ${actual[i]}`);
+    }
+  }
+}
+
+/** The real development data: HEARTBEAT_DATA, else ../shared/data/heartbeat-sounds next to the repo. */
+export const DATA_DIR: string = Deno.env.get("HEARTBEAT_DATA") ??
+  new URL("../../shared/data/heartbeat-sounds", import.meta.url).pathname;
+
+/** The original project's golden outputs. */
+export const FIXTURES_DIR: string = new URL("../../shared/fixtures/seed-reference", import.meta.url).pathname;
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when the real dataset is present; prints a visible skip notice once per reason otherwise. */
+export const HAS_DATA: boolean = exists(`${DATA_DIR}/set_a`) && exists(`${DATA_DIR}/set_b`);
+export const HAS_FIXTURES: boolean = exists(`${FIXTURES_DIR}/features/index.json`);
+
+const announced = new Set<string>();
+/** Options for a Deno.test that needs the real data; logs why it is skipped when the data is absent. */
+export function needsData(what = "real dataset"): { ignore: boolean } {
+  const ok = what === "fixtures" ? HAS_FIXTURES && HAS_DATA : HAS_DATA;
+  if (!ok && !announced.has(what)) {
+    announced.add(what);
+    console.log(
+      `SKIP: ${what} not found (set HEARTBEAT_DATA or place ../shared next to the repo); skipping tests that need it`,
+    );
+  }
+  return { ignore: !ok };
+}
