@@ -8,3 +8,5 @@ export * from "./errors.ts";
 export * from "./wav.ts";
 export * from "./stft.ts";
 export * from "./features.ts";
+export * from "./resample.ts";
+export * from "./rng.ts";
