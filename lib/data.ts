@@ -1,0 +1,216 @@
+/**
+ * Dataset listing: the PASCAL CHSC2011 / Kaggle "Heartbeat Sounds" layout (set_a/, set_b/,
+ * optional labels.csv) and the Kaggle "Dangerous Heartbeat Dataset" (DHD) repackaging, which
+ * keeps the on-disk file names but may put them in one folder per class.
+ *
+ * Labels: labels.csv when present (its `label` column; empty = unlabelled), else the file-name
+ * prefix before the first `_` (`normal__103_…` → normal), else the name of the parent folder when
+ * that is a class name (DHD's per-class folders). Kaggle CSV prefixes `Atraining_` / `Btraining_`
+ * are stripped before reading the class.
+ *
+ * Patient ids: set_b names carry one (`normal__103_1305031931979_B.wav` → "103";
+ * `normal_noisynormal_258_…` → "258"), so several recordings can share a patient and splits must
+ * group them. set_a names hold only a timestamp and no patient information: each set_a file is
+ * its own group ("a:" + its name without `.wav`). This can only under-group set_a, never leak
+ * across set_b patients.
+ * @module
+ */
+import { DatasetError } from "./errors.ts";
+
+/** The four target classes, in class-index order. */
+export const CLASS_NAMES = ["normal", "extrahls", "murmur", "extrastole"] as const;
+/** The original's label ids of the class indices (artifact is 3 and is not a target class). */
+export const CLASS_LABEL_IDS = [0, 1, 2, 4] as const;
+
+/** A class name of the dataset (the four targets plus artifact). */
+export type LabelName = (typeof CLASS_NAMES)[number] | "artifact";
+
+const LABEL_IDS: Record<LabelName, number> = { normal: 0, extrahls: 1, murmur: 2, artifact: 3, extrastole: 4 };
+
+/** One audio file of the dataset. */
+export interface Recording {
+  /** Absolute path of the WAV file. */
+  path: string;
+  /** Path relative to the data folder with `/` separators, e.g. "set_a/normal__201101070538.wav". */
+  relPath: string;
+  /** Source: "a" (iStethoscope phone app, 44.1 kHz) or "b" (DigiScope clinic, 4 kHz). */
+  set: "a" | "b";
+  /** Class, or null for an unlabelled file. */
+  label: LabelName | null;
+  /** The original's label id: normal 0, extrahls 1, murmur 2, artifact 3, extrastole 4; −1 unlabelled. */
+  labelId: number;
+  /** Index into {@linkcode CLASS_NAMES} (0..3); −1 for artifact and unlabelled. */
+  classIndex: number;
+  /** Grouping key for splits: "b:<patient number>" for set_b, "a:<file name>" for set_a (no patient info). */
+  patientId: string;
+  /** The challenge's "noisy" sublabel (set_b `normal_noisynormal_…`, `murmur_noisymurmur_…`). */
+  noisy: boolean;
+}
+
+/** Options of {@linkcode listRecordings}. */
+export interface ListRecordingsOptions {
+  /** Include artifact recordings (classIndex −1). @default {false} */
+  includeArtifact?: boolean;
+  /** Include unlabelled recordings (label null). @default {false} */
+  includeUnlabelled?: boolean;
+  /** Only these sets. @default {["a", "b"]} */
+  sets?: ("a" | "b")[];
+}
+
+const ALL_LABELS: readonly string[] = ["normal", "extrahls", "murmur", "extrastole", "artifact"];
+
+function isLabel(name: string): name is LabelName {
+  return ALL_LABELS.includes(name);
+}
+
+/** Class name from a file name: the part before the first `_`, after an `Atraining_`/`Btraining_` prefix; DHD's
+ * "extrasystole" spelling maps to extrastole. Returns null for unlabelled test files and unknown prefixes. */
+export function labelFromFileName(fileName: string): LabelName | null {
+  const base = fileName.replace(/^[AB]training_/, "");
+  let prefix = base.split("_")[0].toLowerCase();
+  if (prefix === "extrasystole") prefix = "extrastole";
+  if (prefix === "extrahs") prefix = "extrahls";
+  return isLabel(prefix) ? prefix : null;
+}
+
+/** Patient number of a set_b file name (`normal__103_…`, `murmur_noisymurmur_135_…`), or null. */
+export function patientFromFileName(fileName: string): string | null {
+  const m = /^[A-Za-z]+_(?:[A-Za-z]*)_(\d+)_\d+/.exec(fileName.replace(/^[AB]training_/, ""));
+  return m ? m[1] : null;
+}
+
+function parseCsv(text: string): Record<string, string>[] {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
+  if (lines.length === 0) return [];
+  const header = lines[0].split(",").map((h) => h.trim());
+  return lines.slice(1).map((line) => {
+    const cells = line.split(",");
+    return Object.fromEntries(header.map((h, i) => [h, (cells[i] ?? "").trim()]));
+  });
+}
+
+function walkWavs(dir: string, rel = ""): string[] {
+  const out: string[] = [];
+  const entries = [...Deno.readDirSync(dir)].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  for (const e of entries) {
+    if (e.name.startsWith(".")) continue;
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory) out.push(...walkWavs(`${dir}/${e.name}`, r));
+    else if (e.isFile && e.name.toLowerCase().endsWith(".wav")) out.push(r);
+  }
+  return out;
+}
+
+function absolute(path: string): string {
+  const p = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  return p.replace(/\/+$/, "").replace(/\/\.\//g, "/");
+}
+
+/**
+ * Lists the recordings of a data folder, sorted by relative path (a stable order, so seeded
+ * splits are reproducible).
+ * @param dataDir Folder with set_a/ and set_b/ (and optionally labels.csv), or a DHD folder.
+ * @param options Artifact and unlabelled files are excluded unless asked for.
+ * @throws {DatasetError} The folder is missing or holds no WAV files.
+ */
+export function listRecordings(dataDir: string, options: ListRecordingsOptions = {}): Recording[] {
+  const root = absolute(dataDir);
+  let stat: Deno.FileInfo;
+  try {
+    stat = Deno.statSync(root);
+  } catch {
+    throw new DatasetError(`Cannot list recordings: data folder "${dataDir}" does not exist`);
+  }
+  if (!stat.isDirectory) throw new DatasetError(`Cannot list recordings: "${dataDir}" is not a folder`);
+  const csvLabels = new Map<string, { label: string; sublabel: string; dataset: string }>();
+  try {
+    for (const row of parseCsv(Deno.readTextFileSync(`${root}/labels.csv`))) {
+      if (row.path) csvLabels.set(row.path, { label: row.label, sublabel: row.sublabel ?? "", dataset: row.dataset });
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const files = walkWavs(root);
+  if (files.length === 0) throw new DatasetError(`Cannot list recordings: no .wav files under "${dataDir}"`);
+  const sets = options.sets ?? ["a", "b"];
+  const out: Recording[] = [];
+  for (const relPath of files) {
+    const parts = relPath.split("/");
+    const name = parts[parts.length - 1];
+    const stem = name.replace(/\.wav$/i, "");
+    const csv = csvLabels.get(relPath);
+    let label: LabelName | null;
+    if (csv) label = isLabel(csv.label) ? csv.label : null;
+    else {
+      label = labelFromFileName(name);
+      const parent = parts.length > 1 ? parts[parts.length - 2].toLowerCase() : "";
+      if (label === null && !/unlabel/i.test(name) && isLabel(parent)) label = parent;
+    }
+    const patient = patientFromFileName(name);
+    let set: "a" | "b";
+    if (csv?.dataset === "a" || csv?.dataset === "b") set = csv.dataset;
+    else if (parts.some((p) => /^set_?a$/i.test(p)) || /^A(training|unlabelled)/.test(name)) set = "a";
+    else if (parts.some((p) => /^set_?b$/i.test(p)) || /^B(training|unlabelled)/.test(name)) set = "b";
+    else set = patient !== null ? "b" : "a"; // DHD flat folders: only set_b names carry a patient number
+    if (!sets.includes(set)) continue;
+    if (label === null && !options.includeUnlabelled) continue;
+    if (label === "artifact" && !options.includeArtifact) continue;
+    const noisy = csv ? /noisy/.test(csv.sublabel) : /noisy/i.test(name);
+    out.push({
+      path: `${root}/${relPath}`,
+      relPath,
+      set,
+      label,
+      labelId: label === null ? -1 : LABEL_IDS[label],
+      classIndex: label === null ? -1 : (CLASS_NAMES as readonly string[]).indexOf(label),
+      patientId: set === "b" && patient !== null ? `b:${patient}` : `${set}:${stem}`,
+      noisy,
+    });
+  }
+  return out;
+}
+
+/**
+ * The data folder to use: the `--data` flag value, else the HEARTBEAT_DATA environment
+ * variable, else "data/". Returns an absolute path.
+ * @throws {DatasetError} The chosen folder does not exist.
+ */
+export function resolveDataDir(flag?: string): string {
+  let dir = flag;
+  let source = "--data";
+  if (!dir) {
+    try {
+      dir = Deno.env.get("HEARTBEAT_DATA");
+      source = "HEARTBEAT_DATA";
+    } catch {
+      dir = undefined; // no --allow-env
+    }
+  }
+  if (!dir) {
+    dir = "data";
+    source = "default";
+  }
+  const abs = absolute(dir);
+  let ok = false;
+  try {
+    ok = Deno.statSync(abs).isDirectory && walkWavs(abs).length > 0;
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    throw new DatasetError(
+      `Cannot find dataset: "${dir}" (${source}) has no .wav files; pass --data DIR or set HEARTBEAT_DATA`,
+    );
+  }
+  return abs;
+}
+
+/** Counts of recordings per class name (null → "unlabelled"). */
+export function classCounts(recordings: readonly Recording[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of recordings) {
+    const k = r.label ?? "unlabelled";
+    counts[k] = (counts[k] ?? 0) + 1;
+  }
+  return counts;
+}

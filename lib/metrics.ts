@@ -1,0 +1,149 @@
+/**
+ * Classification metrics: accuracy, balanced accuracy, macro-F1, per-class precision/recall/F1,
+ * confusion matrix, majority-class baseline, mean ± standard deviation over folds.
+ * @module
+ */
+import { ParameterError } from "./errors.ts";
+
+/** Precision, recall and F1 of one class; 0 where the ratio is 0/0 (scikit-learn's `zero_division=0`). */
+export interface ClassMetrics {
+  precision: number;
+  recall: number;
+  f1: number;
+  /** True instances of the class. */
+  support: number;
+}
+
+/** Metrics of one evaluation. */
+export interface Metrics {
+  accuracy: number;
+  /** Mean recall over the classes present in yTrue (scikit-learn `balanced_accuracy_score`). */
+  balancedAccuracy: number;
+  /** Mean F1 over the classes present in yTrue or yPred (scikit-learn `f1_score(average="macro")` over those labels). */
+  macroF1: number;
+  perClass: ClassMetrics[];
+  /** confusion[true][predicted], numClasses × numClasses counts. */
+  confusion: number[][];
+}
+
+/** Row-sum confusion matrix: confusion[t][p] counts samples of true class t predicted as p. */
+export function confusionMatrix(
+  yTrue: ArrayLike<number>,
+  yPred: ArrayLike<number>,
+  numClasses: number,
+): number[][] {
+  if (yTrue.length !== yPred.length) {
+    throw new ParameterError(`Cannot compute metrics: ${yTrue.length} labels but ${yPred.length} predictions`);
+  }
+  const m = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
+  for (let i = 0; i < yTrue.length; i++) {
+    const t = yTrue[i], p = yPred[i];
+    if (!(Number.isInteger(t) && t >= 0 && t < numClasses && Number.isInteger(p) && p >= 0 && p < numClasses)) {
+      throw new ParameterError(
+        `Cannot compute metrics: sample ${i} has class ${t} → ${p}, expected 0..${numClasses - 1}`,
+      );
+    }
+    m[t][p]++;
+  }
+  return m;
+}
+
+/** Metrics from a confusion matrix (e.g. one summed over folds). */
+export function metricsFromConfusion(confusion: number[][]): Metrics {
+  const k = confusion.length;
+  let total = 0, correct = 0;
+  const perClass: ClassMetrics[] = [];
+  let recallSum = 0, recallCount = 0, f1Sum = 0, f1Count = 0;
+  for (let c = 0; c < k; c++) {
+    let support = 0, predicted = 0;
+    for (let j = 0; j < k; j++) {
+      support += confusion[c][j];
+      predicted += confusion[j][c];
+    }
+    const tp = confusion[c][c];
+    total += support;
+    correct += tp;
+    const precision = predicted > 0 ? tp / predicted : 0;
+    const recall = support > 0 ? tp / support : 0;
+    const f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0;
+    perClass.push({ precision, recall, f1, support });
+    if (support > 0) {
+      recallSum += recall;
+      recallCount++;
+    }
+    if (support > 0 || predicted > 0) {
+      f1Sum += f1;
+      f1Count++;
+    }
+  }
+  if (total === 0) throw new ParameterError("Cannot compute metrics: zero samples");
+  return {
+    accuracy: correct / total,
+    balancedAccuracy: recallCount ? recallSum / recallCount : 0,
+    macroF1: f1Count ? f1Sum / f1Count : 0,
+    perClass,
+    confusion: confusion.map((row) => row.slice()),
+  };
+}
+
+/**
+ * Evaluates class predictions.
+ * @param yTrue True class indices 0..numClasses−1.
+ * @param yPred Predicted class indices, same length.
+ * @example Usage
+ * ```ts
+ * const m = evaluate([0, 0, 1, 1], [0, 1, 1, 1], 2);
+ * assertEquals(m.accuracy, 0.75);
+ * assertEquals(m.confusion, [[1, 1], [0, 2]]);
+ * ```
+ */
+export function evaluate(yTrue: ArrayLike<number>, yPred: ArrayLike<number>, numClasses: number): Metrics {
+  return metricsFromConfusion(confusionMatrix(yTrue, yPred, numClasses));
+}
+
+/** The most frequent class of a label list (smallest index on ties). */
+export function majorityClass(y: ArrayLike<number>): number {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < y.length; i++) counts.set(y[i], (counts.get(y[i]) ?? 0) + 1);
+  let best = -1, bestCount = -1;
+  for (const [c, n] of [...counts].sort((a, b) => a[0] - b[0])) {
+    if (n > bestCount) {
+      best = c;
+      bestCount = n;
+    }
+  }
+  if (best < 0) throw new ParameterError("Cannot find majority class: zero labels");
+  return best;
+}
+
+/** Accuracy of always predicting the training set's most frequent class on the test labels. */
+export function majorityBaseline(yTrain: ArrayLike<number>, yTest: ArrayLike<number>): number {
+  const c = majorityClass(yTrain);
+  let hits = 0;
+  for (let i = 0; i < yTest.length; i++) if (yTest[i] === c) hits++;
+  if (yTest.length === 0) throw new ParameterError("Cannot compute majority baseline: zero test labels");
+  return hits / yTest.length;
+}
+
+/** Mean and sample standard deviation (n − 1; 0 for a single value). */
+export function meanStd(values: readonly number[]): { mean: number; std: number } {
+  if (values.length === 0) throw new ParameterError("Cannot compute mean: zero values");
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  if (values.length === 1) return { mean, std: 0 };
+  const v = values.reduce((s, x) => s + (x - mean) ** 2, 0) / (values.length - 1);
+  return { mean, std: Math.sqrt(v) };
+}
+
+/** Index of the largest value of each row of an n × k row-major probability matrix. */
+export function argmaxRows(probabilities: ArrayLike<number>, numClasses: number): Int32Array {
+  const n = Math.floor(probabilities.length / numClasses);
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < numClasses; c++) {
+      if (probabilities[i * numClasses + c] > probabilities[i * numClasses + best]) best = c;
+    }
+    out[i] = best;
+  }
+  return out;
+}

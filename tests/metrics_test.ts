@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import {
+  argmaxRows,
+  evaluate,
+  majorityBaseline,
+  majorityClass,
+  meanStd,
+  metricsFromConfusion,
+} from "../lib/metrics.ts";
+import { ParameterError } from "../lib/errors.ts";
+import { assertAlmostEquals } from "./_helpers.ts";
+
+Deno.test("evaluate() matches hand-computed confusion, precision, recall and F1", () => {
+  // true 0,0,0,1,1,2 → predicted 0,0,1,1,2,2; class 3 absent from both.
+  const m = evaluate([0, 0, 0, 1, 1, 2], Int32Array.from([0, 0, 1, 1, 2, 2]), 4);
+  assert.deepEqual(m.confusion, [[2, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 0], [0, 0, 0, 0]]);
+  assertAlmostEquals(m.accuracy, 4 / 6, 1e-12);
+  assertAlmostEquals(m.perClass[0].precision, 1, 1e-12);
+  assertAlmostEquals(m.perClass[0].recall, 2 / 3, 1e-12);
+  assertAlmostEquals(m.perClass[0].f1, 0.8, 1e-12);
+  assertAlmostEquals(m.perClass[1].f1, 0.5, 1e-12);
+  assertAlmostEquals(m.perClass[2].precision, 0.5, 1e-12);
+  assertAlmostEquals(m.perClass[2].f1, 2 / 3, 1e-12);
+  assert.deepEqual(m.perClass.map((c) => c.support), [3, 2, 1, 0]);
+  // Absent class 3 is left out of the macro averages (scikit-learn over present labels).
+  assertAlmostEquals(m.balancedAccuracy, (2 / 3 + 1 / 2 + 1) / 3, 1e-12);
+  assertAlmostEquals(m.macroF1, (0.8 + 0.5 + 2 / 3) / 3, 1e-12);
+});
+
+Deno.test("evaluate() counts a predicted-only class as F1 0 in macro-F1 and a never-predicted class as precision 0", () => {
+  const m = evaluate([0, 0, 0, 0], [0, 0, 0, 1], 2);
+  assertAlmostEquals(m.perClass[0].f1, 2 * 1 * 0.75 / 1.75, 1e-12);
+  assert.equal(m.perClass[1].precision, 0);
+  assertAlmostEquals(m.macroF1, (2 * 0.75 / 1.75 + 0) / 2, 1e-12);
+  assertAlmostEquals(m.balancedAccuracy, 0.75, 1e-12);
+});
+
+Deno.test("metricsFromConfusion() of a summed confusion equals evaluate() of the concatenated folds", () => {
+  const a = evaluate([0, 1, 1, 2], [0, 1, 0, 2], 3), b = evaluate([2, 2, 0], [1, 2, 0], 3);
+  const summed = a.confusion.map((row, i) => row.map((v, j) => v + b.confusion[i][j]));
+  assert.deepEqual(metricsFromConfusion(summed), evaluate([0, 1, 1, 2, 2, 2, 0], [0, 1, 0, 2, 1, 2, 0], 3));
+});
+
+Deno.test("evaluate() rejects mismatched lengths and out-of-range classes", () => {
+  assert.throws(() => evaluate([0, 1], [0], 2), ParameterError);
+  assert.throws(() => evaluate([0, 2], [0, 1], 2), /Cannot compute metrics: sample 1/);
+});
+
+Deno.test("majorityBaseline() predicts the training majority on the test labels", () => {
+  assert.equal(majorityClass([2, 1, 1, 2, 0]), 1); // tie 1/2 → smaller index
+  assertAlmostEquals(majorityBaseline([0, 0, 1], [0, 1, 1, 1]), 0.25, 1e-12);
+});
+
+Deno.test("meanStd() gives the mean and sample standard deviation", () => {
+  const { mean, std } = meanStd([2, 4, 4, 4, 5, 5, 7, 9]);
+  assertAlmostEquals(mean, 5, 1e-12);
+  assertAlmostEquals(std, Math.sqrt(32 / 7), 1e-12);
+  assert.deepEqual(meanStd([3]), { mean: 3, std: 0 });
+  assert.throws(() => meanStd([]), ParameterError);
+});
+
+Deno.test("argmaxRows() picks the first largest probability per row", () => {
+  assert.deepEqual([...argmaxRows([0.1, 0.7, 0.2, 0.5, 0.5, 0], 3)], [1, 0]);
+});
