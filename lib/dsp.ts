@@ -10,3 +10,4 @@ export * from "./stft.ts";
 export * from "./features.ts";
 export * from "./resample.ts";
 export * from "./rng.ts";
+export * from "./filter.ts";
