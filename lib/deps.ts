@@ -1,3 +1,7 @@
 // Every third-party import of lib/ lives here, with a full `npm:` specifier and pinned version,
 // so lib/ works when imported by URL with no import map.
 export { default as FFT } from "npm:fft.js@4.0.4";
+/** plotly.js browser bundle for static chart images (lib/plot.ts loads it into headless Chromium, never imports it). */
+export const PLOTLY_JS_NPM = "plotly.js-dist-min@4.1.2";
+/** XGBoost compiled to wasm (ml-xgboost), imported lazily: lib/gbdt.ts works around its loader under Deno. */
+export const importMlXgboost = (): Promise<{ default: unknown }> => import("npm:ml-xgboost@1.1.2");
