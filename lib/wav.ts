@@ -1,5 +1,5 @@
 /**
- * WAV decoding: RIFF/WAVE bytes → mono Float32Array in [-1, 1].
+ * WAV decoding (RIFF/WAVE bytes → mono Float32Array in [-1, 1]) and encoding.
  *
  * We parse the RIFF chunks ourselves rather than through wavefile: a strict parser gives a
  * precise one-line error for every kind of broken file, and a direct typed-array decode is
@@ -8,7 +8,8 @@
  * files that the round-trip tests read back (tests/wav_test.ts).
  * @module
  */
-import { WavFormatError } from "./errors.ts";
+import { ParameterError, WavFormatError } from "./errors.ts";
+import { assertValidAudio } from "./stft.ts";
 import type { Waveform } from "./types.ts";
 
 /** A decoded WAV file, averaged to mono. */
@@ -169,4 +170,108 @@ export function readWav(bytes: Uint8Array): WavAudio {
     at = body + size + (size % 2); // chunks are padded to an even length
   }
   throw new WavFormatError(fmt ? "Cannot read WAV: no data chunk" : "Cannot read WAV: no fmt chunk");
+}
+
+/** Options of {@linkcode encodeWav}. */
+export interface EncodeWavOptions {
+  /** Bits per sample: 8, 16, 24 or 32 for PCM; 32 or 64 for float. @default {16} (64 implies float) */
+  bitDepth?: 8 | 16 | 24 | 32 | 64;
+  /** Sample encoding. @default {"pcm"}, or `"float"` when `bitDepth` is 64 */
+  encoding?: "pcm" | "float";
+  /** Channels to write, each a copy of the mono samples; an integer in 1 … 64. @default {1} */
+  channels?: number;
+}
+
+/**
+ * Writes a mono waveform as a RIFF/WAVE file, the inverse of {@linkcode readWav}.
+ * PCM quantises with the reader's scaling (round(x·2^(bits−1)), 8-bit offset by 128), clipping
+ * to the integer range, so samples that are multiples of 2^−(bits−1) in [−1, 1) survive a round
+ * trip exactly; float 32 is exact for Float32Array input, and so is float 64.
+ * Float files get an 18-byte fmt chunk and a fact chunk, as the WAV spec asks of non-PCM data.
+ * @param wave Mono samples (finite) and an integer sample rate in 1 … 2^32 − 1 Hz.
+ * @throws {ParameterError} Bad samples, rate, bit depth, encoding or channel count.
+ * @example Usage
+ * ```ts
+ * const wave = { samples: new Float32Array([0, 0.5, -0.5]), sampleRate: 4000 };
+ * const back = readWav(encodeWav(wave, { bitDepth: 24 }));
+ * assertEquals([...back.samples], [0, 0.5, -0.5]);
+ * ```
+ */
+export function encodeWav(wave: Waveform, options: EncodeWavOptions = {}): Uint8Array {
+  assertValidAudio(wave, "encode WAV");
+  const bitDepth = options.bitDepth ?? 16;
+  const encoding = options.encoding ?? (bitDepth === 64 ? "float" : "pcm");
+  const channels = options.channels ?? 1;
+  const { samples, sampleRate } = wave;
+  if (!Number.isInteger(sampleRate) || sampleRate > 0xffffffff) {
+    throw new ParameterError(
+      `Cannot encode WAV: sample rate is ${sampleRate}, expected an integer in 1 … 4294967295 Hz`,
+    );
+  }
+  const pcm = encoding === "pcm" && [8, 16, 24, 32].includes(bitDepth);
+  const float = encoding === "float" && (bitDepth === 32 || bitDepth === 64);
+  if (!pcm && !float) {
+    throw new ParameterError(
+      `Cannot encode WAV: ${encoding} with ${bitDepth} bits per sample, expected PCM 8/16/24/32 or float 32/64`,
+    );
+  }
+  if (!Number.isInteger(channels) || channels < 1 || channels > 64) {
+    throw new ParameterError(`Cannot encode WAV: channel count is ${channels}, expected an integer in 1 … 64`);
+  }
+  const bytesPerSample = bitDepth / 8;
+  const blockAlign = channels * bytesPerSample;
+  const dataSize = samples.length * blockAlign;
+  if (dataSize > 0xffffffff - 100) throw new ParameterError(`Cannot encode WAV: ${dataSize} data bytes exceed 4 GiB`);
+  const fmtSize = float ? 18 : 16;
+  const factSize = float ? 12 : 0;
+  const pad = dataSize % 2;
+  const total = 12 + 8 + fmtSize + factSize + 8 + dataSize + pad;
+  const bytes = new Uint8Array(total);
+  const view = new DataView(bytes.buffer);
+  const writeId = (at: number, id: string) => {
+    for (let i = 0; i < 4; i++) bytes[at + i] = id.charCodeAt(i);
+  };
+  writeId(0, "RIFF");
+  view.setUint32(4, total - 8, true);
+  writeId(8, "WAVE");
+  writeId(12, "fmt ");
+  view.setUint32(16, fmtSize, true);
+  view.setUint16(20, float ? WAVE_FORMAT_IEEE_FLOAT : WAVE_FORMAT_PCM, true);
+  view.setUint16(22, channels, true);
+  view.setUint32(24, sampleRate, true);
+  view.setUint32(28, sampleRate * blockAlign, true);
+  view.setUint16(32, blockAlign, true);
+  view.setUint16(34, bitDepth, true);
+  let at = 36;
+  if (float) {
+    view.setUint16(at, 0, true); // cbSize
+    at += 2;
+    writeId(at, "fact");
+    view.setUint32(at + 4, 4, true);
+    view.setUint32(at + 8, samples.length, true);
+    at += 12;
+  }
+  writeId(at, "data");
+  view.setUint32(at + 4, dataSize, true);
+  at += 8;
+  const full = 2 ** (bitDepth - 1);
+  const quantise = (x: number) => Math.min(full - 1, Math.max(-full, Math.round(x * full)));
+  for (let i = 0; i < samples.length; i++) {
+    const x = samples[i];
+    for (let c = 0; c < channels; c++, at += bytesPerSample) {
+      if (float) {
+        if (bitDepth === 32) view.setFloat32(at, x, true);
+        else view.setFloat64(at, x, true);
+      } else if (bitDepth === 8) view.setUint8(at, quantise(x) + 128);
+      else if (bitDepth === 16) view.setInt16(at, quantise(x), true);
+      else if (bitDepth === 32) view.setInt32(at, quantise(x), true);
+      else {
+        const v = quantise(x);
+        view.setUint8(at, v & 0xff);
+        view.setUint8(at + 1, (v >> 8) & 0xff);
+        view.setInt8(at + 2, v >> 16);
+      }
+    }
+  }
+  return bytes;
 }
