@@ -11,3 +11,4 @@ export * from "./features.ts";
 export * from "./resample.ts";
 export * from "./rng.ts";
 export * from "./filter.ts";
+export * from "./synth.ts";
