@@ -12,3 +12,4 @@ export * from "./resample.ts";
 export * from "./rng.ts";
 export * from "./filter.ts";
 export * from "./synth.ts";
+export * from "./mel.ts";
