@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { assertValidAudio, fftFrequencies, hannWindow, stft } from "../lib/stft.ts";
+import { mulberry32 } from "../lib/rng.ts";
+import { ParameterError } from "../lib/errors.ts";
+import { assertAllClose, assertAlmostEquals } from "./_helpers.ts";
+
+/** |DFT| of x, bins 0 … n/2, by the O(n²) definition in float64. */
+function naiveDftMagnitude(x: ArrayLike<number>): number[] {
+  const n = x.length;
+  return Array.from({ length: n / 2 + 1 }, (_, k) => {
+    let re = 0, im = 0;
+    for (let j = 0; j < n; j++) {
+      re += x[j] * Math.cos(2 * Math.PI * k * j / n);
+      im -= x[j] * Math.sin(2 * Math.PI * k * j / n);
+    }
+    return Math.hypot(re, im);
+  });
+}
+
+function randomSignal(seed: number, length: number): Float32Array {
+  const rng = mulberry32(seed);
+  return Float32Array.from({ length }, () => 2 * rng() - 1);
+}
+
+Deno.test("stft() puts a bin-centred sine in its bin", () => {
+  for (const [nFft, bin, sampleRate] of [[512, 40, 2000], [32, 3, 4000], [256, 100, 44100]]) {
+    const f = bin * sampleRate / nFft;
+    const samples = Float32Array.from({ length: 8 * nFft }, (_, i) => Math.sin(2 * Math.PI * f * i / sampleRate));
+    const spec = stft({ samples, sampleRate }, { nFft });
+    for (let t = 4; t < spec.numFrames - 4; t++) { // frames clear of the zero padding
+      const row = Array.from(spec.data.subarray(t * spec.numBins, (t + 1) * spec.numBins));
+      assert.equal(row.indexOf(Math.max(...row)), bin);
+      // A Hann-windowed unit sine peaks at nFft/4 and leaks only into the two neighbours.
+      assertAlmostEquals(row[bin], nFft / 4, 1e-3 * nFft);
+      assertAlmostEquals(row[bin + 2] ?? 0, 0, 1e-3 * nFft);
+    }
+  }
+});
+
+Deno.test("stft() frame count is 1 + floor(n / hop) centred, 1 + floor((n − nFft) / hop) otherwise", () => {
+  for (const n of [1, 31, 32, 33, 100, 4000, 4001]) {
+    for (const [nFft, hop] of [[32, 8], [32, 5], [4, 1], [64, 64]]) {
+      const wave = { samples: new Float32Array(n), sampleRate: 4000 };
+      const spec = stft(wave, { nFft, hopLength: hop });
+      assert.equal(spec.numFrames, 1 + Math.floor(n / hop), `n ${n}, nFft ${nFft}, hop ${hop}`);
+      assert.equal(spec.data.length, spec.numFrames * (nFft / 2 + 1));
+      if (n >= nFft) {
+        assert.equal(stft(wave, { nFft, hopLength: hop, center: false }).numFrames, 1 + Math.floor((n - nFft) / hop));
+      }
+    }
+  }
+});
+
+Deno.test("stft() gives a value computed by hand", () => {
+  // x = [1, 2, 3, 4], periodic Hann(4) = [0, 0.5, 1, 0.5] → [0, 1, 3, 2];
+  // X0 = 6, X1 = 0 − i − 3 + 2i = −3 + i (|X1| = √10), X2 = 0 − 1 + 3 − 2 = 0.
+  const spec = stft({ samples: new Float32Array([1, 2, 3, 4]), sampleRate: 4 }, {
+    nFft: 4,
+    hopLength: 1,
+    center: false,
+  });
+  assert.equal(spec.numFrames, 1);
+  assertAllClose(spec.data, [6, Math.sqrt(10), 0], 1e-6);
+  assertAllClose(hannWindow(4), [0, 0.5, 1, 0.5], 1e-15);
+  assertAllClose(fftFrequencies(4000, 8), [0, 500, 1000, 1500, 2000], 0);
+});
+
+Deno.test("stft() matches a naive DFT of each zero-padded, windowed frame", () => {
+  const x = randomSignal(1, 300);
+  const nFft = 64, hop = 16;
+  const spec = stft({ samples: x, sampleRate: 1000 }, { nFft, hopLength: hop });
+  const window = hannWindow(nFft);
+  const padded = new Float64Array(x.length + nFft);
+  padded.set(x, nFft / 2);
+  for (let t = 0; t < spec.numFrames; t++) {
+    const frame = Array.from({ length: nFft }, (_, k) => padded[t * hop + k] * window[k]);
+    assertAllClose(spec.data.subarray(t * spec.numBins, (t + 1) * spec.numBins), naiveDftMagnitude(frame), 1e-5, 1e-5);
+  }
+});
+
+Deno.test("stft() satisfies Parseval's theorem per frame", () => {
+  const x = randomSignal(2, 2048);
+  const nFft = 256;
+  const spec = stft({ samples: x, sampleRate: 4000 }, { nFft, center: false });
+  const window = hannWindow(nFft);
+  for (let t = 0; t < spec.numFrames; t++) {
+    let timeEnergy = 0;
+    for (let k = 0; k < nFft; k++) timeEnergy += (x[t * spec.hopLength + k] * window[k]) ** 2;
+    // One-sided spectrum: bins 1 … nFft/2 − 1 stand for two bins each.
+    let freqEnergy = 0;
+    for (let b = 0; b < spec.numBins; b++) {
+      const m = spec.data[t * spec.numBins + b];
+      freqEnergy += (b === 0 || b === nFft / 2 ? 1 : 2) * m * m;
+    }
+    assertAlmostEquals(freqEnergy / nFft, timeEnergy, 1e-5 * timeEnergy, `frame ${t}`);
+  }
+});
+
+Deno.test("stft() and assertValidAudio() reject bad input with ParameterError", () => {
+  const cases: [() => unknown, string][] = [
+    [() => stft({ samples: new Float32Array(10), sampleRate: 4000 }, { nFft: 24 }), "nFft is 24"],
+    [() => stft({ samples: new Float32Array(10), sampleRate: 4000 }, { nFft: 8, hopLength: 0 }), "hopLength is 0"],
+    [() => stft({ samples: new Float32Array(4), sampleRate: 4000 }, { nFft: 8, center: false }), "fewer than nFft"],
+    [() => stft({ samples: new Float32Array(0), sampleRate: 4000 }), "zero samples"],
+    [() => assertValidAudio({ samples: new Float32Array([0, Infinity]), sampleRate: 1 }), "sample 1 is Infinity"],
+    [() => assertValidAudio({ samples: new Float32Array(1), sampleRate: NaN }), "sample rate is NaN"],
+    [() => assertValidAudio({ samples: [0] as unknown as Float32Array, sampleRate: 1 }), "not a Float32Array"],
+  ];
+  for (const [fn, text] of cases) {
+    assert.throws(fn, (e: unknown) => e instanceof ParameterError && e.message.includes(text), text);
+  }
+});
