@@ -1,0 +1,285 @@
+/**
+ * Rebuilds the results table: every experiment of lib/experiments.ts under both protocols, for
+ * the presets mini / small / main, at native rates and (some) at the common 4 kHz rate.
+ *
+ *   deno task reproduce [--data DIR] [--quick] [--preset mini,small,main] [--only baseline,gbdt,p1,p2,cnn]
+ *                       [--out DIR] [--no-cache] [--synthetic]
+ *
+ * Writes <out>/<id>.json per run, <out>/index.json and <out>/README.md (the table). --quick runs a
+ * small subset with few epochs (CI): on the real data when it is found, else on synthetic
+ * recordings (lib/synth.ts); its default output folder is .cache/results-quick/, so it never
+ * overwrites the committed results/.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { listRecordings, type Recording, resolveDataDir } from "../lib/data.ts";
+import { HeartSoundError } from "../lib/errors.ts";
+import {
+  COMMON_RATE_HZ,
+  type ExperimentName,
+  type ExperimentResult,
+  EXPERIMENTS,
+  type FeatureSet,
+  loadFeatureSet,
+  notRunResult,
+  type Preset,
+  PRESETS,
+  type Protocol,
+  PROTOCOLS,
+  runCnnExperiment,
+  runExperiment,
+  stratifiedSubset,
+  writeSyntheticDataset,
+} from "../lib/experiments.ts";
+import { renderResultsMarkdown } from "../lib/report.ts";
+
+/** One planned run. */
+export interface PlannedRun {
+  preset: Preset["name"];
+  experiment: ExperimentName;
+  protocol: Protocol;
+  rate: "native" | number;
+  /** Replace the spec's hidden units; explained in `notes`. */
+  hiddenUnits?: number[];
+  maxEpochs?: number;
+  notes?: string[];
+}
+
+/** The full plan: all experiments × both protocols × native for every preset, 4 kHz for small, p2 at 4 kHz for main. */
+export function fullPlan(): PlannedRun[] {
+  const plan: PlannedRun[] = [];
+  const base: ExperimentName[] = ["baseline", "gbdt", "p1", "p2"];
+  for (const preset of ["mini", "small", "main"] as const) {
+    for (const experiment of base) {
+      for (const protocol of PROTOCOLS) {
+        const run: PlannedRun = { preset, experiment, protocol, rate: "native" };
+        plan.push(run);
+        if (preset === "small" || (preset === "main" && experiment === "p2")) {
+          plan.push({ ...run, rate: COMMON_RATE_HZ });
+        }
+      }
+    }
+  }
+  for (const protocol of PROTOCOLS) plan.push({ preset: "small", experiment: "cnn", protocol, rate: COMMON_RATE_HZ });
+  return plan;
+}
+
+/** Quick plan (CI): every experiment, both protocols, native rate, one preset. */
+export function quickPlan(preset: Preset["name"]): PlannedRun[] {
+  const plan: PlannedRun[] = [];
+  for (const experiment of EXPERIMENTS) {
+    for (const protocol of PROTOCOLS) {
+      plan.push({ preset, experiment, protocol, rate: experiment === "cnn" ? COMMON_RATE_HZ : "native" });
+    }
+  }
+  return plan;
+}
+
+/** Options of {@linkcode reproduce}. */
+export interface ReproduceOptions {
+  /** Data folder (resolved like --data); synthetic data is used when absent and `quick`. */
+  dataDir?: string;
+  quick?: boolean;
+  /** Use synthetic recordings (lib/synth.ts) even when real data is present. @default {false} */
+  synthetic?: boolean;
+  presets?: Preset["name"][];
+  only?: ExperimentName[];
+  outDir?: string;
+  cache?: boolean;
+  progress?: boolean;
+  /** Recordings of the quick subset. @default {48} */
+  quickSize?: number;
+  /** Epoch cap of quick mode. @default {3} */
+  quickEpochs?: number;
+  /** Log lines (default: console.error). */
+  log?: (line: string) => void;
+}
+
+/** Result of {@linkcode reproduce}. */
+export interface ReproduceSummary {
+  results: ExperimentResult[];
+  dataSource: string;
+  seconds: number;
+  outDir: string;
+}
+
+/** Runs the plan and writes the results; the library entry of `deno task reproduce`. */
+export async function reproduce(options: ReproduceOptions = {}): Promise<ReproduceSummary> {
+  const start = performance.now();
+  const log = options.log ?? ((line: string) => console.error(line));
+  const quick = options.quick ?? false;
+  let recordings: Recording[];
+  let dataSource: string;
+  try {
+    if (options.synthetic) throw new HeartSoundError("Cannot use real data: synthetic data asked for");
+    const dir = resolveDataDir(options.dataDir);
+    recordings = listRecordings(dir);
+    dataSource = dir;
+  } catch (e) {
+    if (!(quick || options.synthetic) || !(e instanceof HeartSoundError) || (options.dataDir && !options.synthetic)) {
+      throw e;
+    }
+    // quick mode (CI): the development copy next to the repository, else synthetic recordings
+    const devCopy = new URL("../../shared/data/heartbeat-sounds", import.meta.url).pathname;
+    let found: Recording[] = [];
+    try {
+      found = listRecordings(devCopy);
+    } catch {
+      found = [];
+    }
+    if (found.length > 0 && !options.synthetic) {
+      recordings = found;
+      dataSource = devCopy;
+    } else {
+      const dir = await Deno.makeTempDir({ prefix: "heartbeat-synth-" });
+      recordings = await writeSyntheticDataset(dir, { perClass: 12, seed: 7 });
+      dataSource = `synthetic (lib/synth.ts, ${recordings.length} recordings in ${dir})`;
+    }
+  }
+  log(`data: ${dataSource} (${recordings.length} recordings)`);
+  const presets = options.presets ?? (quick ? ["small"] : ["mini", "small", "main"]);
+  let plan = quick ? presets.flatMap((p) => quickPlan(p)) : fullPlan().filter((r) => presets.includes(r.preset));
+  if (options.only) plan = plan.filter((r) => options.only!.includes(r.experiment));
+  const outDir = options.outDir ?? (quick ? ".cache/results-quick" : "results");
+  await Deno.mkdir(outDir, { recursive: true });
+
+  const featureCache = new Map<string, FeatureSet>();
+  const alignmentCache = new Map<string, Int32Array>();
+  const results: ExperimentResult[] = [];
+  for (const run of plan) {
+    const preset = PRESETS[run.preset];
+    let recs = recordings;
+    if (quick) recs = stratifiedSubset(recordings, options.quickSize ?? 48, 42);
+    else if (preset.subset) recs = stratifiedSubset(recordings, preset.subset, 42);
+    const common = {
+      protocol: run.protocol,
+      preset: run.preset,
+      seed: 42,
+      maxEpochs: quick ? (options.quickEpochs ?? 3) : run.maxEpochs,
+      maxRounds: quick ? 10 : undefined,
+      hiddenUnits: run.hiddenUnits,
+      notes: [
+        ...(run.notes ?? []),
+        ...(quick ? [`quick: ${recs.length} recordings, ≤ ${options.quickEpochs ?? 3} epochs`] : []),
+      ],
+      progress: options.progress,
+      alignmentCache,
+    };
+    let result: ExperimentResult;
+    const label = `${run.preset} ${run.experiment} ${run.protocol} ${run.rate}`;
+    try {
+      if (run.experiment === "cnn") {
+        result = await runCnnExperiment(recs, { ...common, quick });
+      } else {
+        const targetRate = run.rate === "native" ? null : run.rate;
+        const key = `${preset.name}/${preset.deltaTimeS}/${targetRate}/${recs.length}`;
+        let features = featureCache.get(key);
+        if (!features) {
+          // keep one preset's features in memory at a time (main is ~100 MB per rate)
+          for (const k of [...featureCache.keys()]) if (!k.startsWith(`${preset.name}/`)) featureCache.delete(k);
+          features = await loadFeatureSet(recs, { deltaTimeS: preset.deltaTimeS, method: "dominant", targetRate }, {
+            cache: { enabled: options.cache ?? true },
+            progress: options.progress,
+          });
+          featureCache.set(key, features);
+          log(`features ${key}: ${features.loadSeconds.toFixed(1)} s (${features.cacheHits} from cache)`);
+        }
+        result = await runExperiment(run.experiment, features, common);
+      }
+    } catch (e) {
+      if (!(e instanceof HeartSoundError)) throw e;
+      result = notRunResult(run.experiment, run.preset, run.protocol, run.rate, `not run: ${e.message}`);
+    }
+    results.push(result);
+    const s = result.summary;
+    log(
+      `${label}: acc ${s.accuracy.mean.toFixed(3)} ± ${s.accuracy.std.toFixed(3)}, bal ${
+        s.balancedAccuracy.mean.toFixed(3)
+      }, F1 ${s.macroF1.mean.toFixed(3)}, ${result.seconds.toFixed(1)} s`,
+    );
+    await Deno.writeTextFile(`${outDir}/${result.id}.json`, JSON.stringify(stripAudit(result), null, 1) + "\n");
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const meta = {
+    generated: new Date().toISOString(),
+    command: `deno task reproduce ${Deno.args.join(" ")}`.trim(),
+    dataSource: dataSource.startsWith("synthetic") ? "synthetic" : dataSource.replace(/^.*\/(shared\/)/, "../$1"),
+    quick,
+    totalSeconds: seconds,
+    cpus: navigator.hardwareConcurrency,
+  };
+  await Deno.writeTextFile(
+    `${outDir}/index.json`,
+    JSON.stringify({ ...meta, results: results.map((r) => ({ ...stripAudit(r), folds: undefined })) }, null, 1) + "\n",
+  );
+  await Deno.writeTextFile(`${outDir}/README.md`, renderResultsMarkdown(results, meta));
+  log(`total wall time: ${seconds.toFixed(1)} s; wrote ${outDir}/README.md`);
+  return { results, dataSource, seconds, outDir };
+}
+
+function stripAudit(r: ExperimentResult): Record<string, unknown> {
+  return {
+    ...r,
+    folds: r.folds.map(({ audit, ...f }) => ({
+      ...f,
+      referenceIndex: audit.referenceIndex,
+      paddedFrames: audit.paddedFrames,
+    })),
+  };
+}
+
+async function main(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      data: { type: "string" },
+      quick: { type: "boolean", default: false },
+      synthetic: { type: "boolean", default: false },
+      preset: { type: "string" },
+      only: { type: "string" },
+      out: { type: "string" },
+      "no-cache": { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(
+      "deno task reproduce [--data DIR] [--quick] [--preset mini,small,main] [--only baseline,gbdt,p1,p2,cnn] [--out DIR] [--no-cache] [--synthetic]",
+    );
+    return;
+  }
+  const presets = values.preset?.split(",").map((p) => p.trim()) as Preset["name"][] | undefined;
+  for (const p of presets ?? []) {
+    if (!(p in PRESETS)) {
+      throw new HeartSoundError(`Cannot run reproduce: unknown preset "${p}", expected mini, small or main`);
+    }
+  }
+  const only = values.only?.split(",").map((p) => p.trim()) as ExperimentName[] | undefined;
+  for (const e of only ?? []) {
+    if (!EXPERIMENTS.includes(e)) {
+      throw new HeartSoundError(`Cannot run reproduce: unknown experiment "${e}", expected ${EXPERIMENTS.join(", ")}`);
+    }
+  }
+  await reproduce({
+    dataDir: values.data,
+    quick: values.quick,
+    synthetic: values.synthetic,
+    presets,
+    only,
+    outDir: values.out,
+    cache: !values["no-cache"],
+    progress: true,
+  });
+}
+
+if (import.meta.main) {
+  try {
+    await main(Deno.args);
+  } catch (e) {
+    if (e instanceof HeartSoundError) {
+      console.error(e.message);
+      Deno.exit(1);
+    }
+    throw e;
+  }
+}
