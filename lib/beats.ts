@@ -307,6 +307,9 @@ function segmentForPeriod(cands: Candidate[], periodS: number): Segmentation & {
 /** Shortest clip analysed, in seconds: below it no cycle can be found. */
 export const MIN_DURATION_S = 0.5;
 
+/** Single-cycle S1→S1 intervals needed before their median replaces the autocorrelation rate. */
+const MIN_INTERVALS_FOR_RATE = 3;
+
 /** Autocorrelation peaks whose cycle lengths are tried (the strongest few). */
 const MAX_PERIOD_CANDIDATES = 4;
 
@@ -335,7 +338,7 @@ function analyse(env: Envelope, options: HeartRateOptions): Analysis {
   for (let k = Math.max(kMin, 1); k <= kMax; k++) if (r[k] > 0 && r[k] > r[k - 1] && r[k] >= r[k + 1]) peaks.push(k);
   if (peaks.length === 0) return none;
   const tried = peaks.sort((p, q) => r[q] - r[p]).slice(0, MAX_PERIOD_CANDIDATES);
-  const cands = envelopePeaks(env, 0, MODEL.minGapS);
+  const cands = envelopePeaks(env, -Infinity, MODEL.minGapS);
   let bestK = tried[0], bestSeg: Segmentation = { score: -Infinity, times: [], labels: [] };
   for (const k of tried) {
     const seg = segmentForPeriod(cands, parabolicPeak(r, k) / env.rate);
@@ -386,7 +389,9 @@ export interface DetectOptions extends EnvelopeOptions, HeartRateOptions {
 
 /** Heart rate and S1/S2 positions of one recording. */
 export interface HeartSounds {
-  /** Beats per minute, or null when no cycle could be found. */
+  /** Beats per minute, or null when no cycle could be found: 60 / the median S1→S1 interval
+   * among those within ±30 % of the autocorrelation cycle when there are at least 3, else the
+   * {@linkcode estimateHeartRate} value. */
   heartRateBpm: number | null;
   /** Autocorrelation at the chosen cycle, in [0, 1]; 0 when `heartRateBpm` is null. */
   confidence: number;
@@ -437,7 +442,15 @@ export function detectHeartSounds(wave: Waveform, options: DetectOptions = {}): 
     (segmentation.labels[e] === 0 ? s1TimesS : s2TimesS).push(t);
   }
   const beatIntervalsS = s1TimesS.slice(1).map((t, i) => t - s1TimesS[i]);
-  return { heartRateBpm: estimate.bpm, confidence: estimate.confidence, s1TimesS, s2TimesS, beatIntervalsS };
+  // Refine the rate with the detected beats: the median of the S1→S1 intervals that are plausibly
+  // single cycles (within ±30 % of the autocorrelation cycle, so missed or premature beats don't count).
+  let heartRateBpm = estimate.bpm;
+  if (estimate.periodS !== null) {
+    const p = estimate.periodS;
+    const single = beatIntervalsS.filter((v) => v >= 0.7 * p && v <= 1.3 * p);
+    if (single.length >= MIN_INTERVALS_FOR_RATE) heartRateBpm = 60 / medianOf(single);
+  }
+  return { heartRateBpm, confidence: estimate.confidence, s1TimesS, s2TimesS, beatIntervalsS };
 }
 
 /** Names of the {@linkcode rhythmFeatures} values, in order. */

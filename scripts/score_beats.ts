@@ -21,7 +21,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { detectHeartSounds } from "../lib/beats.ts";
+import { detectHeartSounds, type DetectOptions } from "../lib/beats.ts";
 import { DatasetError, HeartSoundError } from "../lib/errors.ts";
 import { readWav } from "../lib/wav.ts";
 
@@ -121,8 +121,17 @@ export interface FileScore {
   latencyMs: number;
 }
 
+/** Options of {@linkcode scoreBeats}. */
+export interface ScoreBeatsOptions {
+  /** Match tolerance in seconds. @default {0.05} */
+  toleranceS?: number;
+  /** Passed to {@linkcode detectHeartSounds}. */
+  detect?: DetectOptions;
+}
+
 /** Runs the detector on every annotated recording in `dataDir`. */
-export function scoreBeats(dataDir: string, toleranceS = 0.05): FileScore[] {
+export function scoreBeats(dataDir: string, options: ScoreBeatsOptions = {}): FileScore[] {
+  const toleranceS = options.toleranceS ?? 0.05;
   let text: string;
   try {
     text = Deno.readTextFileSync(`${dataDir}/set_a_timing.csv`);
@@ -133,7 +142,7 @@ export function scoreBeats(dataDir: string, toleranceS = 0.05): FileScore[] {
   for (const ann of parseTimingCsv(text)) {
     const wave = readWav(Deno.readFileSync(`${dataDir}/${ann.file}`));
     const t0 = performance.now();
-    const det = detectHeartSounds(wave);
+    const det = detectHeartSounds(wave, options.detect);
     const latencyMs = performance.now() - t0;
     const all = [...ann.s1TimesS, ...ann.s2TimesS];
     const span: [number, number] = [Math.min(...all), Math.max(...all)];
@@ -179,7 +188,7 @@ async function main(args: string[]): Promise<void> {
     new URL("../../shared/data/heartbeat-sounds", import.meta.url).pathname;
   const toleranceS = Number(values["tolerance-ms"] ?? 50) / 1000;
   const outPath = values.out ?? new URL("../results/beats.json", import.meta.url).pathname;
-  const rows = scoreBeats(dataDir, toleranceS);
+  const rows = scoreBeats(dataDir, { toleranceS });
 
   console.log("file                          bpm  ann.bpm  S1 hit  S2 hit  S1 err  S2 err  false  ms");
   for (const r of rows) {
