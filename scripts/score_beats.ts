@@ -16,7 +16,7 @@
  *   tolerance (±50 ms); `anyLabelHitRate` ignores the S1/S2 label (localisation only);
  * - false detections: detections inside the annotated span (first annotation − tolerance to last
  *   + tolerance; the annotations do not always cover the whole clip) with no same-kind annotation
- *   within the tolerance;
+ *   within the tolerance (`anyLabelFalseDetections`: not near an annotation of either kind);
  * - heart rate: against 60 / median annotated S1→S1 interval.
  * @module
  */
@@ -84,6 +84,8 @@ export interface KindScore {
   errorsS: number[];
   detectedInSpan: number;
   falseDetections: number;
+  /** False detections that are not within the tolerance of an annotation of the other kind either. */
+  anyLabelFalseDetections: number;
   anyLabelHits: number;
 }
 
@@ -105,8 +107,18 @@ export function scoreKind(
     if (Math.abs(nearest(allDetected, t) - t) <= toleranceS) anyLabelHits++;
   }
   const inSpan = detected.filter((t) => t >= span[0] - toleranceS && t <= span[1] + toleranceS);
-  const falseDetections = inSpan.filter((t) => !(Math.abs(nearest(annotated, t) - t) <= toleranceS)).length;
-  return { annotated: annotated.length, hits, errorsS, detectedInSpan: inSpan.length, falseDetections, anyLabelHits };
+  const unmatched = inSpan.filter((t) => !(Math.abs(nearest(annotated, t) - t) <= toleranceS));
+  const anyLabelFalseDetections = unmatched.filter((t) => !(Math.abs(nearest(other.annotated, t) - t) <= toleranceS))
+    .length;
+  return {
+    annotated: annotated.length,
+    hits,
+    errorsS,
+    detectedInSpan: inSpan.length,
+    falseDetections: unmatched.length,
+    anyLabelFalseDetections,
+    anyLabelHits,
+  };
 }
 
 /** One recording's result. */
@@ -173,6 +185,7 @@ function summarise(rows: FileScore[], kind: "s1" | "s2" | "both") {
     meanAbsErrorMs: 1000 * errors.reduce((a, b) => a + b, 0) / errors.length,
     medianAbsErrorMs: 1000 * median(errors),
     falseDetections: sum((k) => k.falseDetections),
+    anyLabelFalseDetections: sum((k) => k.anyLabelFalseDetections),
     detectedInSpan: sum((k) => k.detectedInSpan),
   };
 }
@@ -224,7 +237,7 @@ async function main(args: string[]): Promise<void> {
         (100 * s.anyLabelHitRate).toFixed(1)
       }%), MAE ${s.meanAbsErrorMs.toFixed(1)} ms, median ${
         s.medianAbsErrorMs.toFixed(1)
-      } ms, false ${s.falseDetections}/${s.detectedInSpan}`,
+      } ms, false ${s.falseDetections}/${s.detectedInSpan} (not near any annotation: ${s.anyLabelFalseDetections})`,
     );
   }
   const hr = summary.heartRate;
