@@ -72,35 +72,44 @@ function parseFormat(view: DataView, at: number, size: number): FormatChunk {
 }
 
 /** Decodes interleaved frames to their per-frame channel mean, scaled to [-1, 1]
- * the way librosa/soundfile do: int16 / 32768, (uint8 - 128) / 128, int24 / 2^23, int32 / 2^31. */
+ * the way librosa/soundfile do: int16 / 32768, (uint8 - 128) / 128, int24 / 2^23, int32 / 2^31.
+ * Several channels are summed in float64 and divided once, so identical channels give back
+ * exactly the samples of one. */
 function decodeSamples(bytes: Uint8Array, at: number, frames: number, fmt: FormatChunk): Float32Array {
   const out = new Float32Array(frames);
   const { channels, bitDepth, encoding } = fmt;
   const view = new DataView(bytes.buffer, bytes.byteOffset + at, frames * fmt.blockAlign);
   const n = frames * channels;
-  const inv = 1 / channels;
+  const sum: Float32Array | Float64Array = channels === 1 ? out : new Float64Array(frames);
+  if (encoding === "pcm" && bitDepth === 16 && channels === 1 && (bytes.byteOffset + at) % 2 === 0) {
+    const ints = new Int16Array(bytes.buffer, bytes.byteOffset + at, n); // WAV is little-endian, like every platform we run on
+    for (let i = 0; i < frames; i++) out[i] = ints[i] / 32768;
+    return out;
+  }
   if (encoding === "pcm" && bitDepth === 16) {
-    if ((bytes.byteOffset + at) % 2 === 0) {
-      const ints = new Int16Array(bytes.buffer, bytes.byteOffset + at, n); // WAV is little-endian, like every platform we run on
-      if (channels === 1) { for (let i = 0; i < frames; i++) out[i] = ints[i] / 32768; }
-      else for (let i = 0; i < n; i++) out[(i / channels) | 0] += ints[i] / 32768 * inv;
-    } else {
-      for (let i = 0; i < n; i++) out[(i / channels) | 0] += view.getInt16(2 * i, true) / 32768 * inv;
-    }
+    for (let i = 0; i < n; i++) sum[(i / channels) | 0] += view.getInt16(2 * i, true) / 32768;
   } else if (encoding === "pcm" && bitDepth === 8) {
-    for (let i = 0; i < n; i++) out[(i / channels) | 0] += (view.getUint8(i) - 128) / 128 * inv;
+    for (let i = 0; i < n; i++) sum[(i / channels) | 0] += (view.getUint8(i) - 128) / 128;
   } else if (encoding === "pcm" && bitDepth === 24) {
     for (let i = 0; i < n; i++) {
       const b = 3 * i;
       const v = view.getUint8(b) | (view.getUint8(b + 1) << 8) | (view.getInt8(b + 2) << 16);
-      out[(i / channels) | 0] += v / 8388608 * inv;
+      sum[(i / channels) | 0] += v / 8388608;
     }
   } else if (encoding === "pcm") {
-    for (let i = 0; i < n; i++) out[(i / channels) | 0] += view.getInt32(4 * i, true) / 2147483648 * inv;
+    for (let i = 0; i < n; i++) sum[(i / channels) | 0] += view.getInt32(4 * i, true) / 2147483648;
   } else if (bitDepth === 32) {
-    for (let i = 0; i < n; i++) out[(i / channels) | 0] += view.getFloat32(4 * i, true) * inv;
+    for (let i = 0; i < n; i++) sum[(i / channels) | 0] += view.getFloat32(4 * i, true);
   } else {
-    for (let i = 0; i < n; i++) out[(i / channels) | 0] += view.getFloat64(8 * i, true) * inv;
+    for (let i = 0; i < n; i++) sum[(i / channels) | 0] += view.getFloat64(8 * i, true);
+  }
+  if (channels > 1) { for (let i = 0; i < frames; i++) out[i] = sum[i] / channels; }
+  if (encoding === "float") {
+    for (let i = 0; i < frames; i++) {
+      if (!Number.isFinite(out[i])) {
+        throw new WavFormatError(`Cannot read WAV: sample ${i} is ${out[i]}, expected a finite float`);
+      }
+    }
   }
   return out;
 }
@@ -110,7 +119,8 @@ function decodeSamples(bytes: Uint8Array, at: number, frames: number, fmt: Forma
  * @param bytes The whole file.
  * @returns Samples in [-1, 1] (float files are passed through unscaled), with the file's facts.
  * @throws {WavFormatError} Not RIFF/WAVE; a chunk size that runs past the end of the file or
- *   disagrees with the format; no fmt or data chunk; zero samples; an unsupported encoding.
+ *   disagrees with the format; no fmt or data chunk; zero samples; an unsupported encoding; a
+ *   float sample that is NaN or infinite (or overflows float32 when averaged).
  * @example Usage
  * ```ts
  * const wav = readWav(await Deno.readFile("data/set_a/normal__201101070538.wav"));
