@@ -13,8 +13,16 @@
  *    programme picks the subsequence that alternates S1, S2, S1, … with S1→S2 (systole) and
  *    S2→S1 (diastole) intervals closest to the expected ones while preferring strong peaks. The
  *    shorter of the two intervals is systole (true at rest; at very high rates the two become
- *    similar and labels may swap). Each time is then refined to the maximum of the full-rate
- *    (2 kHz) smoothed Shannon energy.
+ *    similar or reversed and labels may swap). Each time is then refined to the maximum of the
+ *    full-rate (2 kHz) smoothed Shannon energy, and the heart rate to the median single-cycle
+ *    S1→S1 interval.
+ *
+ * Scores on the 18 annotated set_a recordings (`scripts/score_beats.ts`, results/beats.json):
+ * 97 % of annotated sounds have a detection within ±50 ms (83 % with the right S1/S2 label; the
+ * misses are mostly label swaps in a 128 bpm recording whose annotated systole is longer than its
+ * diastole and in one whose annotation changes labelling midway), median error 13 ms, heart rate
+ * within 5 bpm on all 18 (mean error 1 bpm). The model's constants are physiological scales,
+ * not fitted; the scores barely move when any of them is halved or doubled.
  *
  * Times are the *peaks* (centres) of the sounds, not their onsets: on the expert annotations of
  * set_a_timing.csv (PASCAL CHSC2011 segmentation task) the envelope maximum lies a median 0–10 ms
@@ -305,7 +313,7 @@ function segmentForPeriod(cands: Candidate[], periodS: number): Segmentation & {
 }
 
 /** Shortest clip analysed, in seconds: below it no cycle can be found. */
-export const MIN_DURATION_S = 0.5;
+export const MIN_BEATS_DURATION_S = 0.5;
 
 /** Single-cycle S1→S1 intervals needed before their median replaces the autocorrelation rate. */
 const MIN_INTERVALS_FOR_RATE = 3;
@@ -329,7 +337,7 @@ function analyse(env: Envelope, options: HeartRateOptions): Analysis {
     segmentation: { score: 0, times: [], labels: [] },
   };
   const n = env.values.length;
-  if (env.silent || n / env.rate < MIN_DURATION_S) return none;
+  if (env.silent || n / env.rate < MIN_BEATS_DURATION_S) return none;
   const kMin = Math.max(1, Math.floor(env.rate * 60 / maxBpm));
   const kMax = Math.min(Math.ceil(env.rate * 60 / minBpm), n - 2);
   if (kMax < kMin + 2) return none;
@@ -368,7 +376,7 @@ function analyse(env: Envelope, options: HeartRateOptions): Analysis {
  * @param envelope From {@linkcode shannonEnvelope}.
  * @param options Search range, default 40–200 bpm.
  * @returns bpm, cycle and confidence; `bpm: null` (confidence 0) for silence, clips shorter than
- *   {@linkcode MIN_DURATION_S} or than the search range, or no positive autocorrelation peak.
+ *   {@linkcode MIN_BEATS_DURATION_S} or than the search range, or no positive autocorrelation peak.
  * @example Usage
  * ```ts
  * const values = new Float32Array(1000).map((_, k) => Math.cos(2 * Math.PI * k / 80)); // 100 Hz, 0.8 s cycle
@@ -407,7 +415,7 @@ export interface HeartSounds {
  * Heart rate and S1/S2 localisation (see the module doc for the method).
  * @param wave Mono waveform, all samples finite, any sample rate.
  * @param options See {@linkcode DetectOptions}.
- * @returns Silence or a clip shorter than {@linkcode MIN_DURATION_S} gives `heartRateBpm: null`,
+ * @returns Silence or a clip shorter than {@linkcode MIN_BEATS_DURATION_S} gives `heartRateBpm: null`,
  *   confidence 0 and empty lists (no error); every number returned is finite.
  * @example Usage
  * ```ts
@@ -419,7 +427,7 @@ export function detectHeartSounds(wave: Waveform, options: DetectOptions = {}): 
   assertValidAudio(wave, "detect heart sounds");
   const refineS = options.refineS ?? 0.02;
   if (!(refineS >= 0)) throw new ParameterError(`Cannot detect heart sounds: refineS is ${refineS}, expected ≥ 0`);
-  if (wave.samples.length / wave.sampleRate < MIN_DURATION_S) {
+  if (wave.samples.length / wave.sampleRate < MIN_BEATS_DURATION_S) {
     return { heartRateBpm: null, confidence: 0, s1TimesS: [], s2TimesS: [], beatIntervalsS: [] };
   }
   const env = shannonEnvelope(wave, options);

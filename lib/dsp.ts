@@ -13,3 +13,4 @@ export * from "./rng.ts";
 export * from "./filter.ts";
 export * from "./synth.ts";
 export * from "./mel.ts";
+export * from "./beats.ts";

@@ -5,7 +5,7 @@ import {
   type Envelope,
   estimateHeartRate,
   type HeartSounds,
-  MIN_DURATION_S,
+  MIN_BEATS_DURATION_S,
   RHYTHM_FEATURE_NAMES,
   rhythmFeatures,
   shannonEnvelope,
@@ -162,7 +162,7 @@ Deno.test("detectHeartSounds() returns null and empty lists for silence and shor
   await t.step("silence", () => {
     assert.deepEqual(detectHeartSounds({ samples: new Float32Array(8 * 4000), sampleRate: 4000 }), empty);
   });
-  await t.step(`shorter than ${MIN_DURATION_S} s`, () => {
+  await t.step(`shorter than ${MIN_BEATS_DURATION_S} s`, () => {
     const rec = synthesizeHeartSound({ seed: 1, sampleRate: 4000, durationS: 2 });
     assert.deepEqual(detectHeartSounds({ samples: rec.samples.slice(0, 1900), sampleRate: 4000 }), empty);
     assert.deepEqual(detectHeartSounds({ samples: new Float32Array(1), sampleRate: 4000 }), empty);
