@@ -1,0 +1,177 @@
+/**
+ * Static server for the web page: serves web/, dist/ and models/ of the repository on 127.0.0.1,
+ * with the layout the page expects (web/index.html loads ../dist/app.js and ../models/model.json).
+ *
+ * ```sh
+ * deno task build && deno task serve            # http://127.0.0.1:8000/web/
+ * deno run -R -N scripts/serve.ts --port 0      # any free port; the URL is printed
+ * ```
+ *
+ * No server-side logic: every file is sent as it is on disk, so any static host (GitHub Pages, a
+ * phone's local web server, `npx serve`) that keeps these three folders side by side works too.
+ * @module
+ */
+import { ParameterError } from "../lib/errors.ts";
+
+/** Folders of the repository that are served; anything else is 404. */
+export const SERVED_FOLDERS: readonly string[] = ["web", "dist", "models"];
+
+/** MIME types by file extension (lower case, without the dot). */
+export const MIME_TYPES: Readonly<Record<string, string>> = {
+  html: "text/html; charset=utf-8",
+  js: "text/javascript; charset=utf-8",
+  mjs: "text/javascript; charset=utf-8",
+  map: "application/json; charset=utf-8",
+  css: "text/css; charset=utf-8",
+  json: "application/json; charset=utf-8",
+  webmanifest: "application/manifest+json; charset=utf-8",
+  bin: "application/octet-stream",
+  wasm: "application/wasm",
+  wav: "audio/wav",
+  png: "image/png",
+  svg: "image/svg+xml",
+  ico: "image/x-icon",
+  txt: "text/plain; charset=utf-8",
+  md: "text/markdown; charset=utf-8",
+  ts: "text/plain; charset=utf-8",
+};
+
+/** Options of {@linkcode serveStatic}. */
+export interface ServeOptions {
+  /** TCP port on 127.0.0.1; 0 picks a free one. @default {8000} */
+  port?: number;
+  /** Repository root whose {@linkcode SERVED_FOLDERS} are served. @default the folder above scripts/ */
+  root?: string | URL;
+  /** Called once the server listens, with the page's URL. */
+  onListen?: (pageUrl: string) => void;
+  /** Stops the server when aborted. */
+  signal?: AbortSignal;
+}
+
+/** A running static server. */
+export interface StaticServer {
+  /** Port it listens on. */
+  port: number;
+  /** URL of the web page, e.g. `http://127.0.0.1:8000/web/`. */
+  pageUrl: string;
+  /** Resolves when the server has stopped. */
+  finished: Promise<void>;
+  /** Stops the server. */
+  shutdown(): Promise<void>;
+}
+
+/** The MIME type for a path by its extension; `application/octet-stream` when unknown. */
+export function mimeType(path: string): string {
+  const dot = path.lastIndexOf(".");
+  const ext = dot < 0 ? "" : path.slice(dot + 1).toLowerCase();
+  return MIME_TYPES[ext] ?? "application/octet-stream";
+}
+
+/** Maps a request path to a file path under `root`, or null when it is outside the served folders. */
+export function resolveRequestPath(root: string, pathname: string): string | null {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return null;
+  }
+  const parts = decoded.split("/").filter((p) => p !== "" && p !== ".");
+  if (parts.some((p) => p === ".." || p.includes("\\") || p.includes("\0"))) return null;
+  if (parts.length === 0 || !SERVED_FOLDERS.includes(parts[0])) return null;
+  if (pathname.endsWith("/") || parts.length === 1) parts.push("index.html");
+  return `${root.replace(/\/$/, "")}/${parts.join("/")}`;
+}
+
+async function respond(root: string, request: Request): Promise<Response> {
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    return new Response("Method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
+  }
+  const url = new URL(request.url);
+  if (url.pathname === "/" || url.pathname === "/index.html") return Response.redirect(new URL("/web/", url), 302);
+  if (url.pathname === "/web") return Response.redirect(new URL("/web/", url), 301);
+  const path = resolveRequestPath(root, url.pathname);
+  if (path === null) return new Response("Not found\n", { status: 404 });
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch {
+    return new Response("Not found\n", { status: 404 });
+  }
+  const info = await file.stat();
+  if (!info.isFile) {
+    file.close();
+    return new Response("Not found\n", { status: 404 });
+  }
+  const headers = new Headers({
+    "content-type": mimeType(path),
+    "content-length": String(info.size),
+    // The service worker keeps its own cache; the server asks browsers to revalidate so rebuilds show up.
+    "cache-control": "no-cache",
+  });
+  if (request.method === "HEAD") {
+    file.close();
+    return new Response(null, { headers });
+  }
+  return new Response(file.readable, { headers });
+}
+
+/**
+ * Serves the page on 127.0.0.1 until `options.signal` aborts or `shutdown()` is called.
+ * @throws {ParameterError} `port` is not an integer in 0..65535.
+ */
+export function serveStatic(options: ServeOptions = {}): StaticServer {
+  const port = options.port ?? 8000;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ParameterError(`Cannot serve: port is ${port}, expected an integer in 0..65535`);
+  }
+  const rootUrl = options.root ?? new URL("..", import.meta.url);
+  const root = rootUrl instanceof URL || rootUrl.startsWith("file:")
+    ? decodeURIComponent(new URL(rootUrl).pathname)
+    : rootUrl;
+  let pageUrl = "";
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port,
+    signal: options.signal,
+    onListen: (addr) => {
+      pageUrl = `http://127.0.0.1:${addr.port}/web/`;
+      options.onListen?.(pageUrl);
+    },
+  }, (request) => respond(root, request));
+  const actualPort = server.addr.port;
+  pageUrl = `http://127.0.0.1:${actualPort}/web/`;
+  return { port: actualPort, pageUrl, finished: server.finished, shutdown: () => server.shutdown() };
+}
+
+async function main(args: string[]): Promise<number> {
+  let port = 8000;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--help" || arg === "-h") {
+      console.log("Usage: deno task serve [--port N]   (serves web/, dist/, models/ on 127.0.0.1)");
+      return 0;
+    } else if (arg === "--port" && i + 1 < args.length) {
+      port = Number(args[++i]);
+    } else if (arg.startsWith("--port=")) {
+      port = Number(arg.slice("--port=".length));
+    } else {
+      console.error(`Cannot serve: unknown argument "${arg}" (try --help)`);
+      return 2;
+    }
+  }
+  try {
+    await Deno.stat(new URL("../dist/app.js", import.meta.url));
+  } catch {
+    console.error("serve: dist/app.js is missing; run `deno task build` first (the page will not work without it)");
+  }
+  try {
+    const server = serveStatic({ port, onListen: (url) => console.log(`Serving the heartbeat page at ${url}`) });
+    await server.finished;
+    return 0;
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    return 2;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,90 @@
+/** scripts/serve.ts (the page's static server) and the pure helpers of scripts/build.ts. */
+import assert from "node:assert/strict";
+import { mimeType, resolveRequestPath, serveStatic } from "../scripts/serve.ts";
+import { parseNpmSpecifier, rewriteDeclarationSpecifiers } from "../scripts/build.ts";
+import { ParameterError } from "../lib/errors.ts";
+
+Deno.test("mimeType() gives the types the page and the service worker need", () => {
+  assert.equal(mimeType("/web/index.html"), "text/html; charset=utf-8");
+  assert.equal(mimeType("/dist/heartbeat.js"), "text/javascript; charset=utf-8");
+  assert.equal(mimeType("/web/manifest.webmanifest"), "application/manifest+json; charset=utf-8");
+  assert.equal(mimeType("/models/weights.bin"), "application/octet-stream");
+  assert.equal(mimeType("/models/model.JSON"), "application/json; charset=utf-8");
+  assert.equal(mimeType("/web/icon.svg"), "image/svg+xml");
+  assert.equal(mimeType("/x/noext"), "application/octet-stream");
+});
+
+Deno.test("resolveRequestPath() serves only web/, dist/ and models/, never outside the root", () => {
+  assert.equal(resolveRequestPath("/r", "/web/"), "/r/web/index.html");
+  assert.equal(resolveRequestPath("/r/", "/web/app.js"), "/r/web/app.js");
+  assert.equal(resolveRequestPath("/r", "/models/model.json"), "/r/models/model.json");
+  assert.equal(resolveRequestPath("/r", "/dist/a%20b.js"), "/r/dist/a b.js");
+  for (
+    const bad of ["/", "/lib/wav.ts", "/web/../lib/wav.ts", "/web/%2e%2e/deno.json", "/.git/config", "/web/%E0%A4%A"]
+  ) {
+    assert.equal(resolveRequestPath("/r", bad), null, bad);
+  }
+});
+
+Deno.test("serveStatic() sends files with their MIME type and 404s the rest", async () => {
+  const controller = new AbortController();
+  const server = serveStatic({ port: 0, signal: controller.signal });
+  try {
+    const base = `http://127.0.0.1:${server.port}`;
+    const page = await fetch(`${base}/web/`);
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get("content-type"), "text/html; charset=utf-8");
+    assert.match(await page.text(), /<input id="file" type="file"/);
+    const manifest = await fetch(`${base}/web/manifest.webmanifest`);
+    assert.equal(manifest.headers.get("content-type"), "application/manifest+json; charset=utf-8");
+    assert.equal((await manifest.json()).short_name, "heartbeat");
+    const root = await fetch(`${base}/`, { redirect: "manual" });
+    await root.body?.cancel();
+    assert.equal(root.status, 302);
+    assert.equal(new URL(root.headers.get("location")!).pathname, "/web/");
+    for (const path of ["/lib/wav.ts", "/web/nope.js", "/web/..%2F..%2Fdeno.json"]) {
+      const response = await fetch(`${base}${path}`);
+      await response.body?.cancel();
+      assert.equal(response.status, 404, path);
+    }
+    const post = await fetch(`${base}/web/`, { method: "POST" });
+    await post.body?.cancel();
+    assert.equal(post.status, 405);
+  } finally {
+    controller.abort();
+    await server.finished;
+  }
+});
+
+Deno.test("serveStatic() rejects a port outside 0..65535", () => {
+  assert.throws(() => serveStatic({ port: 70000 }), ParameterError);
+});
+
+Deno.test("parseNpmSpecifier() splits scoped and plain specifiers", () => {
+  assert.deepEqual(parseNpmSpecifier("npm:@tensorflow/tfjs@4.22.0"), {
+    name: "@tensorflow/tfjs",
+    version: "4.22.0",
+    subpath: "",
+  });
+  assert.deepEqual(parseNpmSpecifier("npm:/fft.js@4.0.4/lib/fft.js"), {
+    name: "fft.js",
+    version: "4.0.4",
+    subpath: "/lib/fft.js",
+  });
+  assert.deepEqual(parseNpmSpecifier("npm:seedrandom"), { name: "seedrandom", version: "", subpath: "" });
+  assert.equal(parseNpmSpecifier("./wav.ts"), null);
+});
+
+Deno.test("rewriteDeclarationSpecifiers() points .d.ts imports at .js and npm packages by name", () => {
+  const dts = `import type { Waveform } from "./types.ts";
+export * from "../lib/classifier.ts";
+export { default as FFT } from "npm:fft.js@4.0.4";
+type T = import("./wav.ts").WavAudio;`;
+  assert.equal(
+    rewriteDeclarationSpecifiers(dts),
+    `import type { Waveform } from "./types.js";
+export * from "../lib/classifier.js";
+export { default as FFT } from "fft.js";
+type T = import("./wav.js").WavAudio;`,
+  );
+});

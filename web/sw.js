@@ -1,0 +1,62 @@
+// Service worker of the heartbeat page: after one visit online, the page, its script, the bundle
+// and the model all come from the cache when the network is gone.
+// Strategy: network first (so a rebuilt bundle or retrained model shows up at once), falling back to
+// the cache; every successful same-origin GET refreshes the cache.
+/// <reference lib="webworker" />
+const CACHE = "heartbeat-v1";
+
+/** Files the page needs, relative to this script (web/). Model weight files are added from model.json. */
+const SHELL = [
+  "./",
+  "./index.html",
+  "./style.css",
+  "./manifest.webmanifest",
+  "./icon.svg",
+  "./recorder-worklet.js",
+  "../dist/app.js",
+  "../dist/heartbeat.js",
+  "../models/model.json",
+  "../models/preprocessing.json",
+];
+
+async function precache() {
+  const cache = await caches.open(CACHE);
+  await cache.addAll(SHELL);
+  // The weight files are named in model.json's weightsManifest.
+  const modelUrl = new URL("../models/model.json", self.location.href);
+  const manifest = await (await cache.match(modelUrl)).json();
+  const weights = (manifest.weightsManifest ?? []).flatMap((group) =>
+    group.paths.map((p) => new URL(p, modelUrl).href)
+  );
+  await cache.addAll(weights);
+}
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(precache().then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    for (const key of await caches.keys()) if (key !== CACHE) await caches.delete(key);
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) return;
+  event.respondWith((async () => {
+    try {
+      const response = await fetch(request);
+      if (response.ok) {
+        const copy = response.clone();
+        event.waitUntil(caches.open(CACHE).then((cache) => cache.put(request, copy)));
+      }
+      return response;
+    } catch (error) {
+      const cached = await caches.match(request, { ignoreSearch: true });
+      if (cached) return cached;
+      throw error;
+    }
+  })());
+});
