@@ -4,7 +4,7 @@
  * @module
  */
 import { ParameterError } from "./errors.ts";
-import { type Spectrogram, stft } from "./stft.ts";
+import { assertValidAudio, hannWindow, RealFft, type Spectrogram, stft } from "./stft.ts";
 
 /** How a frame's spectrum becomes one (frequency, magnitude) pair. */
 export type FrameFeatureMethod = "dominant" | "average" | "median";
@@ -115,6 +115,76 @@ export function dominantFrequencyFeatures(
 ): FrameFeatures {
   const nFft = nFftForDelta(sampleRate, deltaTimeS);
   const hopLength = nFft / 4;
+  if (method === "dominant") {
+    assertValidAudio({ samples, sampleRate }, "compute STFT");
+    return { ...dominantFused(samples, sampleRate, nFft, hopLength), sampleRate, nFft, hopLength, deltaTimeS };
+  }
   const spec = stft({ samples, sampleRate }, { nFft, hopLength });
   return { ...frameFeaturesFromSpectrogram(spec, method), sampleRate, nFft, hopLength, deltaTimeS };
 }
+
+/**
+ * The "dominant" feature without materialising the spectrogram: per frame, window, FFT, then
+ * argmax. Gives bit for bit what `frameFeaturesFromSpectrogram(stft(...), "dominant")` gives:
+ * that takes the first maximum of float32(√p) over the bins' powers p. float32(√·) is
+ * non-decreasing, so its maximum is M = float32(√pmax) for the largest power pmax (first at bin j),
+ * and no bin after j can reach M; only an earlier bin whose power rounds to the same float32
+ * magnitude can win. Such a bin has p > pmax·(1 − 2^−21) when M is a normal float32 (a float32
+ * ulp is ≤ 2^−23 relative), so only bins above pmax·(1 − 1e−6) are rechecked exactly (all
+ * earlier bins when M is below the float32 normal range).
+ */
+function dominantFused(
+  x: Float32Array,
+  sampleRate: number,
+  nFft: number,
+  hopLength: number,
+): { frequencyHz: Float32Array; magnitude: Float32Array } {
+  const pad = nFft / 2;
+  const numFrames = 1 + Math.floor(x.length / hopLength);
+  const numBins = nFft / 2 + 1;
+  const binHz = sampleRate / nFft;
+  const window = hannWindow(nFft);
+  const fft = new RealFft(nFft);
+  const frame = new Float64Array(nFft);
+  const spectrum = new Float64Array(2 * nFft);
+  const power = new Float64Array(numBins);
+  const frequencyHz = new Float32Array(numFrames);
+  const magnitude = new Float32Array(numFrames);
+  for (let t = 0; t < numFrames; t++) {
+    const start = t * hopLength - pad;
+    if (start >= 0 && start + nFft <= x.length) {
+      for (let k = 0; k < nFft; k++) frame[k] = x[start + k] * window[k];
+    } else {
+      for (let k = 0; k < nFft; k++) {
+        const i = start + k;
+        frame[k] = i >= 0 && i < x.length ? x[i] * window[k] : 0;
+      }
+    }
+    fft.transform(spectrum, frame);
+    let best = 0, bestPower = -1;
+    for (let b = 0; b < numBins; b++) {
+      const re = spectrum[2 * b], im = spectrum[2 * b + 1];
+      const p = re * re + im * im;
+      power[b] = p;
+      if (p > bestPower) {
+        bestPower = p;
+        best = b;
+      }
+    }
+    const m = Math.fround(Math.sqrt(bestPower));
+    if (best > 0) {
+      const low = m >= FLOAT32_MIN_NORMAL ? bestPower * (1 - 1e-6) : 0;
+      for (let b = 0; b < best; b++) {
+        if (power[b] >= low && Math.fround(Math.sqrt(power[b])) === m) {
+          best = b;
+          break;
+        }
+      }
+    }
+    frequencyHz[t] = best * binHz;
+    magnitude[t] = m;
+  }
+  return { frequencyHz, magnitude };
+}
+
+const FLOAT32_MIN_NORMAL = 2 ** -126;

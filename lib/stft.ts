@@ -2,7 +2,6 @@
  * Short-time Fourier transform matching librosa 0.10's defaults.
  * @module
  */
-import { FFT } from "./deps.ts";
 import { ParameterError } from "./errors.ts";
 import type { Waveform } from "./types.ts";
 
@@ -57,6 +56,124 @@ export function hannWindow(n: number): Float64Array {
   return w;
 }
 
+/**
+ * Forward FFT of real input, computing exactly what fft.js 4.0.4 `realTransform` computes
+ * (the same radix-4 algorithm, the same floating-point operations in the same order, so the
+ * same bits), specialised for the forward direction and typed arrays. It is about twice as
+ * fast as calling fft.js on arrays; tests/stft_test.ts checks the bit-for-bit agreement.
+ * @example Usage
+ * ```ts
+ * const fft = new RealFft(4);
+ * const out = new Float64Array(8);
+ * fft.transform(out, new Float64Array([0, 1, 3, 2])); // bins 0 … 2 are valid: 6, −3 + i, 0
+ * assertEquals([out[0], out[2], out[3], out[4]], [6, -3, 1, 0]);
+ * ```
+ */
+export class RealFft {
+  /** Transform length, a power of two ≥ 4. */
+  readonly size: number;
+  readonly #table: Float64Array;
+  readonly #bitrev: Int32Array;
+  readonly #width: number;
+
+  /** @param size Transform length, a power of two ≥ 4. */
+  constructor(size: number) {
+    if (!isPowerOfTwo(size) || size < 4) {
+      throw new ParameterError(`Cannot create FFT: size is ${size}, expected a power of two ≥ 4`);
+    }
+    this.size = size;
+    const table = new Float64Array(2 * size);
+    for (let i = 0; i < table.length; i += 2) {
+      const angle = Math.PI * i / size;
+      table[i] = Math.cos(angle);
+      table[i + 1] = -Math.sin(angle);
+    }
+    this.#table = table;
+    let power = 0;
+    for (let t = 1; size > t; t <<= 1) power++;
+    this.#width = power % 2 === 0 ? power - 1 : power;
+    this.#bitrev = new Int32Array(1 << this.#width);
+    for (let j = 0; j < this.#bitrev.length; j++) {
+      for (let shift = 0; shift < this.#width; shift += 2) {
+        this.#bitrev[j] |= ((j >>> shift) & 3) << (this.#width - shift - 2);
+      }
+    }
+  }
+
+  /**
+   * Transforms `size` real samples. Afterwards `out[2k]`, `out[2k + 1]` hold the real and
+   * imaginary parts of bin k for k = 0 … size / 2 (the upper half of `out` is scratch).
+   * @param out At least `2 · size` values; overwritten.
+   * @param data `size` real samples; not modified.
+   */
+  transform(out: Float64Array, data: Float64Array): void {
+    const size = 2 * this.size;
+    const table = this.#table, bitrev = this.#bitrev;
+    let step = 1 << this.#width;
+    let len = (size / step) << 1;
+    const half = step >>> 1;
+    if (len === 4) {
+      for (let outOff = 0, t = 0; outOff < size; outOff += len, t++) {
+        const off = bitrev[t] >>> 1;
+        const evenR = data[off], oddR = data[off + half];
+        out[outOff] = evenR + oddR;
+        out[outOff + 1] = 0;
+        out[outOff + 2] = evenR - oddR;
+        out[outOff + 3] = 0;
+      }
+    } else {
+      for (let outOff = 0, t = 0; outOff < size; outOff += len, t++) {
+        const off = bitrev[t] >>> 1;
+        const Ar = data[off], Br = data[off + half], Cr = data[off + 2 * half], Dr = data[off + 3 * half];
+        const T0r = Ar + Cr, T1r = Ar - Cr, T2r = Br + Dr, T3r = Br - Dr;
+        out[outOff] = T0r + T2r;
+        out[outOff + 1] = 0;
+        out[outOff + 2] = T1r;
+        out[outOff + 3] = -T3r;
+        out[outOff + 4] = T0r - T2r;
+        out[outOff + 5] = 0;
+        out[outOff + 6] = T1r;
+        out[outOff + 7] = T3r;
+      }
+    }
+    for (step >>= 2; step >= 2; step >>= 2) {
+      len = (size / step) << 1;
+      const halfLen = len >>> 1, quarterLen = halfLen >>> 1, hquarterLen = quarterLen >>> 1;
+      for (let outOff = 0; outOff < size; outOff += len) {
+        for (let i = 0, k = 0; i <= hquarterLen; i += 2, k += step) {
+          const A = outOff + i, B = A + quarterLen, C = B + quarterLen, D = C + quarterLen;
+          const Ar = out[A], Ai = out[A + 1], Br = out[B], Bi = out[B + 1];
+          const Cr = out[C], Ci = out[C + 1], Dr = out[D], Di = out[D + 1];
+          const tableBr = table[k], tableBi = table[k + 1];
+          const MBr = Br * tableBr - Bi * tableBi, MBi = Br * tableBi + Bi * tableBr;
+          const tableCr = table[2 * k], tableCi = table[2 * k + 1];
+          const MCr = Cr * tableCr - Ci * tableCi, MCi = Cr * tableCi + Ci * tableCr;
+          const tableDr = table[3 * k], tableDi = table[3 * k + 1];
+          const MDr = Dr * tableDr - Di * tableDi, MDi = Dr * tableDi + Di * tableDr;
+          const T0r = Ar + MCr, T0i = Ai + MCi, T1r = Ar - MCr, T1i = Ai - MCi;
+          const T2r = MBr + MDr, T2i = MBi + MDi, T3r = MBr - MDr, T3i = MBi - MDi;
+          out[A] = T0r + T2r;
+          out[A + 1] = T0i + T2i;
+          out[B] = T1r + T3i;
+          out[B + 1] = T1i - T3r;
+          if (i === 0) {
+            out[C] = T0r - T2r;
+            out[C + 1] = T0i - T2i;
+            continue;
+          }
+          if (i === hquarterLen) continue;
+          // The mirrored outputs: fft.js's ST/SF values with inv = 1 (negations are exact).
+          const SA = outOff + quarterLen - i, SB = outOff + halfLen - i;
+          out[SA] = T1r + -T3i;
+          out[SA + 1] = -T1i + -T3r;
+          out[SB] = T0r + -T2r;
+          out[SB + 1] = -T0i - -T2i;
+        }
+      }
+    }
+  }
+}
+
 /** Centre frequency, in Hz, of each of the `1 + nFft / 2` bins (librosa `fft_frequencies`). */
 export function fftFrequencies(sampleRate: number, nFft: number): Float64Array {
   const f = new Float64Array(1 + nFft / 2);
@@ -98,9 +215,9 @@ export function stft(wave: Waveform, options: StftOptions = {}): Spectrogram {
   const numBins = 1 + nFft / 2;
   const data = new Float32Array(numFrames * numBins);
   const window = hannWindow(nFft);
-  const fft = new FFT(nFft);
+  const fft = new RealFft(nFft);
   const frame = new Float64Array(nFft);
-  const spectrum: number[] = fft.createComplexArray();
+  const spectrum = new Float64Array(2 * nFft);
   for (let t = 0; t < numFrames; t++) {
     const start = t * hopLength - pad; // index into x of the frame's first sample
     if (start >= 0 && start + nFft <= x.length) {
@@ -111,7 +228,7 @@ export function stft(wave: Waveform, options: StftOptions = {}): Spectrogram {
         frame[k] = i >= 0 && i < x.length ? x[i] * window[k] : 0;
       }
     }
-    fft.realTransform(spectrum, frame);
+    fft.transform(spectrum, frame);
     const row = t * numBins;
     for (let b = 0; b < numBins; b++) {
       const re = spectrum[2 * b], im = spectrum[2 * b + 1];

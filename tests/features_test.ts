@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { dominantFrequencyFeatures, frameFeaturesFromSpectrogram, nFftForDelta } from "../lib/features.ts";
-import type { Spectrogram } from "../lib/stft.ts";
+import { type Spectrogram, stft } from "../lib/stft.ts";
+import { mulberry32 } from "../lib/rng.ts";
 import { readWav } from "../lib/wav.ts";
 import { ParameterError } from "../lib/errors.ts";
 import { assertAllClose, assertAlmostEquals, DATA_DIR, FIXTURES_DIR, needsData } from "./_helpers.ts";
@@ -62,6 +63,37 @@ Deno.test("dominantFrequencyFeatures() finds a bin-centred tone and reports the 
   for (let t = 4; t < features.frequencyHz.length - 4; t++) {
     assert.equal(features.frequencyHz[t], f);
     assertAlmostEquals(features.magnitude[t], 0.5 * nFft / 4, 1e-4);
+  }
+});
+
+Deno.test("dominantFrequencyFeatures() equals the argmax of the materialised spectrogram bit for bit", () => {
+  const rng = mulberry32(11);
+  const signals: [string, Float32Array, number][] = [
+    ["noise 4 kHz", Float32Array.from({ length: 4000 }, () => 2 * rng() - 1), 4000],
+    ["noise 44.1 kHz", Float32Array.from({ length: 44100 }, () => 2 * rng() - 1), 44100],
+    ["silence", new Float32Array(1000), 4000],
+    ["constant", new Float32Array(1000).fill(0.25), 4000],
+    [
+      "16-bit quantised tones",
+      Float32Array.from({ length: 8000 }, (_, i) => Math.round(8000 * Math.sin(i) + 3000 * Math.sin(3 * i)) / 32768),
+      4000,
+    ],
+    [
+      "two equal tones",
+      Float32Array.from({ length: 4000 }, (_, i) => Math.cos(Math.PI * i / 4) + Math.cos(Math.PI * i / 2)),
+      4000,
+    ],
+    ["near the float32 normal limit", Float32Array.from({ length: 4000 }, () => (2 * rng() - 1) * 1e-37), 4000],
+    ["subnormal float32", Float32Array.from({ length: 4000 }, () => (2 * rng() - 1) * 1e-42), 4000],
+  ];
+  for (const [name, samples, sampleRate] of signals) {
+    for (const delta of [0.01, 0.001]) {
+      const fused = dominantFrequencyFeatures(samples, sampleRate, delta);
+      const spec = stft({ samples, sampleRate }, { nFft: fused.nFft, hopLength: fused.hopLength });
+      const plain = frameFeaturesFromSpectrogram(spec, "dominant");
+      assert.deepEqual(fused.frequencyHz, plain.frequencyHz, `${name}, delta ${delta}`);
+      assert.deepEqual(fused.magnitude, plain.magnitude, `${name}, delta ${delta}`);
+    }
   }
 });
 

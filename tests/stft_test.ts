@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { assertValidAudio, fftFrequencies, hannWindow, stft } from "../lib/stft.ts";
+import { assertValidAudio, fftFrequencies, hannWindow, RealFft, stft } from "../lib/stft.ts";
+import { FFT } from "../lib/deps.ts";
 import { mulberry32 } from "../lib/rng.ts";
 import { ParameterError } from "../lib/errors.ts";
 import { assertAllClose, assertAlmostEquals } from "./_helpers.ts";
@@ -109,4 +110,18 @@ Deno.test("stft() and assertValidAudio() reject bad input with ParameterError", 
   for (const [fn, text] of cases) {
     assert.throws(fn, (e: unknown) => e instanceof ParameterError && e.message.includes(text), text);
   }
+});
+
+Deno.test("RealFft gives fft.js's realTransform bit for bit", () => {
+  for (let size = 4; size <= 4096; size *= 2) {
+    const x = Float64Array.from(randomSignal(size, size), (v, i) => v * (1 + (i % 3)));
+    const reference = new FFT(size);
+    const expected: number[] = reference.createComplexArray();
+    reference.realTransform(expected, x);
+    const out = new Float64Array(2 * size);
+    new RealFft(size).transform(out, x);
+    for (let k = 0; k < size + 2; k++) assert.equal(out[k], expected[k], `size ${size}, value ${k}`);
+  }
+  assert.throws(() => new RealFft(2), ParameterError);
+  assert.throws(() => new RealFft(12), ParameterError);
 });
