@@ -207,8 +207,8 @@ export interface HeatmapOptions extends FigureOptions {
   x?: readonly (number | string)[];
   /** Row coordinates (length = rows of z). */
   y?: readonly (number | string)[];
-  /** plotly colorscale name. @default {"Viridis"} */
-  colorscale?: string;
+  /** plotly colorscale: a name or [position 0–1, colour] stops. @default {"Viridis"} */
+  colorscale?: string | [number, string][];
   /** Text drawn in each cell (same shape as z), e.g. counts of a confusion matrix. */
   text?: readonly (readonly string[])[];
   zMin?: number;
@@ -311,8 +311,9 @@ export function confusionFigure(
   const fig = heatmapFigure(z, {
     xTitle: "predicted",
     yTitle: "true",
-    colorscale: "Blues",
+    colorscale: [[0, "#f7fbff"], [0.5, "#6baed6"], [1, "#08306b"]],
     zMin: 0,
+    layout: { margin: { l: 90, r: 20, t: 50, b: 50 } },
     ...(normalize ? { zMax: 1, colorbarTitle: "row share" } : {}),
     ...options,
     x: labels,

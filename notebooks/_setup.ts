@@ -6,16 +6,17 @@
  * Environment (set by `deno task notebooks`, or by you before starting Jupyter):
  * - HEARTBEAT_DATA: the data folder (set_a/, set_b/, labels.csv). Else data/ in the repo when it
  *   holds WAV files, else ../shared/data/heartbeat-sounds beside the repo, else synthetic
- *   recordings written to a temporary folder in the same layout (lib/synth.ts).
+ *   recordings written to a temporary folder in the same layout (`writeSyntheticDataset` of
+ *   lib/experiments.ts, the one `deno task reproduce --quick` uses).
  * - HEARTBEAT_QUICK=1: a small subset and few epochs, for CI (a few minutes for all notebooks).
  * - HEARTBEAT_SYNTHETIC=1: use synthetic recordings even when real data is present.
  * - HEARTBEAT_IMAGES=1: write the charts passed to `show(fig, "name")` to notebooks/images/name.png.
  * @module
  */
-import { type Recording } from "../lib/data.ts";
-import { display, type PlotlyFigure, renderImages } from "../lib/plot.ts";
-import { mulberry32, shuffleInPlace } from "../lib/rng.ts";
-import { encodeWav } from "../lib/wav.ts";
+import { listRecordings, type Recording } from "../lib/data.ts";
+import { type ExperimentResult, stratifiedSubset, writeSyntheticDataset } from "../lib/experiments.ts";
+import { CLASS_NAMES } from "../lib/data.ts";
+import { barFigure, confusionFigure, display, displayTable, type PlotlyFigure, renderImages } from "../lib/plot.ts";
 
 function env(name: string): string | undefined {
   try {
@@ -30,7 +31,8 @@ export const QUICK: boolean = env("HEARTBEAT_QUICK") === "1";
 /** Whether `show(fig, name)` also writes notebooks/images/name.png. */
 export const SAVE_IMAGES: boolean = env("HEARTBEAT_IMAGES") === "1";
 
-const REPO = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
+/** Absolute path of the repository. */
+export const REPO: string = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 
 function hasWavs(dir: string): boolean {
   try {
@@ -60,8 +62,8 @@ export async function notebookData(): Promise<NotebookData> {
     const dir = await Deno.realPath(real);
     cached = { dir, synthetic: false, description: `real recordings from ${dir}` };
   } else {
-    const dir = `${await Deno.makeTempDir({ prefix: "heartbeat-synthetic-" })}`;
-    const n = await writeSyntheticDataset(dir, { perClass: QUICK ? 6 : 20 });
+    const dir = await Deno.makeTempDir({ prefix: "heartbeat-synthetic-" });
+    const n = (await writeSyntheticDataset(dir, { perClass: QUICK ? 12 : 24, seed: 7 })).length;
     cached = {
       dir,
       synthetic: true,
@@ -72,75 +74,21 @@ export async function notebookData(): Promise<NotebookData> {
   return cached;
 }
 
-/** Options of {@linkcode writeSyntheticDataset}. */
-export interface SyntheticDatasetOptions {
-  /** Recordings per (set, class) pair. @default {20} */
-  perClass?: number;
-  /** @default {1} */
-  seed?: number;
-}
+/** The feature cache `deno task reproduce` uses (HEARTBEAT_CACHE, else .cache/features in the repo). */
+export const CACHE: { dir: string } = { dir: env("HEARTBEAT_CACHE") ?? `${REPO}/.cache/features` };
+
+/** Recordings of the quick subset and epoch cap: the same as `deno task reproduce --quick`. */
+export const QUICK_SUBSET = 48;
+export const QUICK_EPOCHS = 3;
 
 /**
- * Writes synthetic recordings in the dataset's layout, with its device confound: set_a (44.1 kHz)
- * has normal, murmur and extrahls; set_b (4 kHz, patient ids in the names) has normal, murmur and
- * extrastole. Returns the number of files written.
+ * The four-class recordings the experiments use (artifact and unlabelled excluded), and in quick
+ * mode the same seeded class-stratified subset as `deno task reproduce --quick`.
  */
-export async function writeSyntheticDataset(dir: string, options: SyntheticDatasetOptions = {}): Promise<number> {
-  const { synthesizeHeartSound } = await import("../lib/synth.ts");
-  const perClass = options.perClass ?? 20;
-  const rng = mulberry32(options.seed ?? 1);
-  const plan: { set: "a" | "b"; kind: "normal" | "murmur" | "extrahls" | "extrastole"; rate: number }[] = [
-    { set: "a", kind: "normal", rate: 44100 },
-    { set: "a", kind: "murmur", rate: 44100 },
-    { set: "a", kind: "extrahls", rate: 44100 },
-    { set: "b", kind: "normal", rate: 4000 },
-    { set: "b", kind: "murmur", rate: 4000 },
-    { set: "b", kind: "extrastole", rate: 4000 },
-  ];
-  await Deno.mkdir(`${dir}/set_a`, { recursive: true });
-  await Deno.mkdir(`${dir}/set_b`, { recursive: true });
-  let count = 0;
-  for (const { set, kind, rate } of plan) {
-    for (let i = 0; i < perClass; i++) {
-      const durationS = set === "a" ? 3 + 6 * rng() : 2 + 8 * rng();
-      const rec = synthesizeHeartSound({
-        seed: 1000 * count + 7,
-        kind,
-        sampleRate: rate,
-        durationS: Math.round(durationS * 100) / 100,
-        heartRateBpm: 55 + 50 * rng(),
-        noiseLevel: set === "a" ? 0.01 + 0.03 * rng() : 0.03 + 0.08 * rng(),
-      });
-      const stamp = 201101010000 + count * 37;
-      const name = set === "a"
-        ? `${kind}__${stamp}.wav`
-        : `${kind}__${100 + Math.floor(i / 2)}_${1306000000000 + count}_${"ABCD"[i % 4]}.wav`; // two per patient
-      await Deno.writeFile(`${dir}/set_${set}/${name}`, encodeWav({ samples: rec.samples, sampleRate: rate }));
-      count++;
-    }
-  }
-  return count;
-}
-
-/**
- * A class-stratified subset: at most `perClass` recordings of each (set, label) pair, chosen with a
- * seeded shuffle, in the input's order. Used in quick mode only.
- */
-export function stratifiedSubset(recordings: readonly Recording[], perClass: number, seed = 42): Recording[] {
-  const byKey = new Map<string, number[]>();
-  recordings.forEach((r, i) => {
-    const key = `${r.set}/${r.label}`;
-    if (!byKey.has(key)) byKey.set(key, []);
-    byKey.get(key)!.push(i);
-  });
-  const rng = mulberry32(seed);
-  const keep = new Set<number>();
-  for (const key of [...byKey.keys()].sort()) {
-    const idx = byKey.get(key)!;
-    shuffleInPlace(idx, rng);
-    for (const i of idx.slice(0, perClass)) keep.add(i);
-  }
-  return recordings.filter((_, i) => keep.has(i));
+export async function experimentRecordings(): Promise<Recording[]> {
+  const data = await notebookData();
+  const all = listRecordings(data.dir);
+  return QUICK ? stratifiedSubset(all, QUICK_SUBSET, 42) : all;
 }
 
 const pending: { figure: PlotlyFigure; path: string; width?: number; height?: number }[] = [];
@@ -171,4 +119,72 @@ export function formatSeconds(s: number): string {
   if (s < 60) return `${s.toFixed(s < 10 ? 2 : 1)} s`;
   const m = Math.floor(s / 60);
   return `${m} min ${String(Math.round(s - 60 * m)).padStart(2, "0")} s`;
+}
+
+/** The committed result of a run (results/<id>.json written by `deno task reproduce`), if any. */
+export function committedResult(id: string): ExperimentResult | undefined {
+  try {
+    return JSON.parse(Deno.readTextFileSync(`${REPO}/results/${id}.json`));
+  } catch {
+    return undefined;
+  }
+}
+
+function pm(v: { mean: number; std: number }, folds: number): string {
+  if (!Number.isFinite(v.mean)) return "—";
+  return folds > 1 ? `${v.mean.toFixed(3)} ± ${v.std.toFixed(3)}` : v.mean.toFixed(3);
+}
+
+/** One table row of a result: mean ± std over folds (one number under the single-split protocol). */
+export function resultRow(r: ExperimentResult, label?: string): Record<string, string | number> {
+  const k = r.folds.length;
+  return {
+    run: label ?? r.id,
+    recordings: r.numRecordings,
+    folds: k,
+    accuracy: pm(r.summary.accuracy, k),
+    "balanced acc.": pm(r.summary.balancedAccuracy, k),
+    "macro-F1": pm(r.summary.macroF1, k),
+    "majority baseline": pm(r.summary.majorityBaseline, k),
+    parameters: r.parameterCount,
+    "seconds": Math.round(r.seconds),
+  };
+}
+
+/**
+ * Shows results: a table (with the committed results/<id>.json beside each run when it exists and
+ * this is a full run), then per run the confusion matrix summed over folds and per-class recall.
+ * `imagePrefix` names the static images (notebooks/images/<prefix>-<protocol>-*.png).
+ */
+export async function showResults(results: readonly ExperimentResult[], imagePrefix?: string): Promise<void> {
+  const rows: Record<string, string | number>[] = [];
+  for (const r of results) {
+    rows.push(resultRow(r, `${r.id} (this notebook)`));
+    const saved = QUICK ? undefined : committedResult(r.id);
+    if (saved) rows.push(resultRow(saved, `${r.id} (results/)`));
+  }
+  await displayTable(rows);
+  for (const r of results) {
+    if (!r.pooled) continue;
+    const name = imagePrefix ? `${imagePrefix}-${r.protocol}` : undefined;
+    await show(
+      confusionFigure(r.pooled.confusion, CLASS_NAMES, {
+        title: `${r.experiment}, ${r.protocol}: confusion summed over ${r.folds.length} fold(s)`,
+        width: 560,
+        height: 420,
+      }),
+      name && `${name}-confusion`,
+    );
+  }
+  await show(
+    barFigure(
+      [...CLASS_NAMES],
+      results.filter((r) => r.pooled).map((r) => ({
+        name: `${r.experiment} ${r.protocol}`,
+        values: r.pooled!.perClass.map((c) => c.recall),
+      })),
+      { title: "Recall per class (pooled over folds)", layout: { yaxis: { title: { text: "recall" }, range: [0, 1] } } },
+    ),
+    imagePrefix && `${imagePrefix}-recall`,
+  );
 }
