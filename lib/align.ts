@@ -293,6 +293,8 @@ function fftCost(n: number): number {
 const MAC_COST = 2;
 /** Smallest partitioned block stride, in frames. */
 const MIN_STRIDE = 64;
+/** Cost of creating an fft.js instance, per point (its trigonometric table), in fftCost units. */
+const SETUP_COST = 140;
 
 class FftAligner implements Aligner {
   readonly reference: Sequence;
@@ -496,15 +498,18 @@ class FftAligner implements Aligner {
       bestN = this.#forcedSize;
       bestSingle = bestN >= L;
     } else {
+      // Building a plan: its reference blocks' FFTs, and (one-shot only, an aligner keeps its
+      // plans) fft.js's tables for sizes n and n/2.
       const built = (n: number, single: boolean) => !this.#oneShot && this.#plans.has(single ? -n : n);
+      const setup = (n: number) => (this.#oneShot ? 1.5 * n * SETUP_COST : 0);
       const inverseCost = (n: number) => fftCost(n / 2) + n * MAC_COST; // half-size inverse + unpacking
       let bestCost = pairs * fftCost(top) + inverseCost(top) + pairs * top * MAC_COST +
-        (built(top, true) ? 0 : pairs * fftCost(top));
+        (built(top, true) ? 0 : pairs * fftCost(top) + setup(top));
       for (let n = 2 * MIN_STRIDE; n < top; n *= 2) {
         const s = n / 2;
         const chunks = Math.ceil(l / s), blocks = Math.floor((L - l) / s) + 1;
         const cost = chunks * pairs * fftCost(n) + blocks * inverseCost(n) + blocks * chunks * pairs * n * MAC_COST +
-          (built(n, false) ? 0 : (blocks + chunks - 1) * pairs * fftCost(n));
+          (built(n, false) ? 0 : (blocks + chunks - 1) * pairs * fftCost(n) + setup(n));
         if (cost < bestCost) {
           bestCost = cost;
           bestN = n;
@@ -518,14 +523,19 @@ class FftAligner implements Aligner {
       const n = bestN;
       const stride = bestSingle ? n : n / 2;
       const blocks = bestSingle ? 1 : Math.ceil(L / stride);
+      const fft = new FFT(n);
+      // fft.js's table holds cos(πi/n), −sin(πi/n) at i, i + 1 (i even): e^{2πif/n} for f < n/2.
+      const table = (fft as unknown as { table: ArrayLike<number> }).table;
+      const twiddle = new Float64Array(n);
+      for (let f = 0; f < n / 2; f++) {
+        twiddle[2 * f] = table[2 * f];
+        twiddle[2 * f + 1] = -table[2 * f + 1];
+      }
       plan = {
         n,
-        fft: new FFT(n),
+        fft,
         half: new FFT(n / 2),
-        twiddle: Float64Array.from(
-          { length: n },
-          (_, k) => (k % 2 ? Math.sin : Math.cos)((2 * Math.PI * (k >> 1)) / n),
-        ),
+        twiddle,
         single: bestSingle,
         stride,
         spectra: new Array(blocks).fill(undefined),
