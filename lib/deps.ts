@@ -5,3 +5,9 @@ export { default as FFT } from "npm:fft.js@4.0.4";
 export const PLOTLY_JS_NPM = "plotly.js-dist-min@4.1.2";
 /** XGBoost compiled to wasm (ml-xgboost), imported lazily: lib/gbdt.ts works around its loader under Deno. */
 export const importMlXgboost = (): Promise<{ default: unknown }> => import("npm:ml-xgboost@1.1.2");
+/** TensorFlow.js and its wasm backend, imported lazily by lib/tf.ts (the only user). */
+export const importTfjs = (): Promise<typeof import("npm:@tensorflow/tfjs@4.22.0")> =>
+  import("npm:@tensorflow/tfjs@4.22.0");
+export const importTfjsWasm = (): Promise<unknown> => import("npm:@tensorflow/tfjs-backend-wasm@4.22.0");
+/** tfjs types (type-only: no runtime import). */
+export type { LayersModel, Tensor, Tensor4D, Variable } from "npm:@tensorflow/tfjs@4.22.0";

@@ -1,0 +1,264 @@
+/**
+ * Waveform → model input, exactly as a model's preprocessing.json defines; used identically by
+ * training code (lib/cnn.ts, lib/experiments.ts) and inference (lib/infer.ts).
+ *
+ * Kinds:
+ * - `"frame-features"`: the original's preprocessor 2. Per-frame (dominant frequency, magnitude)
+ *   pairs ({@linkcode dominantFrequencyFeatures}) → cut or aligned-and-zero-padded onto the stored
+ *   reference (lib/align.ts, `"both"`) → per-position standard scaling. One row per recording.
+ * - `"logmel-windows"`: resample to `targetSampleRate` → Butterworth band-pass → log-mel frames
+ *   → fixed windows of `windowFrames` frames every `hopFrames` (a recording shorter than one
+ *   window is repeated to fill it) → each window standardised by its own mean and standard
+ *   deviation (gain-invariant). One row per window; a recording's class probabilities are the
+ *   mean of its windows' probabilities (`aggregation: "mean-probability"`).
+ *
+ * For app developers: {@linkcode classifyWaveform} is the one call from a waveform to class
+ * probabilities for a model from {@linkcode loadModel}.
+ * @module
+ */
+import { createAligner, sequenceFromFeatures } from "./align.ts";
+import type { Aligner, Sequence } from "./align.ts";
+import { ModelError, ParameterError } from "./errors.ts";
+import { dominantFrequencyFeatures, type FrameFeatureMethod } from "./features.ts";
+import { bandpass } from "./filter.ts";
+import { logMelSpectrogram, type MelFilterBank, melFilterBank } from "./mel.ts";
+import { resampleWaveform } from "./resample.ts";
+import { assertValidAudio, stft } from "./stft.ts";
+import type { Waveform } from "./types.ts";
+import type { LayersModel } from "./model.ts";
+import type { Tf } from "./tf.ts";
+
+/** Version of the preprocessing.json format written by this module. */
+export const PREPROCESSING_VERSION = 1;
+
+/** Class names in model output order, and their dataset label ids. */
+export const LABELS = ["normal", "extrahls", "murmur", "extrastole"] as const;
+export const LABEL_IDS = [0, 1, 2, 4] as const;
+
+/** Fields every preprocessing.json has. */
+export interface PreprocessingBase {
+  /** {@linkcode PREPROCESSING_VERSION}. */
+  version: number;
+  /** Class names in model output order. */
+  labels: string[];
+  /** Dataset label id of each output (normal 0, extrahls 1, murmur 2, extrastole 4). */
+  labelIds: number[];
+  /** How window rows become one recording's probabilities: mean of the rows' probabilities, or a single row. */
+  aggregation: "mean-probability" | "single";
+  /** Rate the audio is resampled to first, Hz; null keeps each file's native rate. */
+  targetSampleRate: number | null;
+}
+
+/** The original's preprocessor 2 (alignment padding + per-position scaling). */
+export interface FrameFeaturesPreprocessing extends PreprocessingBase {
+  kind: "frame-features";
+  aggregation: "single";
+  /** Frame duration target, s (0.01 "small", 0.001 "main"). */
+  deltaTimeS: number;
+  method: FrameFeatureMethod;
+  /** Alignment reference, frame-major (Hz, magnitude) pairs; its length fixes the input size. */
+  reference: number[];
+  /** Values per frame in `reference` (2). */
+  channels: number;
+  /** Per-position means and scales (length = reference length), applied as (x − mean) / scale. */
+  means: number[];
+  scales: number[];
+}
+
+/** Log-mel windows for the CNN. */
+export interface LogmelWindowsPreprocessing extends PreprocessingBase {
+  kind: "logmel-windows";
+  aggregation: "mean-probability";
+  targetSampleRate: number;
+  /** Band-pass edges, Hz (4th-order Butterworth, zero phase). */
+  bandpassHz: [number, number];
+  nFft: number;
+  hopLength: number;
+  nMels: number;
+  fMinHz: number;
+  fMaxHz: number;
+  /** Frames per window (the model's time axis). */
+  windowFrames: number;
+  /** Frames between window starts. */
+  hopFrames: number;
+  /** At most this many windows per recording (evenly spread); 0 = all. */
+  maxWindows: number;
+}
+
+/** A model's preprocessing.json. */
+export type Preprocessing = FrameFeaturesPreprocessing | LogmelWindowsPreprocessing;
+
+/** Model input: `shape[0]` rows (windows or recordings), each `shape.slice(1)` values, row-major. */
+export interface ModelInput {
+  data: Float32Array;
+  shape: number[];
+}
+
+/** Default log-mel window parameters (2 kHz, 25–900 Hz, 24 bands, 20 ms hop, 3 s windows, 1.5 s hop). */
+export function defaultLogmelPreprocessing(
+  overrides: Partial<LogmelWindowsPreprocessing> = {},
+): LogmelWindowsPreprocessing {
+  return {
+    version: PREPROCESSING_VERSION,
+    kind: "logmel-windows",
+    labels: [...LABELS],
+    labelIds: [...LABEL_IDS],
+    aggregation: "mean-probability",
+    targetSampleRate: 2000,
+    bandpassHz: [25, 900],
+    nFft: 128,
+    hopLength: 40,
+    nMels: 24,
+    fMinHz: 25,
+    fMaxHz: 900,
+    windowFrames: 150,
+    hopFrames: 75,
+    maxWindows: 0,
+    ...overrides,
+  };
+}
+
+const aligners = new WeakMap<object, Aligner>();
+const banks = new WeakMap<object, MelFilterBank>();
+
+/** Features per row for a preprocessing (the model's input size). */
+export function inputSize(preprocessing: Preprocessing): number {
+  if (preprocessing.kind === "frame-features") return preprocessing.reference.length;
+  if (preprocessing.kind === "logmel-windows") return preprocessing.windowFrames * preprocessing.nMels;
+  throw new ModelError(
+    `Cannot preprocess audio: unknown preprocessing kind "${(preprocessing as { kind: string }).kind}"`,
+  );
+}
+
+/** Log-mel frames of a whole recording (resampled, band-passed), frame-major `numFrames × nMels`. */
+export function logmelFrames(
+  wave: Waveform,
+  p: LogmelWindowsPreprocessing,
+): { data: Float32Array; numFrames: number } {
+  let w = wave.sampleRate === p.targetSampleRate ? wave : resampleWaveform(wave, p.targetSampleRate);
+  const minLength = 6 * 4 + 3 + 1;
+  if (w.samples.length < Math.max(minLength, p.nFft)) {
+    throw new ParameterError(
+      `Cannot preprocess audio: ${wave.samples.length} samples at ${wave.sampleRate} Hz is too short`,
+    );
+  }
+  w = bandpass(w, { lowHz: p.bandpassHz[0], highHz: p.bandpassHz[1] });
+  const spec = stft(w, { nFft: p.nFft, hopLength: p.hopLength });
+  let bank = banks.get(p);
+  if (!bank) {
+    bank = melFilterBank({
+      sampleRate: p.targetSampleRate,
+      nFft: p.nFft,
+      nMels: p.nMels,
+      fMinHz: p.fMinHz,
+      fMaxHz: p.fMaxHz,
+    });
+    banks.set(p, bank);
+  }
+  const mel = logMelSpectrogram(spec, { filterBank: bank, amin: 1e-10 });
+  return { data: mel.data, numFrames: mel.numFrames };
+}
+
+/** Cuts frame-major log-mel frames into standardised windows (see the module doc). */
+export function windowsFromFrames(
+  frames: { data: Float32Array; numFrames: number },
+  p: LogmelWindowsPreprocessing,
+): ModelInput {
+  const { nMels, windowFrames: wf, hopFrames } = p;
+  let { data, numFrames } = frames;
+  if (numFrames < wf) {
+    const tiled = new Float32Array(wf * nMels);
+    for (let t = 0; t < wf; t++) {
+      tiled.set(data.subarray((t % numFrames) * nMels, (t % numFrames + 1) * nMels), t * nMels);
+    }
+    data = tiled;
+    numFrames = wf;
+  }
+  let starts: number[] = [];
+  for (let s = 0; s + wf <= numFrames; s += hopFrames) starts.push(s);
+  const last = numFrames - wf;
+  if (starts.at(-1)! < last && last - starts.at(-1)! >= hopFrames / 2) starts.push(last);
+  if (p.maxWindows > 0 && starts.length > p.maxWindows) {
+    const m = p.maxWindows;
+    starts = Array.from({ length: m }, (_, i) => starts[Math.round((i * (starts.length - 1)) / Math.max(1, m - 1))]);
+  }
+  const size = wf * nMels;
+  const out = new Float32Array(starts.length * size);
+  starts.forEach((s, r) => {
+    const window = data.subarray(s * nMels, s * nMels + size);
+    let mean = 0;
+    for (const v of window) mean += v;
+    mean /= size;
+    let variance = 0;
+    for (const v of window) variance += (v - mean) ** 2;
+    const scale = Math.sqrt(variance / size) || 1;
+    for (let i = 0; i < size; i++) out[r * size + i] = (window[i] - mean) / scale;
+  });
+  return { data: out, shape: [starts.length, wf, nMels] };
+}
+
+/**
+ * Turns a waveform into model input as `preprocessing` defines (see the module doc).
+ * @param wave Mono samples (any rate), all finite.
+ * @returns Rows first: `[windows, windowFrames, nMels]` for "logmel-windows",
+ *   `[1, referenceLength]` for "frame-features".
+ * @throws {ParameterError} Invalid or too short audio. {@link ModelError} Unknown kind.
+ */
+export function preprocess(wave: Waveform, preprocessing: Preprocessing): ModelInput {
+  assertValidAudio(wave, "preprocess audio");
+  if (wave.samples.length === 0) throw new ParameterError("Cannot preprocess audio: no samples");
+  const p = preprocessing;
+  if (p.kind === "logmel-windows") return windowsFromFrames(logmelFrames(wave, p), p);
+  if (p.kind === "frame-features") {
+    const w = p.targetSampleRate == null || p.targetSampleRate === wave.sampleRate
+      ? wave
+      : resampleWaveform(wave, p.targetSampleRate);
+    const f = dominantFrequencyFeatures(w.samples, w.sampleRate, p.deltaTimeS, p.method);
+    let aligner = aligners.get(p);
+    if (!aligner) {
+      const reference: Sequence = { data: Float32Array.from(p.reference), channels: p.channels };
+      aligner = createAligner(reference);
+      aligners.set(p, aligner);
+    }
+    const padded = aligner.alignAndPad(sequenceFromFeatures(f.frequencyHz, f.magnitude), "both").padded.data;
+    const out = new Float32Array(padded.length);
+    for (let i = 0; i < out.length; i++) out[i] = (padded[i] - p.means[i]) / (p.scales[i] || 1);
+    return { data: out, shape: [1, out.length] };
+  }
+  throw new ModelError(`Cannot preprocess audio: unknown preprocessing kind "${(p as { kind: string }).kind}"`);
+}
+
+/** Mean of `rows` probability rows (`rows × k`, row-major) → k probabilities. */
+export function aggregateProbabilities(probabilities: Float32Array, rows: number, k: number): Float32Array {
+  const out = new Float32Array(k);
+  if (rows === 0) return out;
+  for (let r = 0; r < rows; r++) for (let j = 0; j < k; j++) out[j] += probabilities[r * k + j];
+  for (let j = 0; j < k; j++) out[j] /= rows;
+  return out;
+}
+
+/**
+ * One recording → class probabilities (in `preprocessing.labels` order): {@linkcode preprocess},
+ * predict every row, then aggregate as `preprocessing.aggregation` says (mean of the windows'
+ * probabilities). Frees its tensors.
+ * @param tf From {@linkcode loadTf}.
+ * @param loaded From {@linkcode loadModel}.
+ */
+export function classifyWaveform(
+  tf: Tf,
+  loaded: { model: LayersModel; preprocessing: Preprocessing },
+  wave: Waveform,
+): Float32Array {
+  const input = preprocess(wave, loaded.preprocessing);
+  const rows = input.shape[0];
+  const numFeatures = input.data.length / Math.max(1, rows);
+  const k = loaded.preprocessing.labels.length;
+  const probs = tf.tidy(() => {
+    const out = loaded.model.predict(tf.tensor(input.data, input.shape, "float32")) as ReturnType<Tf["tensor"]>;
+    return Float32Array.from(out.dataSync());
+  });
+  if (probs.length !== rows * k || numFeatures === 0) {
+    throw new ModelError(`Cannot classify audio: model gave ${probs.length} outputs for ${rows} rows of ${k} classes`);
+  }
+  return aggregateProbabilities(probs, rows, k);
+}
