@@ -395,8 +395,8 @@ class FftAligner implements Aligner {
       const t0 = q * chunk, t1 = Math.min(t0 + chunk, l);
       let e = 0;
       for (let p = 0; p < pairs; p++) {
-        packed.fill(0);
         const c0 = 2 * p, c1 = 2 * p + 1;
+        packed.fill(0, c1 < ch ? 2 * (t1 - t0) : 0);
         for (let t = t0; t < t1; t++) {
           const v0 = seq[t * ch + c0];
           packed[2 * (t - t0)] = v0;
@@ -421,7 +421,6 @@ class FftAligner implements Aligner {
     for (let b = 0; b < blocks; b++) {
       // Σ over chunks and pairs of H_{b+q}·conj(X_q); the real part of its inverse FFT is
       // Σ_channels Σ_k c_k·w_{i+k} for the block's offsets i.
-      product.fill(0);
       let h1 = 0, h2 = 0;
       for (let q = 0; q < chunks; q++) {
         const spectra = this.#blockSpectra(plan, b + q);
@@ -429,10 +428,18 @@ class FftAligner implements Aligner {
         h2 = Math.max(h2, plan.norm2[b + q]);
         for (let p = 0; p < pairs; p++) {
           const H = spectra[p], X = plan.chunkSpectra[q][p];
-          for (let f = 0; f < 2 * n; f += 2) {
-            const hr = H[f], hm = H[f + 1], xr = X[f], xm = X[f + 1];
-            product[f] += hr * xr + hm * xm;
-            product[f + 1] += hm * xr - hr * xm;
+          if (q === 0 && p === 0) {
+            for (let f = 0; f < 2 * n; f += 2) {
+              const hr = H[f], hm = H[f + 1], xr = X[f], xm = X[f + 1];
+              product[f] = hr * xr + hm * xm;
+              product[f + 1] = hm * xr - hr * xm;
+            }
+          } else {
+            for (let f = 0; f < 2 * n; f += 2) {
+              const hr = H[f], hm = H[f + 1], xr = X[f], xm = X[f + 1];
+              product[f] += hr * xr + hm * xm;
+              product[f + 1] += hm * xr - hr * xm;
+            }
           }
         }
       }
@@ -440,7 +447,7 @@ class FftAligner implements Aligner {
       // of P, y[2s] + i·y[2s+1] = IFFT_{n/2}(Z)[s] / 2, Z[f] = (Y[f] + Y[f+n/2]) +
       // i·e^{2πif/n}·(Y[f] − Y[f+n/2]); the 1/2 goes into Z (exact).
       for (let f = 0; f < mid; f++) {
-        const f1 = 2 * ((n - f) % n), f2 = 2 * (f + mid), f3 = 2 * (mid - f), f0 = 2 * f;
+        const f1 = f === 0 ? 0 : 2 * (n - f), f2 = 2 * (f + mid), f3 = 2 * (mid - f), f0 = 2 * f;
         const aR = product[f0] + product[f1], aI = product[f0 + 1] - product[f1 + 1]; // 2·Y[f]
         const bR = product[f2] + product[f3], bI = product[f2 + 1] - product[f3 + 1]; // 2·Y[f+n/2]
         const dR = aR - bR, dI = aI - bI, cos = twiddle[f0], sin = twiddle[f0 + 1];
