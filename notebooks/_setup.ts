@@ -9,7 +9,8 @@
  *   recordings written to a temporary folder in the same layout (`writeSyntheticDataset` of
  *   lib/experiments.ts, the one `deno task reproduce --quick` uses).
  * - HEARTBEAT_QUICK=1: a small subset and few epochs, for CI (a few minutes for all notebooks).
- * - HEARTBEAT_SYNTHETIC=1: use synthetic recordings even when real data is present.
+ * - HEARTBEAT_SYNTHETIC=1: use synthetic recordings even when real data is present
+ *   (HEARTBEAT_SYNTHETIC_DIR: where to write them, reused when it already holds them).
  * - HEARTBEAT_IMAGES=1: write the charts passed to `show(fig, "name")` to notebooks/images/name.png.
  * @module
  */
@@ -62,8 +63,11 @@ export async function notebookData(): Promise<NotebookData> {
     const dir = await Deno.realPath(real);
     cached = { dir, synthetic: false, description: `real recordings from ${dir}` };
   } else {
-    const dir = await Deno.makeTempDir({ prefix: "heartbeat-synthetic-" });
-    const n = (await writeSyntheticDataset(dir, { perClass: QUICK ? 12 : 24, seed: 7 })).length;
+    // The runner passes one folder for all notebooks (and removes it afterwards); else a temporary one.
+    const dir = env("HEARTBEAT_SYNTHETIC_DIR") ?? await Deno.makeTempDir({ prefix: "heartbeat-synthetic-" });
+    const n = hasWavs(dir)
+      ? listRecordings(dir).length
+      : (await writeSyntheticDataset(dir, { perClass: QUICK ? 12 : 24, seed: 7 })).length;
     cached = {
       dir,
       synthetic: true,

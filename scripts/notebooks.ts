@@ -157,6 +157,9 @@ async function main(args: string[]): Promise<void> {
     NO_COLOR: "1",
   };
   if (options.data) env.HEARTBEAT_DATA = options.data;
+  // One synthetic data set for all notebooks (written by the first that needs it), removed at the end.
+  const syntheticDir = await Deno.makeTempDir({ prefix: "heartbeat-synthetic-" });
+  env.HEARTBEAT_SYNTHETIC_DIR = syntheticDir;
   console.log(
     `notebooks: ${names.length} to run (${options.quick ? "quick" : "full"} mode${
       options.synthetic ? ", synthetic data" : ""
@@ -206,6 +209,7 @@ async function main(args: string[]): Promise<void> {
       } KB${errors.length ? "\n  " + errors.join("\n  ") : ""}`,
     );
   }
+  await Deno.remove(syntheticDir, { recursive: true }).catch(() => {});
   console.log(`notebooks: ${((performance.now() - start) / 1000).toFixed(1)} s in all`);
   if (failures.length) throw new HeartSoundError(`Cannot run notebooks: ${failures.join(", ")} failed`);
 }
