@@ -1,0 +1,350 @@
+/**
+ * The heart-sound classifier, platform-neutral (no `Deno.*`): it runs unchanged in Deno, Node.js
+ * and browsers. Give it samples or WAV bytes; it returns the class, the four class probabilities and
+ * the heart rate.
+ *
+ * ```ts
+ * const classifier = await loadClassifier(); // the shipped model, loaded once per process
+ * const result = classifier.classifyWav(wavBytes);
+ * console.log(result.label, result.confidence, result.heartRateBpm);
+ * ```
+ * @module
+ */
+import { ModelError, ParameterError } from "./errors.ts";
+import type { Waveform } from "./types.ts";
+import { readWav } from "./wav.ts";
+import { detectHeartSounds } from "./beats.ts";
+import { resampleWaveform } from "./resample.ts";
+import type { LayersModel } from "./model.ts";
+import type { Preprocessing } from "./preprocess.ts";
+
+/** The four classes, in the class-index order every model uses. */
+export const CLASS_NAMES = ["normal", "extrahls", "murmur", "extrastole"] as const;
+/** A predicted class. */
+export type ClassName = (typeof CLASS_NAMES)[number];
+/** The original's label id of each class (3 = artifact is not a target class). */
+export const LABEL_IDS: Readonly<Record<ClassName, number>> = { normal: 0, extrahls: 1, murmur: 2, extrastole: 4 };
+/** One probability per class; they sum to 1. */
+export type ClassProbabilities = Record<ClassName, number>;
+
+/** What {@linkcode HeartSoundClassifier.classify} returns for one recording. */
+export interface ClassifyResult {
+  /** The most probable class. */
+  label: ClassName;
+  /** Its label id: normal 0, extrahls 1, murmur 2, extrastole 4. */
+  labelId: number;
+  /** Probability of `label`, in [0, 1]. */
+  confidence: number;
+  /** Every class's probability. */
+  probabilities: ClassProbabilities;
+  /** Estimated heart rate in beats per minute, or null when no heart rate could be found (or `beats: false`). */
+  heartRateBpm: number | null;
+  /** Onset times of the first heart sounds (S1), in seconds from the start; empty when unknown. */
+  s1TimesS: number[];
+  /** Onset times of the second heart sounds (S2), in seconds from the start; empty when unknown. */
+  s2TimesS: number[];
+  /** Length of the recording, in seconds. */
+  durationS: number;
+  /** Sample rate of the input, in Hz (the model resamples to its own rate). */
+  sampleRate: number;
+  /** Reasons to distrust this result (low confidence, very quiet or very short recording); empty when none. */
+  warnings: string[];
+}
+
+/** Options of {@linkcode HeartSoundClassifier.classify}. */
+export interface ClassifyOptions {
+  /** Also estimate the heart rate and S1/S2 times. @default {true} */
+  beats?: boolean;
+}
+
+/** A loaded model. All methods are synchronous and free their tensors. */
+export interface HeartSoundClassifier {
+  /** The model.json URL the model was loaded from. */
+  readonly modelUrl: string;
+  /** Class names in the model's output order. */
+  labels(): ClassName[];
+  /**
+   * Classifies a mono recording.
+   * @param samples Mono samples in [-1, 1], all finite; at least {@linkcode MIN_CLASSIFY_DURATION_S} seconds.
+   * @param sampleRate In Hz, > 0; any rate (the model's preprocessing resamples).
+   * @throws {ParameterError} Empty, non-finite, silent or shorter than 0.5 s.
+   */
+  classify(samples: Float32Array, sampleRate: number, options?: ClassifyOptions): ClassifyResult;
+  /**
+   * Decodes a WAV file (PCM 8/16/24/32-bit or float 32/64, any channel count, any rate) and classifies it.
+   * @throws {WavFormatError} The bytes are not a WAV we can read. {@linkcode ParameterError} As `classify`.
+   */
+  classifyWav(bytes: Uint8Array, options?: ClassifyOptions): ClassifyResult;
+}
+
+/** Options of {@linkcode loadClassifier}. */
+export interface LoadClassifierOptions {
+  /**
+   * Reads one model file (model.json, its weight files, preprocessing.json) and returns its bytes.
+   * Default: `fetch` (Deno and browsers; Deno's fetch also reads file: URLs). Node.js passes a reader
+   * based on `fs.readFile` for file: URLs.
+   */
+  readFile?: (url: URL) => Promise<Uint8Array>;
+  /** tfjs backend. The first classifier loaded in a process picks it for the whole process (tfjs has one
+   * active backend). "wasm" needs @tensorflow/tfjs-backend-wasm's files and falls back to "cpu". @default {"cpu"} */
+  backend?: "cpu" | "wasm";
+}
+
+/** Recordings shorter than this many seconds (about one heartbeat) are refused. */
+export const MIN_CLASSIFY_DURATION_S = 0.5;
+/** A result whose confidence is below this gets a low-confidence warning. */
+export const LOW_CONFIDENCE = 0.5;
+/** Peak amplitude below which a recording is called very quiet (−60 dBFS). */
+const QUIET_PEAK = 1e-3;
+
+/** The shipped model: models/model.json next to lib/. */
+export const DEFAULT_MODEL_URL: URL = new URL("../models/model.json", import.meta.url);
+
+const loaded = new Map<string, Promise<HeartSoundClassifier>>();
+
+/**
+ * Loads a classifier once per model URL per process; later calls with the same URL share it.
+ * @param modelUrl URL (or URL string) of a tfjs model.json with preprocessing.json beside it.
+ *   Default: the shipped model, found relative to this module, so it also works when lib/ is imported by URL.
+ * @throws {ModelError} The model or its preprocessing cannot be read or does not fit the four classes.
+ * @example Usage
+ * ```ts
+ * const classifier = await loadClassifier();
+ * const { label, probabilities } = classifier.classify(new Float32Array(8000), 4000);
+ * ```
+ */
+export function loadClassifier(
+  modelUrl: string | URL = DEFAULT_MODEL_URL,
+  options: LoadClassifierOptions = {},
+): Promise<HeartSoundClassifier> {
+  let url: URL;
+  try {
+    url = new URL(modelUrl);
+  } catch {
+    return Promise.reject(new ModelError(`Cannot load model: "${modelUrl}" is not a URL`));
+  }
+  const key = url.href;
+  let promise = loaded.get(key);
+  if (!promise) {
+    promise = openClassifier(url, options);
+    loaded.set(key, promise);
+    promise.catch(() => loaded.delete(key)); // a failed load may be retried
+  }
+  return promise;
+}
+
+async function openClassifier(url: URL, options: LoadClassifierOptions): Promise<HeartSoundClassifier> {
+  const engine = await openEngine(url, options.readFile ?? fetchBytes, options.backend ?? "cpu");
+  const labels = engine.labels.map((name, i) => {
+    if (!(CLASS_NAMES as readonly string[]).includes(name)) {
+      throw new ModelError(
+        `Cannot load model: output ${i} is labelled "${name}", expected one of ${CLASS_NAMES.join(", ")}`,
+      );
+    }
+    return name as ClassName;
+  });
+  if (new Set(labels).size !== CLASS_NAMES.length) {
+    throw new ModelError(`Cannot load model: labels are ${labels.join(", ")}, expected ${CLASS_NAMES.join(", ")}`);
+  }
+  const classify = (samples: Float32Array, sampleRate: number, opts: ClassifyOptions = {}): ClassifyResult => {
+    const wave: Waveform = { samples, sampleRate };
+    const warnings = checkRecording(wave);
+    const { probabilities, beats } = engine.run(wave, opts.beats ?? true);
+    return buildResult(labels, probabilities, wave, warnings, beats);
+  };
+  return {
+    modelUrl: url.href,
+    labels: () => [...labels],
+    classify,
+    classifyWav: (bytes, opts) => {
+      const wav = readWav(bytes);
+      return classify(wav.samples, wav.sampleRate, opts);
+    },
+  };
+}
+
+/** Refuses recordings the model cannot say anything about; returns warnings for doubtful ones. */
+function checkRecording(wave: Waveform): string[] {
+  const { samples, sampleRate } = wave;
+  if (!(samples instanceof Float32Array)) throw new ParameterError("Cannot classify: samples are not a Float32Array");
+  if (!(sampleRate > 0) || !Number.isFinite(sampleRate)) {
+    throw new ParameterError(`Cannot classify: sample rate is ${sampleRate}`);
+  }
+  if (samples.length === 0) throw new ParameterError("Cannot classify: the recording has zero samples");
+  const durationS = samples.length / sampleRate;
+  if (durationS < MIN_CLASSIFY_DURATION_S) {
+    throw new ParameterError(
+      `Cannot classify: the recording is ${
+        durationS.toFixed(3)
+      } s long, shorter than one heartbeat (${MIN_CLASSIFY_DURATION_S} s)`,
+    );
+  }
+  let peak = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const x = samples[i];
+    if (!Number.isFinite(x)) throw new ParameterError(`Cannot classify: sample ${i} is ${x}`);
+    const a = x < 0 ? -x : x;
+    if (a > peak) peak = a;
+  }
+  if (peak === 0) throw new ParameterError("Cannot classify: the recording is silent (every sample is 0)");
+  const warnings: string[] = [];
+  if (peak < QUIET_PEAK) {
+    warnings.push(
+      `very quiet recording (peak ${(20 * Math.log10(peak)).toFixed(0)} dBFS); the result may be unreliable`,
+    );
+  }
+  return warnings;
+}
+
+/** Heart-sound timing of one recording. */
+interface Beats {
+  heartRateBpm: number | null;
+  s1TimesS: number[];
+  s2TimesS: number[];
+}
+
+function buildResult(
+  labels: ClassName[],
+  probs: Float32Array,
+  wave: Waveform,
+  warnings: string[],
+  beats: Beats | undefined,
+): ClassifyResult {
+  let best = 0;
+  for (let k = 1; k < probs.length; k++) if (probs[k] > probs[best]) best = k;
+  const probabilities = {} as ClassProbabilities;
+  for (const name of CLASS_NAMES) probabilities[name] = probs[labels.indexOf(name)];
+  const label = labels[best];
+  const confidence = probs[best];
+  if (confidence < LOW_CONFIDENCE) {
+    warnings.push(`low confidence (${confidence.toFixed(2)}): no class is clearly more likely than the others`);
+  }
+  return {
+    label,
+    labelId: LABEL_IDS[label],
+    confidence,
+    probabilities,
+    heartRateBpm: beats?.heartRateBpm ?? null,
+    s1TimesS: beats?.s1TimesS ?? [],
+    s2TimesS: beats?.s2TimesS ?? [],
+    durationS: wave.samples.length / wave.sampleRate,
+    sampleRate: wave.sampleRate,
+    warnings,
+  };
+}
+
+async function fetchBytes(url: URL): Promise<Uint8Array> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error)}`);
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new ModelError(`Cannot load model: ${url.href}: HTTP ${response.status}`);
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n")[0].trim() || "unknown error";
+}
+
+// ---------------------------------------------------------------- model engine
+
+interface Engine {
+  labels: string[];
+  /** Class probabilities of one recording (windows aggregated), in label order, and its heart sounds. */
+  run(wave: Waveform, withBeats: boolean): { probabilities: Float32Array; beats?: Beats };
+}
+
+function parseJson(bytes: Uint8Array, url: URL): Record<string, unknown> {
+  try {
+    const value = JSON.parse(new TextDecoder().decode(bytes));
+    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("not a JSON object");
+    return value;
+  } catch (error) {
+    throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error)}`);
+  }
+}
+
+/** The tfjs model artifacts of a layers-model model.json, weight files concatenated in manifest order. */
+async function readArtifacts(
+  url: URL,
+  modelJson: Record<string, unknown>,
+  readFile: (url: URL) => Promise<Uint8Array>,
+): Promise<{ modelTopology: object; weightSpecs: unknown[]; weightData: ArrayBuffer }> {
+  const manifest = modelJson.weightsManifest as { paths: string[]; weights: unknown[] }[] | undefined;
+  if (!modelJson.modelTopology || !Array.isArray(manifest)) {
+    throw new ModelError(
+      `Cannot load model: ${url.href} is not a tfjs layers model (no modelTopology or weightsManifest)`,
+    );
+  }
+  const parts = await Promise.all(manifest.flatMap((group) => group.paths).map((path) => readFile(new URL(path, url))));
+  const weightData = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    weightData.set(part, at);
+    at += part.length;
+  }
+  return {
+    modelTopology: modelJson.modelTopology as object,
+    weightSpecs: manifest.flatMap((group) => group.weights),
+    weightData: weightData.buffer,
+  };
+}
+
+/** Rate at which lib/beats.ts analyses heart sounds (its default `processingRate`), in Hz. */
+const BEATS_RATE = 2000;
+
+async function openEngine(
+  url: URL,
+  readFile: (url: URL) => Promise<Uint8Array>,
+  backend: "cpu" | "wasm",
+): Promise<Engine> {
+  // tfjs and the preprocessing code load while the model files are read.
+  const tfLoading = import("./tf.ts").then(({ loadTf }) => loadTf({ backend, verbose: false }));
+  const preprocessLoading = import("./preprocess.ts");
+  const [modelJson, preprocessing] = await Promise.all([
+    readFile(url).then((bytes) => parseJson(bytes, url)),
+    (async () => {
+      const ppUrl = new URL("preprocessing.json", url);
+      return parseJson(await readFile(ppUrl), ppUrl) as unknown as Preprocessing;
+    })(),
+  ]);
+  const labels: unknown = preprocessing.labels;
+  if (!Array.isArray(labels) || !labels.every((x) => typeof x === "string")) {
+    throw new ModelError(`Cannot load model: preprocessing.json of ${url.href} has no labels list`);
+  }
+  const artifacts = await readArtifacts(url, modelJson, readFile);
+  const [tf, { classifyWaveform }] = await Promise.all([tfLoading, preprocessLoading]);
+  let model: LayersModel;
+  try {
+    model = await tf.loadLayersModel({ load: () => Promise.resolve(artifacts as never) });
+  } catch (error) {
+    throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error)}`);
+  }
+  const outputs = model.outputs[0].shape.at(-1);
+  if (outputs !== labels.length) {
+    model.dispose();
+    throw new ModelError(`Cannot load model: ${url.href} has ${outputs} outputs but ${labels.length} labels`);
+  }
+  const loaded = { model, preprocessing };
+  // When the model and the heart-sound detector both resample to the same rate (with the same default
+  // filter), resample once and hand both the result: the answers are identical, the work halves.
+  const sharedRate = preprocessing.targetSampleRate === BEATS_RATE ? BEATS_RATE : undefined;
+  return {
+    labels,
+    run(wave, withBeats) {
+      const resampled = sharedRate === undefined || !withBeats || wave.sampleRate === sharedRate
+        ? wave
+        : resampleWaveform(wave, sharedRate);
+      const probabilities = classifyWaveform(tf, loaded, resampled);
+      if (!withBeats) return { probabilities };
+      const { heartRateBpm, s1TimesS, s2TimesS } = detectHeartSounds(resampled);
+      return { probabilities, beats: { heartRateBpm, s1TimesS, s2TimesS } };
+    },
+  };
+}

@@ -1,0 +1,366 @@
+/**
+ * Classify heart-sound WAV files from Deno: `classifyFile(path)` plus the command-line tool.
+ *
+ * ```sh
+ * deno run -R lib/infer.ts recording.wav more/recordings/      # one line per file
+ * deno run -R lib/infer.ts --json a.wav b.wav                   # NDJSON, in input order
+ * ```
+ *
+ * The platform-neutral core (no `Deno.*`) is lib/classifier.ts; this module re-exports it and adds
+ * what needs Deno: reading files and folders, and the CLI.
+ * @module
+ */
+import {
+  type ClassifyOptions,
+  type ClassifyResult,
+  type HeartSoundClassifier,
+  loadClassifier,
+  type LoadClassifierOptions,
+} from "./classifier.ts";
+import { HeartSoundError, ParameterError } from "./errors.ts";
+
+export * from "./classifier.ts";
+
+/** Options of {@linkcode classifyFile}. */
+export interface ClassifyFileOptions extends ClassifyOptions, LoadClassifierOptions {
+  /** Model folder, model.json path or URL; default: the shipped model (models/model.json next to lib/). */
+  model?: string | URL;
+  /** An already loaded classifier to use instead of `model`. */
+  classifier?: HeartSoundClassifier;
+}
+
+/** A classification of one file: the {@linkcode ClassifyResult} plus the path it was read from. */
+export interface FileClassifyResult extends ClassifyResult {
+  /** The path as given. */
+  file: string;
+}
+
+/**
+ * Reads a WAV file and classifies it with the shipped model (loaded once per process) or `options.model`.
+ * @param path A WAV file path (or file: URL). Needs read permission.
+ * @throws {WavFormatError} The file is not a WAV we can read. {@linkcode ModelError} The model cannot be loaded.
+ *   {@linkcode ParameterError} The file is missing, silent or too short.
+ * @example Usage
+ * ```ts
+ * const result = await classifyFile("examples/murmur.wav");
+ * console.log(result.label, result.confidence, result.heartRateBpm);
+ * ```
+ */
+export async function classifyFile(path: string | URL, options: ClassifyFileOptions = {}): Promise<FileClassifyResult> {
+  const classifier = options.classifier ?? await loadClassifier(resolveModelUrl(options.model), options);
+  const bytes = await readInput(path);
+  return { file: String(path), ...classifier.classifyWav(bytes, options) };
+}
+
+/** Resolves a `--model` argument: a URL, a model.json path or a folder holding model.json. */
+export function resolveModelUrl(model: string | URL | undefined): URL | undefined {
+  if (model === undefined) return undefined;
+  if (model instanceof URL) return model;
+  const isUrl = /^[a-z][a-z0-9+.-]+:\/\//i.test(model) || model.startsWith("file:");
+  const url = isUrl ? new URL(model) : pathToFileUrl(model);
+  if (url.pathname.endsWith(".json")) return url;
+  return new URL(url.pathname.endsWith("/") ? "model.json" : `${url.pathname.split("/").pop()}/model.json`, url);
+}
+
+function pathToFileUrl(path: string): URL {
+  const absolute = /^([a-z]:)?[\\/]/i.test(path) ? path : `${Deno.cwd()}/${path}`;
+  const normalised = absolute.replaceAll("\\", "/");
+  return new URL(
+    `file://${normalised.startsWith("/") ? "" : "/"}${
+      encodeURI(normalised).replaceAll("#", "%23").replaceAll("?", "%3F")
+    }`,
+  );
+}
+
+async function readInput(path: string | URL): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path);
+  } catch (error) {
+    throw new ParameterError(`Cannot read file "${String(path)}": ${fileErrorText(error)}`);
+  }
+}
+
+function fileErrorText(error: unknown): string {
+  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
+  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+    return "permission denied (run with -R)";
+  }
+  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
+  return firstLine(error);
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n")[0].trim() || "unknown error";
+}
+
+// ---------------------------------------------------------------- CLI
+
+const USAGE = `Classify heart-sound recordings (normal, extrahls, murmur, extrastole) and estimate the heart rate.
+
+Usage: deno run -R lib/infer.ts [options] <file.wav | folder>...
+       deno run -R lib/infer.ts --demo
+
+A folder means every .wav file inside it, recursively, in sorted order.
+
+Options:
+  --json            one JSON object per line (NDJSON), in input order:
+                    {"file","label","labelId","confidence","probabilities":{...},"heartRateBpm","s1TimesS","s2TimesS"}
+                    or {"file","error"} for a file that cannot be classified
+  --csv             CSV with a header row
+  --model <m>       model folder, model.json path or URL (default: the shipped model; URLs need -N)
+  --demo            classify the bundled synthetic examples (examples/*.wav)
+  -h, --help        show this help
+
+Exit status: 0 every file classified, 1 some files failed (the rest are printed), 2 usage error.`;
+
+/** Parsed command line of the CLI. */
+export interface CliArgs {
+  format: "text" | "json" | "csv";
+  model?: string;
+  demo: boolean;
+  help: boolean;
+  inputs: string[];
+}
+
+/** Parses CLI arguments. @throws {ParameterError} on an unknown option or a missing value. */
+export function parseCliArgs(args: string[]): CliArgs {
+  const out: CliArgs = { format: "text", demo: false, help: false, inputs: [] };
+  const formats = new Set<string>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") {
+      out.inputs.push(...args.slice(i + 1));
+      break;
+    }
+    if (arg === "-h" || arg === "--help") out.help = true;
+    else if (arg === "--json" || arg === "--csv") formats.add(arg.slice(2));
+    else if (arg === "--demo") out.demo = true;
+    else if (arg === "--model" || arg.startsWith("--model=")) {
+      const value = arg === "--model" ? args[++i] : arg.slice("--model=".length);
+      if (value === undefined || value === "") {
+        throw new ParameterError("Cannot parse arguments: --model needs a value");
+      }
+      out.model = value;
+    } else if (arg.startsWith("-") && arg !== "-") {
+      throw new ParameterError(`Cannot parse arguments: unknown option ${arg}`);
+    } else out.inputs.push(arg);
+  }
+  if (formats.size > 1) throw new ParameterError("Cannot parse arguments: choose one of --json and --csv");
+  if (formats.size === 1) out.format = [...formats][0] as "json" | "csv";
+  if (!out.help && !out.demo && out.inputs.length === 0) {
+    throw new ParameterError("Cannot parse arguments: no input files (see --help)");
+  }
+  return out;
+}
+
+/** One input expanded: a file to classify, or an error found while listing (missing path, empty folder). */
+type Job = { file: string; error?: string };
+
+/** Expands files and folders (recursively, .wav only, sorted) in input order. */
+export async function expandInputs(inputs: string[]): Promise<Job[]> {
+  const jobs: Job[] = [];
+  for (const input of inputs) {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(input);
+    } catch (error) {
+      jobs.push({ file: input, error: `Cannot read file "${input}": ${fileErrorText(error)}` });
+      continue;
+    }
+    if (!info.isDirectory) {
+      jobs.push({ file: input });
+      continue;
+    }
+    try {
+      const found: string[] = [];
+      await walkWavs(input.replace(/[\\/]+$/, "") || "/", found);
+      found.sort();
+      if (found.length === 0) jobs.push({ file: input, error: `Cannot find WAV files: folder "${input}" has none` });
+      for (const file of found) jobs.push({ file });
+    } catch (error) {
+      jobs.push({ file: input, error: `Cannot list folder "${input}": ${fileErrorText(error)}` });
+    }
+  }
+  return jobs;
+}
+
+async function walkWavs(dir: string, out: string[]): Promise<void> {
+  const base = dir === "/" ? "" : dir;
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${base}/${entry.name}`;
+    let isDir = entry.isDirectory;
+    let isFile = entry.isFile;
+    if (entry.isSymlink) {
+      try {
+        const info = await Deno.stat(path);
+        isFile = info.isFile; // symlinked folders are not followed (no cycles)
+      } catch {
+        continue;
+      }
+      isDir = false;
+    }
+    if (isDir) await walkWavs(path, out);
+    else if (isFile && entry.name.toLowerCase().endsWith(".wav")) out.push(path);
+  }
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** The NDJSON object of one result (probabilities to 4 decimals, times to 1 ms). */
+export function resultToJson(result: FileClassifyResult): Record<string, unknown> {
+  const probabilities: Record<string, number> = {};
+  for (const [name, p] of Object.entries(result.probabilities)) probabilities[name] = round(p, 4);
+  const out: Record<string, unknown> = {
+    file: result.file,
+    label: result.label,
+    labelId: result.labelId,
+    confidence: round(result.confidence, 4),
+    probabilities,
+    heartRateBpm: result.heartRateBpm === null ? null : round(result.heartRateBpm, 1),
+    s1TimesS: result.s1TimesS.map((t) => round(t, 3)),
+    s2TimesS: result.s2TimesS.map((t) => round(t, 3)),
+  };
+  if (result.warnings.length > 0) out.warning = result.warnings.join("; ");
+  return out;
+}
+
+const CSV_COLUMNS = [
+  "file",
+  "label",
+  "labelId",
+  "confidence",
+  "normal",
+  "extrahls",
+  "murmur",
+  "extrastole",
+  "heartRateBpm",
+  "warning",
+  "error",
+];
+
+function csvCell(value: unknown): string {
+  const text = value === null || value === undefined ? "" : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function csvRow(cells: unknown[]): string {
+  return cells.map(csvCell).join(",");
+}
+
+function formatResult(result: FileClassifyResult, format: CliArgs["format"]): string {
+  const p = result.probabilities as Record<string, number>;
+  const hr = result.heartRateBpm === null ? null : round(result.heartRateBpm, 1);
+  const warning = result.warnings.join("; ");
+  if (format === "json") return JSON.stringify(resultToJson(result));
+  if (format === "csv") {
+    return csvRow([
+      result.file,
+      result.label,
+      result.labelId,
+      round(result.confidence, 4),
+      round(p.normal, 4),
+      round(p.extrahls, 4),
+      round(p.murmur, 4),
+      round(p.extrastole, 4),
+      hr,
+      warning,
+      "",
+    ]);
+  }
+  const probs = Object.entries(p).map(([name, v]) => `${name} ${v.toFixed(2)}`).join("  ");
+  const rate = hr === null ? "heart rate n/a" : `${hr.toFixed(0)} bpm`;
+  return `${result.file}: ${result.label} (${result.confidence.toFixed(2)})  [${probs}]  ${rate}${
+    warning ? `  warning: ${warning}` : ""
+  }`;
+}
+
+function formatError(file: string, error: string, format: CliArgs["format"]): string | undefined {
+  if (format === "json") return JSON.stringify({ file, error });
+  if (format === "csv") return csvRow([file, "", "", "", "", "", "", "", "", "", error]);
+  return undefined; // text: the stderr line is the report
+}
+
+/** Runs the CLI; returns the exit code (0 all classified, 1 some failed, 2 usage error). */
+export async function main(args: string[]): Promise<number> {
+  const encoder = new TextEncoder();
+  const stdout = (line: string) => Deno.stdout.writeSync(encoder.encode(line + "\n"));
+  const stderr = (line: string) => Deno.stderr.writeSync(encoder.encode(line + "\n"));
+  let cli: CliArgs;
+  try {
+    cli = parseCliArgs(args);
+  } catch (error) {
+    stderr(firstLine(error));
+    return 2;
+  }
+  if (cli.help) {
+    stdout(USAGE);
+    return 0;
+  }
+  const inputs = [...cli.inputs];
+  if (cli.demo) inputs.unshift(...await demoFiles());
+
+  let classifier: HeartSoundClassifier;
+  try {
+    classifier = await loadClassifier(resolveModelUrl(cli.model));
+  } catch (error) {
+    stderr(error instanceof HeartSoundError ? error.message : `Cannot load model: ${firstLine(error)}`);
+    return 2;
+  }
+
+  const jobs = await expandInputs(inputs);
+  if (cli.format === "csv") stdout(CSV_COLUMNS.join(","));
+  let failed = 0;
+  // Read ahead while classifying: file reads overlap the (synchronous) model work.
+  const reads = new Map<number, Promise<Uint8Array>>();
+  const READ_AHEAD = 8;
+  const startRead = (i: number) => {
+    if (i < jobs.length && !jobs[i].error && !reads.has(i)) {
+      const read = readInput(jobs[i].file);
+      read.catch(() => {}); // handled when awaited
+      reads.set(i, read);
+    }
+  };
+  for (let i = 0; i < Math.min(READ_AHEAD, jobs.length); i++) startRead(i);
+  for (let i = 0; i < jobs.length; i++) {
+    startRead(i + READ_AHEAD);
+    const job = jobs[i];
+    let line: string | undefined;
+    try {
+      if (job.error) throw new ParameterError(job.error);
+      const bytes = await reads.get(i)!;
+      reads.delete(i);
+      line = formatResult({ file: job.file, ...classifier.classifyWav(bytes) }, cli.format);
+    } catch (error) {
+      reads.delete(i);
+      failed++;
+      const message = error instanceof HeartSoundError ? error.message : `Cannot classify: ${firstLine(error)}`;
+      stderr(`${job.file}: ${message}`);
+      line = formatError(job.file, message, cli.format);
+    }
+    if (line !== undefined) stdout(line);
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+/** The bundled synthetic example recordings (examples/*.wav next to lib/), as paths relative to the working folder when inside it. */
+async function demoFiles(): Promise<string[]> {
+  const dir = new URL("../examples/", import.meta.url);
+  if (dir.protocol !== "file:") {
+    throw new ParameterError("Cannot run the demo: examples are only available from a local checkout");
+  }
+  const folder = decodeURIComponent(dir.pathname);
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(dir)) if (entry.isFile && entry.name.endsWith(".wav")) names.push(entry.name);
+  names.sort();
+  const cwd = Deno.cwd().replaceAll("\\", "/").replace(/\/?$/, "/");
+  const shown = folder.startsWith(cwd) ? folder.slice(cwd.length) : folder;
+  return names.map((name) => `${shown}${name}`);
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

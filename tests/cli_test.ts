@@ -1,0 +1,192 @@
+/** End-to-end tests of the CLI `deno run -R lib/infer.ts`, run as a subprocess with read permission only. */
+import assert from "node:assert/strict";
+import { loadClassifier } from "../lib/classifier.ts";
+import { badWavs, ROOT, softmax, synthWav, writeConstantModel } from "./_infer_fixtures.ts";
+import { assertAlmostEquals } from "./_helpers.ts";
+
+interface Run {
+  code: number;
+  stdout: string[];
+  stderr: string[];
+}
+
+async function cli(args: string[]): Promise<Run> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-R", `${ROOT}/lib/infer.ts`, ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const lines = (bytes: Uint8Array) => new TextDecoder().decode(bytes).split("\n").filter((l) => l.length > 0);
+  return { code: out.code, stdout: lines(out.stdout), stderr: lines(out.stderr) };
+}
+
+function assertNoStackTrace(run: Run): void {
+  for (const line of [...run.stdout, ...run.stderr]) assert.doesNotMatch(line, /^\s+at /, `stack line: ${line}`);
+}
+
+const GOOD_KEYS = ["confidence", "file", "heartRateBpm", "label", "labelId", "probabilities", "s1TimesS", "s2TimesS"];
+const CLASSES = ["normal", "extrahls", "murmur", "extrastole"];
+const IDS: Record<string, number> = { normal: 0, extrahls: 1, murmur: 2, extrastole: 4 };
+
+/** A folder with good WAVs (different rates, depths, channels, a subfolder) and every kind of bad one. */
+async function makeInputs(): Promise<{ dir: string; good: string[]; bad: { path: string; error: RegExp }[] }> {
+  const dir = await Deno.makeTempDir({ prefix: "heartbeat_cli_" });
+  await Deno.mkdir(`${dir}/folder/sub`, { recursive: true });
+  const good = [
+    `${dir}/normal_4k16.wav`,
+    `${dir}/folder/sub/murmur_44k24_stereo.wav`,
+    `${dir}/folder/a_extrastole.wav`,
+  ];
+  await Deno.writeFile(good[0], synthWav("normal", { seed: 3 }));
+  await Deno.writeFile(good[1], synthWav("murmur", { seed: 4, sampleRate: 44100, bitDepth: 24, channels: 2 }));
+  await Deno.writeFile(good[2], synthWav("extrastole", { seed: 5, sampleRate: 8000, bitDepth: 32, encoding: "float" }));
+  await Deno.writeTextFile(`${dir}/folder/notes.txt`, "not audio, ignored in folders");
+  const bad = [];
+  for (const { name, bytes, error } of badWavs()) {
+    await Deno.writeFile(`${dir}/${name}`, bytes);
+    bad.push({ path: `${dir}/${name}`, error });
+  }
+  bad.push({ path: `${dir}/missing.wav`, error: /no such file/ });
+  return { dir, good, bad };
+}
+
+Deno.test("infer CLI --json classifies good files and reports bad ones in input order, exit 1", async () => {
+  const { dir, good, bad } = await makeInputs();
+  try {
+    // good file, then every bad one interleaved, then a folder (expanded recursively, sorted)
+    const args = [good[0], ...bad.map((b) => b.path), `${dir}/folder`];
+    const run = await cli(["--json", ...args]);
+    assert.equal(run.code, 1, run.stderr.join("\n"));
+    assertNoStackTrace(run);
+    const expectedFiles = [good[0], ...bad.map((b) => b.path), good[2], good[1]]; // "a_extrastole" < "sub/"
+    const objects = run.stdout.map((line) => JSON.parse(line));
+    assert.deepEqual(objects.map((o) => o.file), expectedFiles);
+    // every failure: exactly {file, error} on stdout, and one stderr line naming the file
+    assert.equal(run.stderr.length, bad.length);
+    for (const [i, b] of bad.entries()) {
+      const o = objects[1 + i];
+      assert.deepEqual(Object.keys(o).sort(), ["error", "file"]);
+      assert.match(o.error, b.error);
+      assert.match(o.error, /^Cannot /);
+      assert.equal(run.stderr[i], `${b.path}: ${o.error}`);
+    }
+    // every success: the documented shape, consistent numbers
+    for (const o of [objects[0], ...objects.slice(1 + bad.length)]) {
+      assert.deepEqual(Object.keys(o).filter((k) => k !== "warning").sort(), GOOD_KEYS);
+      assert.deepEqual(Object.keys(o.probabilities), CLASSES);
+      const probs = CLASSES.map((c) => o.probabilities[c]);
+      assertAlmostEquals(probs.reduce((a, b) => a + b, 0), 1, 2e-4);
+      assert.equal(o.confidence, Math.max(...probs));
+      assert.equal(o.probabilities[o.label], o.confidence);
+      assert.equal(o.labelId, IDS[o.label]);
+      assert.ok(o.heartRateBpm === null || (o.heartRateBpm > 30 && o.heartRateBpm < 250));
+      assert.ok(Array.isArray(o.s1TimesS) && Array.isArray(o.s2TimesS));
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("infer CLI agrees with the module API and exits 0 when every file is classified", async () => {
+  const { dir, good } = await makeInputs();
+  try {
+    const run = await cli(["--json", ...good]);
+    assert.equal(run.code, 0, run.stderr.join("\n"));
+    assert.deepEqual(run.stderr, []);
+    const classifier = await loadClassifier();
+    for (const [i, line] of run.stdout.entries()) {
+      const o = JSON.parse(line);
+      const expected = classifier.classifyWav(await Deno.readFile(good[i]));
+      assert.equal(o.label, expected.label);
+      for (const c of CLASSES) assertAlmostEquals(o.probabilities[c], expected.probabilities[c as "normal"], 5e-5);
+      if (expected.heartRateBpm !== null) assertAlmostEquals(o.heartRateBpm, expected.heartRateBpm, 0.05);
+      assert.equal(o.s1TimesS.length, expected.s1TimesS.length);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("infer CLI --model loads another model (a constant one gives softmax of its bias)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "heartbeat_cli_model_" });
+  try {
+    const bias = [0.2, -1, 1.5, 0.1];
+    await writeConstantModel(`${dir}/constant model`, bias);
+    await Deno.writeFile(`${dir}/x.wav`, synthWav("normal"));
+    for (const model of [`${dir}/constant model`, `${dir}/constant model/model.json`]) {
+      const run = await cli(["--json", "--model", model, `${dir}/x.wav`]);
+      assert.equal(run.code, 0, run.stderr.join("\n"));
+      const o = JSON.parse(run.stdout[0]);
+      const expected = softmax(bias);
+      for (const [k, c] of CLASSES.entries()) assertAlmostEquals(o.probabilities[c], expected[k], 1e-4);
+      assert.equal(o.label, "murmur");
+      assert.equal(o.labelId, 2);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("infer CLI text and --csv output: one line per file, header for CSV, errors as rows", async () => {
+  const { dir, good, bad } = await makeInputs();
+  try {
+    const text = await cli([good[0], bad[0].path]);
+    assert.equal(text.code, 1);
+    assert.equal(text.stdout.length, 1);
+    assert.match(text.stdout[0], new RegExp(`^${good[0]}: (normal|extrahls|murmur|extrastole) \\(\\d\\.\\d\\d\\)`));
+    for (const c of CLASSES) assert.match(text.stdout[0], new RegExp(`${c} \\d\\.\\d\\d`));
+    assert.match(text.stdout[0], /(\d+ bpm|heart rate n\/a)/);
+    assert.equal(text.stderr.length, 1);
+
+    const csv = await cli(["--csv", good[0], bad[0].path]);
+    assert.equal(csv.code, 1);
+    assert.equal(
+      csv.stdout[0],
+      "file,label,labelId,confidence,normal,extrahls,murmur,extrastole,heartRateBpm,warning,error",
+    );
+    const row = csv.stdout[1].split(",");
+    assert.equal(row.length, 11);
+    assert.equal(row[0], good[0]);
+    assertAlmostEquals(row.slice(4, 8).map(Number).reduce((a, b) => a + b, 0), 1, 2e-4);
+    assert.match(csv.stdout[2], /^[^,]+,,,,,,,,,,"Cannot read WAV: not a RIFF\/WAVE file \(starts with ""hell""\)"$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("infer CLI usage errors exit 2 with one stderr line", async (t) => {
+  const cases: [string, string[], RegExp][] = [
+    ["no inputs", [], /no input files/],
+    ["unknown option", ["--frobnicate", "x.wav"], /unknown option --frobnicate/],
+    ["two formats", ["--json", "--csv", "x.wav"], /one of --json and --csv/],
+    ["--model without value", ["x.wav", "--model"], /--model needs a value/],
+    ["missing model", ["--model", "/nonexistent/model", "x.wav"], /^Cannot load model: .*nonexistent/],
+  ];
+  for (const [name, args, error] of cases) {
+    await t.step(name, async () => {
+      const run = await cli(args);
+      assert.equal(run.code, 2);
+      assert.deepEqual(run.stdout, []);
+      assert.equal(run.stderr.length, 1, run.stderr.join("\n"));
+      assert.match(run.stderr[0], error);
+    });
+  }
+});
+
+Deno.test("infer CLI --help and --demo exit 0", async () => {
+  const help = await cli(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout[0], /Classify heart-sound recordings/);
+  assert.ok(help.stdout.some((l) => l.includes("--json")));
+  const demo = await cli(["--demo", "--json"]);
+  assert.equal(demo.code, 0, demo.stderr.join("\n"));
+  const files = demo.stdout.map((l) => JSON.parse(l).file);
+  assert.deepEqual(files, [
+    "examples/synthetic_extrahls.wav",
+    "examples/synthetic_extrastole.wav",
+    "examples/synthetic_murmur.wav",
+    "examples/synthetic_normal.wav",
+  ]);
+});

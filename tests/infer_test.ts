@@ -1,0 +1,203 @@
+/** Module API of the classifier: loadClassifier, classify, classifyWav, classifyFile. */
+import assert from "node:assert/strict";
+import {
+  CLASS_NAMES,
+  classifyFile,
+  type ClassifyResult,
+  DEFAULT_MODEL_URL,
+  loadClassifier,
+  MIN_CLASSIFY_DURATION_S,
+  resolveModelUrl,
+} from "../lib/infer.ts";
+import { ModelError, ParameterError, WavFormatError } from "../lib/errors.ts";
+import { synthesizeHeartSound } from "../lib/synth.ts";
+import { encodeWav, readWav } from "../lib/wav.ts";
+import { resampleWaveform } from "../lib/resample.ts";
+import { loadTf } from "../lib/tf.ts";
+import { assertAlmostEquals } from "./_helpers.ts";
+import { badWavs, ROOT, softmax, writeConstantModel } from "./_infer_fixtures.ts";
+
+function fileUrl(path: string): URL {
+  return new URL(`file://${path.split("/").map(encodeURIComponent).join("/")}`);
+}
+
+function assertConsistent(result: ClassifyResult): void {
+  const probs = CLASS_NAMES.map((c) => result.probabilities[c]);
+  assertAlmostEquals(probs.reduce((a, b) => a + b, 0), 1, 1e-5, "probabilities sum");
+  assert.equal(result.confidence, Math.max(...probs));
+  assert.equal(result.probabilities[result.label], result.confidence);
+  assert.equal(result.labelId, { normal: 0, extrahls: 1, murmur: 2, extrastole: 4 }[result.label]);
+}
+
+Deno.test("loadClassifier() with a constant model returns softmax of its bias, in class order", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "heartbeat_infer_" });
+  try {
+    for (const bias of [[0.2, -1, 1.5, 0.1], [0, 2, 1, 0], [0, 0, 0, 3]]) {
+      const sub = `${dir}/m${bias.join("_")}`;
+      await writeConstantModel(sub, bias);
+      const classifier = await loadClassifier(fileUrl(`${sub}/model.json`));
+      const rec = synthesizeHeartSound({ seed: 2, kind: "normal", durationS: 3 });
+      const result = classifier.classify(rec.samples, rec.sampleRate);
+      const expected = softmax(bias);
+      for (const [k, c] of CLASS_NAMES.entries()) assertAlmostEquals(result.probabilities[c], expected[k], 1e-6, c);
+      const best = CLASS_NAMES[expected.indexOf(Math.max(...expected))];
+      assert.equal(result.label, best);
+      assertConsistent(result);
+      assert.deepEqual(classifier.labels(), [...CLASS_NAMES]);
+      assertAlmostEquals(result.durationS, 3, 1e-9);
+      assert.equal(result.sampleRate, 4000);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadClassifier() loads each model once per process and reads through options.readFile", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "heartbeat_infer_" });
+  try {
+    await writeConstantModel(dir, [1, 0, 0, 0]);
+    const url = fileUrl(`${dir}/model.json`);
+    const read: string[] = [];
+    const readFile = async (u: URL) => {
+      read.push(u.pathname.split("/").pop()!);
+      return await Deno.readFile(u);
+    };
+    const [a, b] = await Promise.all([loadClassifier(url, { readFile }), loadClassifier(url.href, { readFile })]);
+    const c = await loadClassifier(new URL(url.href), { readFile });
+    assert.equal(a, b);
+    assert.equal(a, c);
+    assert.deepEqual(read.sort(), ["model.json", "preprocessing.json", "weights.bin"]);
+    assert.equal(a.modelUrl, url.href);
+    assert.equal(await loadClassifier(), await loadClassifier(DEFAULT_MODEL_URL));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadClassifier() rejects missing or inconsistent models with ModelError", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "heartbeat_infer_" });
+  try {
+    await assert.rejects(loadClassifier(fileUrl(`${dir}/none/model.json`)), ModelError);
+    await writeConstantModel(`${dir}/three`, [0, 0, 0]); // 3 outputs, 4 labels
+    await assert.rejects(loadClassifier(fileUrl(`${dir}/three/model.json`)), /3 outputs but 4 labels/);
+    await writeConstantModel(
+      `${dir}/labels`,
+      [0, 0, 0, 0],
+      (p) => (p.labels = ["normal", "extrahls", "murmur", "artifact"]),
+    );
+    await assert.rejects(loadClassifier(fileUrl(`${dir}/labels/model.json`)), /labelled "artifact"/);
+    await Deno.mkdir(`${dir}/garbled`);
+    await Deno.writeTextFile(`${dir}/garbled/model.json`, "{not json");
+    await Deno.copyFile(`${dir}/three/preprocessing.json`, `${dir}/garbled/preprocessing.json`);
+    await assert.rejects(loadClassifier(fileUrl(`${dir}/garbled/model.json`)), ModelError);
+    await assert.rejects(loadClassifier("not a url"), ModelError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("classify() leaves the number of tensors unchanged", async () => {
+  const classifier = await loadClassifier();
+  const tf = await loadTf({ backend: "cpu" });
+  const rec = synthesizeHeartSound({ seed: 4, kind: "murmur", durationS: 5 });
+  classifier.classify(rec.samples, rec.sampleRate); // warm-up: tfjs may create lasting tensors on first use
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) classifier.classify(rec.samples, rec.sampleRate);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("classify() refuses bad recordings with one-line ParameterErrors", async () => {
+  const classifier = await loadClassifier();
+  const cases: [string, Float32Array, number, RegExp][] = [
+    ["zero samples", new Float32Array(0), 4000, /zero samples/],
+    ["too short", new Float32Array(1999).fill(0.1), 4000, /shorter than one heartbeat/],
+    ["silence", new Float32Array(8000), 4000, /silent/],
+    ["NaN", new Float32Array(8000).fill(0.1).fill(NaN, 10, 11), 4000, /sample 10 is NaN/],
+    ["bad rate", new Float32Array(8000), 0, /sample rate is 0/],
+  ];
+  for (const [name, samples, rate, message] of cases) {
+    assert.throws(() => classifier.classify(samples, rate), (e: Error) => {
+      assert.ok(e instanceof ParameterError, name);
+      assert.match(e.message, message);
+      assert.match(e.message, /^Cannot classify: [^\n]+$/);
+      return true;
+    });
+  }
+  assert.equal(MIN_CLASSIFY_DURATION_S, 0.5);
+  const ok = synthesizeHeartSound({ seed: 1, durationS: 0.5 });
+  assertConsistent(classifier.classify(ok.samples, ok.sampleRate)); // exactly 0.5 s is accepted
+  const quiet = synthesizeHeartSound({ seed: 1, durationS: 3, peak: 1e-4 });
+  assert.match(classifier.classify(quiet.samples, quiet.sampleRate).warnings.join(), /very quiet/);
+});
+
+Deno.test("classifyWav() reports each bad WAV with its error class", async () => {
+  const classifier = await loadClassifier();
+  for (const { name, bytes, error } of badWavs()) {
+    assert.throws(() => classifier.classifyWav(bytes), (e: Error) => {
+      assert.ok(e instanceof WavFormatError || e instanceof ParameterError, name);
+      assert.match(e.message, error, name);
+      return true;
+    });
+  }
+});
+
+Deno.test("classifyWav() gives the same answer for every bit depth, channel count and sample rate", async () => {
+  const classifier = await loadClassifier();
+  const rec = synthesizeHeartSound({ seed: 7, kind: "murmur", durationS: 5, sampleRate: 4000 });
+  const reference = classifier.classify(rec.samples, rec.sampleRate);
+  assertConsistent(reference);
+  const variants: [string, Uint8Array, number][] = [
+    ["float32 mono", encodeWav(rec, { bitDepth: 32, encoding: "float" }), 1e-6],
+    ["float64 stereo", encodeWav(rec, { bitDepth: 64, channels: 2 }), 1e-6],
+    ["pcm16 mono", encodeWav(rec, { bitDepth: 16 }), 0.02],
+    ["pcm24 3 channels", encodeWav(rec, { bitDepth: 24, channels: 3 }), 0.02],
+    ["pcm32 stereo", encodeWav(rec, { bitDepth: 32, channels: 2 }), 0.02],
+    ["pcm8 mono", encodeWav(rec, { bitDepth: 8 }), 0.1],
+    ["44.1 kHz", encodeWav(resampleWaveform(rec, 44100), { bitDepth: 32, encoding: "float" }), 0.05],
+    ["8 kHz", encodeWav(resampleWaveform(rec, 8000), { bitDepth: 32, encoding: "float" }), 0.05],
+  ];
+  for (const [name, bytes, tolerance] of variants) {
+    const wav = readWav(bytes);
+    const result = classifier.classifyWav(bytes);
+    assertConsistent(result);
+    assertAlmostEquals(result.durationS, 5, 1e-3, name);
+    assert.equal(result.sampleRate, wav.sampleRate);
+    for (const c of CLASS_NAMES) {
+      assertAlmostEquals(result.probabilities[c], reference.probabilities[c], tolerance, `${name} ${c}`);
+    }
+  }
+});
+
+Deno.test("classify() reports the heart rate and S1/S2 times of a synthetic recording", async () => {
+  const classifier = await loadClassifier();
+  for (const bpm of [60, 90]) {
+    const rec = synthesizeHeartSound({ seed: 3, kind: "normal", durationS: 8, heartRateBpm: bpm, noiseLevel: 0.01 });
+    const result = classifier.classify(rec.samples, rec.sampleRate);
+    assert.ok(result.heartRateBpm !== null);
+    assertAlmostEquals(result.heartRateBpm, bpm, 0.05 * bpm, "heart rate");
+    assert.ok(Math.abs(result.s1TimesS.length - rec.s1TimesS.length) <= 1);
+    const skipped = classifier.classify(rec.samples, rec.sampleRate, { beats: false });
+    assert.equal(skipped.heartRateBpm, null);
+    assert.deepEqual(skipped.s1TimesS, []);
+    assert.deepEqual(skipped.probabilities, result.probabilities);
+  }
+});
+
+Deno.test("classifyFile() reads, classifies and names the file; missing files give a ParameterError", async () => {
+  const path = `${ROOT}/examples/synthetic_murmur.wav`;
+  const result = await classifyFile(path);
+  assert.equal(result.file, path);
+  const expected = (await loadClassifier()).classifyWav(await Deno.readFile(path));
+  assert.deepEqual({ ...result, file: undefined }, { ...expected, file: undefined });
+  await assert.rejects(classifyFile(`${ROOT}/examples/nope.wav`), ParameterError);
+});
+
+Deno.test("resolveModelUrl() accepts folders, model.json paths and URLs", () => {
+  assert.equal(resolveModelUrl("/a/b")?.href, "file:///a/b/model.json");
+  assert.equal(resolveModelUrl("/a/b/")?.href, "file:///a/b/model.json");
+  assert.equal(resolveModelUrl("/a/my model/m.json")?.href, "file:///a/my%20model/m.json");
+  assert.equal(resolveModelUrl("https://x.org/models")?.href, "https://x.org/models/model.json");
+  assert.equal(resolveModelUrl("https://x.org/m/model.json")?.href, "https://x.org/m/model.json");
+  assert.equal(resolveModelUrl("rel/dir")?.href, new URL(`file://${Deno.cwd()}/rel/dir/model.json`).href);
+  assert.equal(resolveModelUrl(undefined), undefined);
+});
