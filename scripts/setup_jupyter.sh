@@ -5,6 +5,7 @@
 #   scripts/setup_jupyter.sh            # Jupyter + Deno kernel
 #   scripts/setup_jupyter.sh --chromium # also Chromium (only needed to re-render notebooks/images)
 set -eu
+export PYDEVD_DISABLE_FILE_VALIDATION=1
 
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
@@ -35,8 +36,10 @@ case "$DENO" in
     ;;
 esac
 
-if ! jupyter kernelspec list 2>/dev/null | grep -q '^ *deno '; then
-  echo "setup_jupyter: installing the Deno kernel spec ($DENO jupyter --install)"
-  "$DENO" jupyter --install
+# (Re)install the kernel spec when it is missing or points at another deno binary.
+SPEC_DIR="$(jupyter kernelspec list 2>/dev/null | awk '$1 == "deno" { print $2 }')"
+if [ -z "$SPEC_DIR" ] || ! grep -q "\"$DENO\"" "$SPEC_DIR/kernel.json" 2>/dev/null; then
+  echo "setup_jupyter: installing the Deno kernel spec ($DENO jupyter --install --force)"
+  "$DENO" jupyter --install --force
 fi
-jupyter kernelspec list | grep '^ *deno '
+jupyter kernelspec list 2>/dev/null | grep "^ *deno "
