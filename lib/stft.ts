@@ -29,7 +29,16 @@ export interface StftOptions {
   center?: boolean;
 }
 
-/** Checks the invariants every DSP entry point relies on: a positive sample rate and finite samples. */
+/**
+ * Checks the invariants every DSP entry point relies on: samples in a Float32Array, at least one,
+ * all finite, and a finite sample rate > 0.
+ * @param action Words for the error message, "Cannot <action>: …". @default {"process audio"}
+ * @throws {ParameterError} The first broken invariant, e.g. "Cannot compute STFT: sample 3 is NaN".
+ * @example Usage
+ * ```ts
+ * assertThrows(() => assertValidAudio({ samples: new Float32Array([0, NaN]), sampleRate: 4000 }), ParameterError);
+ * ```
+ */
 export function assertValidAudio(wave: Waveform, action = "process audio"): void {
   if (!(wave.samples instanceof Float32Array)) {
     throw new ParameterError(`Cannot ${action}: samples are not a Float32Array`);
@@ -44,12 +53,26 @@ export function assertValidAudio(wave: Waveform, action = "process audio"): void
   }
 }
 
-/** True when n is a power of two ≥ 1. */
+/**
+ * True when n is a power of two ≥ 1.
+ * @example Usage
+ * ```ts
+ * assertEquals([1, 32, 48].map(isPowerOfTwo), [true, true, false]);
+ * ```
+ */
 export function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
 }
 
-/** Periodic Hann window of length n: w[k] = 0.5 − 0.5·cos(2πk/n), as scipy `get_window("hann", n, fftbins=True)`. */
+/**
+ * Periodic Hann window of length n: w[k] = 0.5 − 0.5·cos(2πk/n), as scipy `get_window("hann", n, fftbins=True)`
+ * (librosa's STFT window).
+ * @example Usage
+ * ```ts
+ * const w = hannWindow(4); // [0, 0.5, 1, 0.5] up to rounding
+ * assertEquals([w.length, w[0], w[2]], [4, 0, 1]);
+ * ```
+ */
 export function hannWindow(n: number): Float64Array {
   const w = new Float64Array(n);
   for (let k = 0; k < n; k++) w[k] = 0.5 - 0.5 * Math.cos(2 * Math.PI * k / n);
@@ -108,9 +131,9 @@ export class RealFft {
    */
   transform(out: Float64Array, data: Float64Array): void {
     const size = 2 * this.size;
-    const table = this.#table, bitrev = this.#bitrev;
-    let step = 1 << this.#width;
-    let len = (size / step) << 1;
+    const bitrev = this.#bitrev;
+    const step = 1 << this.#width;
+    const len = (size / step) << 1;
     const half = step >>> 1;
     if (len === 4) {
       for (let outOff = 0, t = 0; outOff < size; outOff += len, t++) {
@@ -136,8 +159,59 @@ export class RealFft {
         out[outOff + 7] = T3r;
       }
     }
+    this.#stages(out, step);
+  }
+
+  /**
+   * {@linkcode RealFft.transform} of the windowed frame `samples[start + k] · window[k]`,
+   * k = 0 … size − 1, without copying it first (same products, so the same bits).
+   * @param out At least `2 · size` values; overwritten.
+   * @param samples The signal; `start ≥ 0` and `start + size ≤ samples.length`.
+   * @param start Index of the frame's first sample.
+   * @param window `size` window values.
+   */
+  transformWindowed(out: Float64Array, samples: Float32Array, start: number, window: Float64Array): void {
+    const size = 2 * this.size;
+    const bitrev = this.#bitrev;
+    const step = 1 << this.#width;
+    const len = (size / step) << 1;
+    const half = step >>> 1;
+    if (len === 4) {
+      for (let outOff = 0, t = 0; outOff < size; outOff += len, t++) {
+        const off = bitrev[t] >>> 1;
+        const evenR = samples[start + off] * window[off], oddR = samples[start + off + half] * window[off + half];
+        out[outOff] = evenR + oddR;
+        out[outOff + 1] = 0;
+        out[outOff + 2] = evenR - oddR;
+        out[outOff + 3] = 0;
+      }
+    } else {
+      for (let outOff = 0, t = 0; outOff < size; outOff += len, t++) {
+        const off = bitrev[t] >>> 1;
+        const Ar = samples[start + off] * window[off],
+          Br = samples[start + off + half] * window[off + half],
+          Cr = samples[start + off + 2 * half] * window[off + 2 * half],
+          Dr = samples[start + off + 3 * half] * window[off + 3 * half];
+        const T0r = Ar + Cr, T1r = Ar - Cr, T2r = Br + Dr, T3r = Br - Dr;
+        out[outOff] = T0r + T2r;
+        out[outOff + 1] = 0;
+        out[outOff + 2] = T1r;
+        out[outOff + 3] = -T3r;
+        out[outOff + 4] = T0r - T2r;
+        out[outOff + 5] = 0;
+        out[outOff + 6] = T1r;
+        out[outOff + 7] = T3r;
+      }
+    }
+    this.#stages(out, step);
+  }
+
+  /** The radix-4 passes after the first, from fft.js `_realTransform4`. */
+  #stages(out: Float64Array, step: number): void {
+    const size = 2 * this.size;
+    const table = this.#table;
     for (step >>= 2; step >= 2; step >>= 2) {
-      len = (size / step) << 1;
+      const len = (size / step) << 1;
       const halfLen = len >>> 1, quarterLen = halfLen >>> 1, hquarterLen = quarterLen >>> 1;
       for (let outOff = 0; outOff < size; outOff += len) {
         for (let i = 0, k = 0; i <= hquarterLen; i += 2, k += step) {
@@ -174,7 +248,13 @@ export class RealFft {
   }
 }
 
-/** Centre frequency, in Hz, of each of the `1 + nFft / 2` bins (librosa `fft_frequencies`). */
+/**
+ * Centre frequency, in Hz, of each of the `1 + nFft / 2` bins (librosa `fft_frequencies`).
+ * @example Usage
+ * ```ts
+ * assertEquals([...fftFrequencies(4000, 8)], [0, 500, 1000, 1500, 2000]);
+ * ```
+ */
 export function fftFrequencies(sampleRate: number, nFft: number): Float64Array {
   const f = new Float64Array(1 + nFft / 2);
   for (let k = 0; k < f.length; k++) f[k] = k * sampleRate / nFft;
@@ -220,15 +300,14 @@ export function stft(wave: Waveform, options: StftOptions = {}): Spectrogram {
   const spectrum = new Float64Array(2 * nFft);
   for (let t = 0; t < numFrames; t++) {
     const start = t * hopLength - pad; // index into x of the frame's first sample
-    if (start >= 0 && start + nFft <= x.length) {
-      for (let k = 0; k < nFft; k++) frame[k] = x[start + k] * window[k];
-    } else {
+    if (start >= 0 && start + nFft <= x.length) fft.transformWindowed(spectrum, x, start, window);
+    else {
       for (let k = 0; k < nFft; k++) {
         const i = start + k;
         frame[k] = i >= 0 && i < x.length ? x[i] * window[k] : 0;
       }
+      fft.transform(spectrum, frame);
     }
-    fft.transform(spectrum, frame);
     const row = t * numBins;
     for (let b = 0; b < numBins; b++) {
       const re = spectrum[2 * b], im = spectrum[2 * b + 1];

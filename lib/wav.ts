@@ -123,8 +123,9 @@ function decodeSamples(bytes: Uint8Array, at: number, frames: number, fmt: Forma
  *   float sample that is NaN or infinite (or overflows float32 when averaged).
  * @example Usage
  * ```ts
- * const wav = readWav(await Deno.readFile("data/set_a/normal__201101070538.wav"));
- * console.log(wav.sampleRate, wav.durationS);
+ * const bytes = encodeWav({ samples: new Float32Array([0, 0.5, -0.25]), sampleRate: 4000 }, { channels: 2 });
+ * const wav = readWav(bytes); // e.g. await Deno.readFile("data/set_a/normal__201101070538.wav")
+ * assertEquals([wav.channels, wav.durationS, ...wav.samples], [2, 0.00075, 0, 0.5, -0.25]);
  * ```
  */
 export function readWav(bytes: Uint8Array): WavAudio {
