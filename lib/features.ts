@@ -135,7 +135,10 @@ export function dominantFrequencyFeatures(
   const nFft = nFftForDelta(sampleRate, deltaTimeS);
   const hopLength = nFft / 4;
   if (method === "dominant") {
-    assertValidAudio({ samples, sampleRate }, "compute STFT");
+    // The fused loop finds non-finite samples itself (see dominantFused); check the rest here.
+    if (!(samples instanceof Float32Array) || samples.length === 0 || !(sampleRate > 0 && sampleRate < Infinity)) {
+      assertValidAudio({ samples, sampleRate }, "compute STFT");
+    }
     return { ...dominantFused(samples, sampleRate, nFft, hopLength), sampleRate, nFft, hopLength, deltaTimeS };
   }
   const spec = stft({ samples, sampleRate }, { nFft, hopLength });
@@ -151,6 +154,10 @@ export function dominantFrequencyFeatures(
  * magnitude can win. Such a bin has p > pmax·(1 − 2^−21) when M is a normal float32 (a float32
  * ulp is ≤ 2^−23 relative), so only bins above pmax·(1 − 1e−6) are rechecked exactly (all
  * earlier bins when M is below the float32 normal range).
+ * Finite float32 samples cannot overflow a float64 power, and a NaN or infinite sample makes bin
+ * 0's power (the square of the frame's windowed sum) NaN or infinite in every frame that holds it,
+ * and every sample lies in some frame; so a non-finite bin-0 power is exactly the sign of bad
+ * input, and then {@linkcode assertValidAudio} names the first bad sample.
  */
 function dominantFused(
   x: Float32Array,
@@ -189,6 +196,7 @@ function dominantFused(
         best = b;
       }
     }
+    if (!(power[0] < Infinity)) assertValidAudio({ samples: x, sampleRate }, "compute STFT"); // throws
     const m = Math.fround(Math.sqrt(bestPower));
     if (best > 0) {
       const low = m >= FLOAT32_MIN_NORMAL ? bestPower * (1 - 1e-6) : 0;

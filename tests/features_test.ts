@@ -97,6 +97,26 @@ Deno.test("dominantFrequencyFeatures() equals the argmax of the materialised spe
   }
 });
 
+Deno.test("dominantFrequencyFeatures() rejects non-finite samples wherever they are", () => {
+  for (const method of ["dominant", "average"] as const) {
+    for (const at of [0, 1, 17, 500, 998, 999]) {
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        const samples = new Float32Array(1000).fill(0.1);
+        samples[at] = bad;
+        assert.throws(
+          () => dominantFrequencyFeatures(samples, 4000, 0.01, method),
+          (e: unknown) => e instanceof ParameterError && e.message === `Cannot compute STFT: sample ${at} is ${bad}`,
+          `${method}, ${bad} at ${at}`,
+        );
+      }
+    }
+  }
+  const huge = new Float32Array(64).fill(3.4e38); // finite extremes are fine
+  assert.equal(dominantFrequencyFeatures(huge, 4000, 0.01).frequencyHz[4], 0);
+  assert.throws(() => dominantFrequencyFeatures(new Float32Array(0), 4000, 0.01), ParameterError);
+  assert.throws(() => dominantFrequencyFeatures(new Float32Array(10), NaN, 0.01), ParameterError);
+});
+
 interface Fixture {
   file: string;
   sampleRate: number;
