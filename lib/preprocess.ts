@@ -94,7 +94,7 @@ export interface ModelInput {
   shape: number[];
 }
 
-/** Default log-mel window parameters (2 kHz, 25–900 Hz, 24 bands, 20 ms hop, 3 s windows, 1.5 s hop). */
+/** Default log-mel window parameters (2 kHz, 25–900 Hz, 16 bands, 40 ms hop, 3 s windows, 1.5 s hop). */
 export function defaultLogmelPreprocessing(
   overrides: Partial<LogmelWindowsPreprocessing> = {},
 ): LogmelWindowsPreprocessing {
@@ -107,12 +107,12 @@ export function defaultLogmelPreprocessing(
     targetSampleRate: 2000,
     bandpassHz: [25, 900],
     nFft: 128,
-    hopLength: 40,
-    nMels: 24,
+    hopLength: 80,
+    nMels: 16,
     fMinHz: 25,
     fMaxHz: 900,
-    windowFrames: 150,
-    hopFrames: 75,
+    windowFrames: 75,
+    hopFrames: 38,
     maxWindows: 0,
     ...overrides,
   };
