@@ -125,3 +125,18 @@ Deno.test("RealFft gives fft.js's realTransform bit for bit", () => {
   assert.throws(() => new RealFft(2), ParameterError);
   assert.throws(() => new RealFft(12), ParameterError);
 });
+
+Deno.test("RealFft.transformWindowed() equals transform() of the windowed frame bit for bit", () => {
+  for (const size of [4, 8, 32, 256, 2048]) {
+    const x = randomSignal(size + 1, 3 * size);
+    const window = hannWindow(size);
+    const fft = new RealFft(size);
+    for (const start of [0, 1, size, 2 * size]) {
+      const frame = Float64Array.from({ length: size }, (_, k) => x[start + k] * window[k]);
+      const expected = new Float64Array(2 * size), out = new Float64Array(2 * size);
+      fft.transform(expected, frame);
+      fft.transformWindowed(out, x, start, window);
+      assert.deepEqual(out.subarray(0, size + 2), expected.subarray(0, size + 2), `size ${size}, start ${start}`);
+    }
+  }
+});
