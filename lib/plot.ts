@@ -474,7 +474,9 @@ export function tableBundle(
   const columns = options.columns ?? (rows.length ? Object.keys(rows[0]) : []);
   const decimals = options.decimals ?? 3;
   const cell = (v: unknown): string =>
-    typeof v === "number" && !Number.isInteger(v)
+    typeof v === "number" && !Number.isFinite(v)
+      ? "—"
+      : typeof v === "number" && !Number.isInteger(v)
       ? v.toFixed(decimals)
       : v === undefined || v === null
       ? ""

@@ -126,8 +126,8 @@ Deno.test("stackFigures() gives each panel its own y axis on a shared x axis", (
 });
 
 Deno.test("tableBundle() aligns plain text and escapes HTML", () => {
-  const t = tableBundle([{ name: "<a>", v: 0.12345 }, { name: "b", v: 10 }], { decimals: 2 });
-  assert.equal(t["text/plain"], "name  v\n<a>   0.12\nb     10");
+  const t = tableBundle([{ name: "<a>", v: 0.12345 }, { name: "b", v: 10 }, { name: "c", v: NaN }], { decimals: 2 });
+  assert.equal(t["text/plain"], "name  v\n<a>   0.12\nb     10\nc     —");
   assert.ok(t["text/html"].includes("<td>&lt;a&gt;</td><td>0.12</td>"));
 });
 
