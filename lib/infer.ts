@@ -17,7 +17,7 @@ import {
   loadClassifier,
   type LoadClassifierOptions,
 } from "./classifier.ts";
-import { HeartSoundError, ParameterError } from "./errors.ts";
+import { HeartSoundError, ModelError, ParameterError } from "./errors.ts";
 
 export * from "./classifier.ts";
 
@@ -96,6 +96,9 @@ function firstLine(error: unknown): string {
 
 // ---------------------------------------------------------------- CLI
 
+/** From this many files on, the CLI classifies in one worker per CPU core by default. */
+const PARALLEL_FROM = 16;
+
 const USAGE = `Classify heart-sound recordings (normal, extrahls, murmur, extrastole) and estimate the heart rate.
 
 Usage: deno run -R lib/infer.ts [options] <file.wav | folder>...
@@ -110,6 +113,8 @@ Options:
   --csv             CSV with a header row
   --model <m>       model folder, model.json path or URL (default: the shipped model; URLs need -N)
   --demo            classify the bundled synthetic examples (examples/*.wav)
+  --jobs <n>        worker threads (default: one per CPU core from ${PARALLEL_FROM} files on, else 1)
+  --backend <b>     tfjs backend: wasm (default; falls back to cpu) or cpu
   -h, --help        show this help
 
 Exit status: 0 every file classified, 1 some files failed (the rest are printed), 2 usage error.`;
@@ -118,6 +123,9 @@ Exit status: 0 every file classified, 1 some files failed (the rest are printed)
 export interface CliArgs {
   format: "text" | "json" | "csv";
   model?: string;
+  backend: "cpu" | "wasm";
+  /** Worker threads; undefined = automatic. */
+  jobs?: number;
   demo: boolean;
   help: boolean;
   inputs: string[];
@@ -125,7 +133,7 @@ export interface CliArgs {
 
 /** Parses CLI arguments. @throws {ParameterError} on an unknown option or a missing value. */
 export function parseCliArgs(args: string[]): CliArgs {
-  const out: CliArgs = { format: "text", demo: false, help: false, inputs: [] };
+  const out: CliArgs = { format: "text", backend: "wasm", demo: false, help: false, inputs: [] };
   const formats = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -136,12 +144,26 @@ export function parseCliArgs(args: string[]): CliArgs {
     if (arg === "-h" || arg === "--help") out.help = true;
     else if (arg === "--json" || arg === "--csv") formats.add(arg.slice(2));
     else if (arg === "--demo") out.demo = true;
-    else if (arg === "--model" || arg.startsWith("--model=")) {
-      const value = arg === "--model" ? args[++i] : arg.slice("--model=".length);
+    else if (["--model", "--backend", "--jobs"].some((o) => arg === o || arg.startsWith(`${o}=`))) {
+      const eq = arg.indexOf("=");
+      const name = eq < 0 ? arg : arg.slice(0, eq);
+      const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
       if (value === undefined || value === "") {
-        throw new ParameterError("Cannot parse arguments: --model needs a value");
+        throw new ParameterError(`Cannot parse arguments: ${name} needs a value`);
       }
-      out.model = value;
+      if (name === "--model") out.model = value;
+      else if (name === "--backend") {
+        if (value !== "cpu" && value !== "wasm") {
+          throw new ParameterError(`Cannot parse arguments: --backend is "${value}", expected cpu or wasm`);
+        }
+        out.backend = value;
+      } else {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 1 || n > 64) {
+          throw new ParameterError(`Cannot parse arguments: --jobs is "${value}", expected an integer in 1 … 64`);
+        }
+        out.jobs = n;
+      }
     } else if (arg.startsWith("-") && arg !== "-") {
       throw new ParameterError(`Cannot parse arguments: unknown option ${arg}`);
     } else out.inputs.push(arg);
@@ -285,10 +307,70 @@ function formatError(file: string, error: string, format: CliArgs["format"]): st
 }
 
 /** Runs the CLI; returns the exit code (0 all classified, 1 some failed, 2 usage error). */
+/** Classifies WAV bytes: in this thread, or in a pool of workers. */
+interface Runner {
+  classify(bytes: Uint8Array): Promise<ClassifyResult>;
+  close(): void;
+}
+
+function inProcessRunner(classifier: HeartSoundClassifier): Runner {
+  return { classify: (bytes) => Promise.resolve().then(() => classifier.classifyWav(bytes)), close: () => {} };
+}
+
+/** Starts `size` workers (lib/_infer_worker.ts), each loading the model once. @throws {ModelError} when loading fails. */
+async function workerPool(size: number, model: URL | undefined, backend: "cpu" | "wasm"): Promise<Runner> {
+  const url = new URL("./_infer_worker.ts", import.meta.url);
+  const workers = Array.from({ length: size }, () => new Worker(url, { type: "module" }));
+  const pending = workers.map(() => new Map<number, PromiseWithResolvers<ClassifyResult>>());
+  const close = () => workers.forEach((w) => w.terminate());
+  try {
+    await Promise.all(workers.map((worker, w) =>
+      new Promise<void>((resolve, reject) => {
+        worker.onerror = (event) => {
+          event.preventDefault();
+          const error = new ModelError(`Cannot classify: worker failed: ${event.message}`);
+          reject(error);
+          for (const p of pending[w].values()) p.reject(error);
+          pending[w].clear();
+        };
+        worker.onmessage = (event: MessageEvent) => {
+          const data = event.data;
+          if (data.ready) return resolve();
+          if (data.loadError) return reject(new ModelError(data.loadError));
+          const p = pending[w].get(data.id)!;
+          pending[w].delete(data.id);
+          if (data.error) p.reject(new ParameterError(data.error));
+          else p.resolve(data.result);
+        };
+        worker.postMessage({ model: model?.href, backend });
+      })
+    ));
+  } catch (error) {
+    close();
+    throw error;
+  }
+  let nextId = 0;
+  return {
+    classify(bytes) {
+      let w = 0; // the least busy worker
+      for (let i = 1; i < size; i++) if (pending[i].size < pending[w].size) w = i;
+      const id = nextId++;
+      const p = Promise.withResolvers<ClassifyResult>();
+      pending[w].set(id, p);
+      workers[w].postMessage({ id, bytes }, [bytes.buffer as ArrayBuffer]);
+      return p.promise;
+    },
+    close,
+  };
+}
+
+/** Runs the CLI; returns the exit code (0 all classified, 1 some failed, 2 usage error). */
 export async function main(args: string[]): Promise<number> {
   const encoder = new TextEncoder();
   const stdout = (line: string) => Deno.stdout.writeSync(encoder.encode(line + "\n"));
   const stderr = (line: string) => Deno.stderr.writeSync(encoder.encode(line + "\n"));
+  const errorText = (error: unknown, action: string) =>
+    error instanceof HeartSoundError ? error.message : `Cannot ${action}: ${firstLine(error)}`;
   let cli: CliArgs;
   try {
     cli = parseCliArgs(args);
@@ -301,48 +383,55 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const inputs = [...cli.inputs];
-  if (cli.demo) inputs.unshift(...await demoFiles());
-
-  let classifier: HeartSoundClassifier;
+  let jobs: Job[];
+  let model: URL | undefined;
   try {
-    classifier = await loadClassifier(resolveModelUrl(cli.model));
+    if (cli.demo) inputs.unshift(...await demoFiles());
+    model = resolveModelUrl(cli.model);
+    jobs = await expandInputs(inputs);
   } catch (error) {
-    stderr(error instanceof HeartSoundError ? error.message : `Cannot load model: ${firstLine(error)}`);
+    stderr(errorText(error, "parse arguments"));
+    return 2;
+  }
+  const files = jobs.filter((job) => !job.error).length;
+  const size = Math.max(1, Math.min(cli.jobs ?? (files >= PARALLEL_FROM ? navigator.hardwareConcurrency : 1), files));
+  let runner: Runner;
+  try {
+    runner = size > 1
+      ? await workerPool(size, model, cli.backend)
+      : inProcessRunner(await loadClassifier(model, { backend: cli.backend }));
+  } catch (error) {
+    stderr(errorText(error, "load model"));
     return 2;
   }
 
-  const jobs = await expandInputs(inputs);
   if (cli.format === "csv") stdout(CSV_COLUMNS.join(","));
   let failed = 0;
-  // Read ahead while classifying: file reads overlap the (synchronous) model work.
-  const reads = new Map<number, Promise<Uint8Array>>();
-  const READ_AHEAD = 8;
-  const startRead = (i: number) => {
-    if (i < jobs.length && !jobs[i].error && !reads.has(i)) {
-      const read = readInput(jobs[i].file);
-      read.catch(() => {}); // handled when awaited
-      reads.set(i, read);
-    }
-  };
-  for (let i = 0; i < Math.min(READ_AHEAD, jobs.length); i++) startRead(i);
-  for (let i = 0; i < jobs.length; i++) {
-    startRead(i + READ_AHEAD);
+  // Up to `window` files are read and classified ahead; results are printed in input order.
+  const window = 4 * size + 4;
+  const tasks: Promise<FileClassifyResult | { file: string; error: string }>[] = [];
+  const start = (i: number) => {
+    if (i >= jobs.length) return;
     const job = jobs[i];
-    let line: string | undefined;
-    try {
+    tasks[i] = (async () => {
       if (job.error) throw new ParameterError(job.error);
-      const bytes = await reads.get(i)!;
-      reads.delete(i);
-      line = formatResult({ file: job.file, ...classifier.classifyWav(bytes) }, cli.format);
-    } catch (error) {
-      reads.delete(i);
+      return { file: job.file, ...await runner.classify(await readInput(job.file)) };
+    })().catch((error) => ({ file: job.file, error: errorText(error, "classify") }));
+  };
+  for (let i = 0; i < window; i++) start(i);
+  for (let i = 0; i < jobs.length; i++) {
+    const outcome = await tasks[i];
+    delete tasks[i];
+    start(i + window);
+    let line: string | undefined;
+    if ("error" in outcome) {
       failed++;
-      const message = error instanceof HeartSoundError ? error.message : `Cannot classify: ${firstLine(error)}`;
-      stderr(`${job.file}: ${message}`);
-      line = formatError(job.file, message, cli.format);
-    }
+      stderr(`${outcome.file}: ${outcome.error}`);
+      line = formatError(outcome.file, outcome.error, cli.format);
+    } else line = formatResult(outcome, cli.format);
     if (line !== undefined) stdout(line);
   }
+  runner.close();
   return failed > 0 ? 1 : 0;
 }
 

@@ -109,6 +109,23 @@ Deno.test("infer CLI agrees with the module API and exits 0 when every file is c
   }
 });
 
+Deno.test("infer CLI gives the same output with a worker pool (--jobs 2) and in process (--jobs 1)", async () => {
+  const { dir, good, bad } = await makeInputs();
+  try {
+    const args = ["--json", good[0], bad[0].path, `${dir}/folder`, bad[2].path, good[0]];
+    const one = await cli(["--jobs", "1", ...args]);
+    const two = await cli(["--jobs=2", ...args]);
+    assert.equal(one.code, 1);
+    assert.equal(two.code, 1);
+    assert.equal(two.stdout.length, 6);
+    assert.deepEqual(two.stdout, one.stdout);
+    assert.deepEqual(two.stderr, one.stderr);
+    assertNoStackTrace(two);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("infer CLI --model loads another model (a constant one gives softmax of its bias)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "heartbeat_cli_model_" });
   try {
@@ -116,7 +133,7 @@ Deno.test("infer CLI --model loads another model (a constant one gives softmax o
     await writeConstantModel(`${dir}/constant model`, bias);
     await Deno.writeFile(`${dir}/x.wav`, synthWav("normal"));
     for (const model of [`${dir}/constant model`, `${dir}/constant model/model.json`]) {
-      const run = await cli(["--json", "--model", model, `${dir}/x.wav`]);
+      const run = await cli(["--json", "--model", model, `${dir}/x.wav`, `${dir}/x.wav`, "--jobs", "2"]);
       assert.equal(run.code, 0, run.stderr.join("\n"));
       const o = JSON.parse(run.stdout[0]);
       const expected = softmax(bias);
@@ -162,6 +179,8 @@ Deno.test("infer CLI usage errors exit 2 with one stderr line", async (t) => {
     ["unknown option", ["--frobnicate", "x.wav"], /unknown option --frobnicate/],
     ["two formats", ["--json", "--csv", "x.wav"], /one of --json and --csv/],
     ["--model without value", ["x.wav", "--model"], /--model needs a value/],
+    ["bad --jobs", ["--jobs", "0", "x.wav"], /--jobs is "0"/],
+    ["bad --backend", ["--backend=gpu", "x.wav"], /--backend is "gpu", expected cpu or wasm/],
     ["missing model", ["--model", "/nonexistent/model", "x.wav"], /^Cannot load model: .*nonexistent/],
   ];
   for (const [name, args, error] of cases) {
