@@ -34,6 +34,7 @@ import { ParameterError } from "./errors.ts";
 import { dominantFrequencyFeatures, type FrameFeatureMethod } from "./features.ts";
 import { trainGbdt } from "./gbdt.ts";
 import { argmaxRows, evaluate, majorityBaseline, meanStd, type Metrics, metricsFromConfusion } from "./metrics.ts";
+import { patchWasmTransposedMatMul } from "./fast_matmul.ts";
 import { createProgress } from "./progress.ts";
 import { resample } from "./resample.ts";
 import { mulberry32, shuffleInPlace } from "./rng.ts";
@@ -424,6 +425,8 @@ export interface RunOptions {
   notes?: string[];
   /** Progress on stderr. */
   progress?: boolean;
+  /** Use lib/fast_matmul.ts's faster transposed matMul on wasm (same results up to float rounding). @default {true} */
+  fastMatMul?: boolean;
   /** Alignment offsets cache shared between runs: key `${referenceIndex}` → offsets per recording. */
   alignmentCache?: Map<string, Int32Array>;
 }
@@ -610,6 +613,7 @@ async function trainAndPredict(
   const { loadTf } = await import("./tf.ts");
   const { buildFcnn, countParameters, predictProbabilities, trainClassifier } = await import("./model.ts");
   const tf = await loadTf();
+  if (tf.getBackend() === "wasm" && options.fastMatMul !== false) patchWasmTransposedMatMul(tf);
   const model = buildFcnn(tf, numFeatures, k, {
     hiddenUnits: options.hiddenUnits ?? learner.hiddenUnits,
     batchNorm: learner.batchNorm,

@@ -3,7 +3,10 @@
  * the presets mini / small / main, at native rates and (some) at the common 4 kHz rate.
  *
  *   deno task reproduce [--data DIR] [--quick] [--preset mini,small,main] [--only baseline,gbdt,p1,p2,cnn]
- *                       [--out DIR] [--no-cache] [--synthetic]
+ *                       [--out DIR] [--no-cache] [--synthetic] [--jobs N]
+ *
+ * The full run uses 2 worker processes (--jobs, default 2; 1 in --quick), each running a share of
+ * the plan balanced by estimated cost; the parent then renders the table from their JSON files.
  *
  * Writes <out>/<id>.json per run, <out>/index.json and <out>/README.md (the table). --quick runs a
  * small subset with few epochs (CI): on the real data when it is found, else on synthetic
@@ -93,6 +96,35 @@ export interface ReproduceOptions {
   quickEpochs?: number;
   /** Log lines (default: console.error). */
   log?: (line: string) => void;
+  /** Parallel worker processes for the full run (each takes a share of the plan). @default {1} */
+  jobs?: number;
+  /** Run only share k of n of the plan (k in 0..n−1) and write its JSON files; used by `jobs`. */
+  shard?: { index: number; count: number };
+}
+
+/** Rough relative cost of a run, to balance the shards. */
+export function estimatedCost(run: PlannedRun): number {
+  const preset = { mini: 0.3, small: 1, main: 8 }[run.preset];
+  const experiment = { baseline: 0.05, gbdt: 0.05, p1: 4, p2: 1, cnn: 3 }[run.experiment];
+  const protocol = run.protocol === "original" ? 1 : 3;
+  return (run.experiment === "cnn" ? 1 : preset) * experiment * protocol * (run.maxEpochs ? run.maxEpochs / 50 : 1);
+}
+
+/** Splits a plan into `count` shards of similar estimated cost (longest first, greedy); keeps plan order inside a shard. */
+export function shardPlan(plan: PlannedRun[], count: number): PlannedRun[][] {
+  const loads = new Array<number>(count).fill(0);
+  const owner = new Array<number>(plan.length);
+  const order = plan.map((_, i) => i).sort((a, b) => estimatedCost(plan[b]) - estimatedCost(plan[a]) || a - b);
+  for (const i of order) {
+    const k = loads.indexOf(Math.min(...loads));
+    owner[i] = k;
+    loads[k] += estimatedCost(plan[i]);
+  }
+  return loads.map((_, k) => plan.filter((_, i) => owner[i] === k));
+}
+
+function runId(run: PlannedRun): string {
+  return `${run.preset}-${run.experiment}-${run.protocol}-${run.rate}`;
 }
 
 /** Result of {@linkcode reproduce}. */
@@ -142,6 +174,37 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
   if (options.only) plan = plan.filter((r) => options.only!.includes(r.experiment));
   const outDir = options.outDir ?? (quick ? ".cache/results-quick" : "results");
   await Deno.mkdir(outDir, { recursive: true });
+
+  if ((options.jobs ?? 1) > 1 && !options.shard) {
+    const jobs = options.jobs!;
+    log(`running ${plan.length} runs in ${jobs} processes`);
+    const children = Array.from({ length: jobs }, (_, k) => {
+      const args = ["run", "-A", new URL(import.meta.url).pathname, "--shard", `${k}/${jobs}`, "--out", outDir];
+      if (options.dataDir) args.push("--data", options.dataDir);
+      if (quick) args.push("--quick");
+      if (options.synthetic) args.push("--synthetic");
+      if (options.presets) args.push("--preset", options.presets.join(","));
+      if (options.only) args.push("--only", options.only.join(","));
+      if (options.cache === false) args.push("--no-cache");
+      return new Deno.Command(Deno.execPath(), { args, stdout: "inherit", stderr: "inherit" }).spawn();
+    });
+    const statuses = await Promise.all(children.map((c) => c.status));
+    const failed = statuses.findIndex((st) => !st.success);
+    if (failed >= 0) {
+      throw new HeartSoundError(`Cannot finish reproduce: worker ${failed} exited with ${statuses[failed].code}`);
+    }
+    const results: ExperimentResult[] = [];
+    for (const run of plan) {
+      results.push(
+        JSON.parse(
+          await Deno.readTextFile(`${outDir}/${runId(run)}.json`),
+          (k, v) => (v === null && (k === "mean" || k === "std") ? NaN : v),
+        ),
+      );
+    }
+    return await finish(results);
+  }
+  if (options.shard) plan = shardPlan(plan, options.shard.count)[options.shard.index];
 
   const featureCache = new Map<string, FeatureSet>();
   const alignmentCache = new Map<string, Int32Array>();
@@ -199,22 +262,28 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
     );
     await Deno.writeTextFile(`${outDir}/${result.id}.json`, JSON.stringify(stripAudit(result), null, 1) + "\n");
   }
-  const seconds = (performance.now() - start) / 1000;
-  const meta = {
-    generated: new Date().toISOString(),
-    command: `deno task reproduce ${Deno.args.join(" ")}`.trim(),
-    dataSource: dataSource.startsWith("synthetic") ? "synthetic" : dataSource.replace(/^.*\/(shared\/)/, "../$1"),
-    quick,
-    totalSeconds: seconds,
-    cpus: navigator.hardwareConcurrency,
-  };
-  await Deno.writeTextFile(
-    `${outDir}/index.json`,
-    JSON.stringify({ ...meta, results: results.map((r) => ({ ...stripAudit(r), folds: undefined })) }, null, 1) + "\n",
-  );
-  await Deno.writeTextFile(`${outDir}/README.md`, renderResultsMarkdown(results, meta));
-  log(`total wall time: ${seconds.toFixed(1)} s; wrote ${outDir}/README.md`);
-  return { results, dataSource, seconds, outDir };
+  if (options.shard) return { results, dataSource, seconds: (performance.now() - start) / 1000, outDir };
+  return await finish(results);
+
+  async function finish(results: ExperimentResult[]): Promise<ReproduceSummary> {
+    const seconds = (performance.now() - start) / 1000;
+    const meta = {
+      generated: new Date().toISOString(),
+      command: `deno task reproduce ${Deno.args.join(" ")}`.trim(),
+      dataSource: dataSource.startsWith("synthetic") ? "synthetic" : dataSource.replace(/^.*\/(shared\/)/, "../$1"),
+      quick,
+      totalSeconds: seconds,
+      cpus: navigator.hardwareConcurrency,
+    };
+    await Deno.writeTextFile(
+      `${outDir}/index.json`,
+      JSON.stringify({ ...meta, results: results.map((r) => ({ ...r, folds: undefined })) }, null, 1) +
+        "\n",
+    );
+    await Deno.writeTextFile(`${outDir}/README.md`, renderResultsMarkdown(results, meta));
+    log(`total wall time: ${seconds.toFixed(1)} s; wrote ${outDir}/README.md`);
+    return { results, dataSource, seconds, outDir };
+  }
 }
 
 function stripAudit(r: ExperimentResult): Record<string, unknown> {
@@ -235,6 +304,8 @@ async function main(args: string[]): Promise<void> {
       data: { type: "string" },
       quick: { type: "boolean", default: false },
       synthetic: { type: "boolean", default: false },
+      jobs: { type: "string" },
+      shard: { type: "string" },
       preset: { type: "string" },
       only: { type: "string" },
       out: { type: "string" },
@@ -244,7 +315,7 @@ async function main(args: string[]): Promise<void> {
   });
   if (values.help) {
     console.log(
-      "deno task reproduce [--data DIR] [--quick] [--preset mini,small,main] [--only baseline,gbdt,p1,p2,cnn] [--out DIR] [--no-cache] [--synthetic]",
+      "deno task reproduce [--data DIR] [--quick] [--preset mini,small,main] [--only baseline,gbdt,p1,p2,cnn] [--out DIR] [--no-cache] [--synthetic] [--jobs N]",
     );
     return;
   }
@@ -264,6 +335,10 @@ async function main(args: string[]): Promise<void> {
     dataDir: values.data,
     quick: values.quick,
     synthetic: values.synthetic,
+    jobs: values.jobs ? Number(values.jobs) : (values.quick ? 1 : 2),
+    shard: values.shard
+      ? { index: Number(values.shard.split("/")[0]), count: Number(values.shard.split("/")[1]) }
+      : undefined,
     presets,
     only,
     outDir: values.out,
