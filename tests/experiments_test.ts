@@ -170,3 +170,64 @@ Deno.test("loadFeatureSet() reads synthetic WAVs through the cache with the orig
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("reproduce --quick runs every experiment end to end on synthetic data without test-set leakage", async () => {
+  const { reproduce } = await import("../scripts/reproduce.ts");
+  const out = await Deno.makeTempDir({ prefix: "heartbeat-reproduce-" });
+  const cacheDir = `${out}/cache`;
+  Deno.env.set("HEARTBEAT_CACHE", cacheDir);
+  try {
+    const logs: string[] = [];
+    const { results, dataSource } = await reproduce({
+      quick: true,
+      synthetic: true,
+      outDir: out,
+      quickEpochs: 2,
+      jobs: 1,
+      log: (l) => logs.push(l),
+    });
+    assert.match(dataSource, /^synthetic/);
+    assert.deepEqual(
+      results.map((r) => `${r.experiment}/${r.protocol}`),
+      ["baseline", "gbdt", "p1", "p2", "cnn"].flatMap((e) => [`${e}/original`, `${e}/grouped-cv`]),
+    );
+    for (const r of results) {
+      if (r.status !== "ok") {
+        assert.equal(r.experiment, "cnn", `${r.id} did not run: ${r.notes.join("; ")}`);
+        continue;
+      }
+      assert.equal(r.folds.length, r.protocol === "original" ? 1 : 5, r.id);
+      for (const key of ["accuracy", "balancedAccuracy", "macroF1", "majorityBaseline"] as const) {
+        assert.ok(r.summary[key].mean >= 0 && r.summary[key].mean <= 1, `${r.id} ${key}`);
+      }
+      const k = r.pooled!.confusion;
+      assert.deepEqual([k.length, k[0].length], [4, 4]);
+      assert.equal(k.flat().reduce((a, b) => a + b, 0), r.folds.reduce((s, f) => s + f.testSize, 0));
+      if (r.experiment === "cnn") continue;
+      for (const f of r.folds) {
+        const test = new Set(f.audit.testIndices);
+        for (const i of [...f.audit.trainIndices, ...f.audit.validationIndices]) {
+          assert.ok(!test.has(i) || r.protocol === "original" && f.audit.validationIndices.includes(i), `${r.id}`);
+        }
+        if (r.protocol === "grouped-cv") {
+          for (const i of f.audit.fitIndices) assert.ok(!test.has(i), `${r.id}: fitted on test recording ${i}`);
+          if (r.experiment === "p2") {
+            assert.ok(f.audit.fitIndices.includes(f.audit.referenceIndex), `${r.id}: reference not from training`);
+          }
+        } else {
+          // protocol (a) reproduces the original's leak on purpose: scalers and reference see every recording
+          assert.equal(f.audit.fitIndices.length, r.numRecordings);
+        }
+      }
+    }
+    const readme = await Deno.readTextFile(`${out}/README.md`);
+    assert.match(readme, /\| p2 \| small \| grouped-cv \| native \| 48 \| \d\.\d{3} ± \d\.\d{3} \|/);
+    const saved = JSON.parse(await Deno.readTextFile(`${out}/small-gbdt-grouped-cv-native.json`));
+    assert.equal(saved.folds.length, 5);
+    assert.equal(saved.folds[0].audit, undefined);
+    assert.ok(logs.some((l) => l.startsWith("total wall time")));
+  } finally {
+    Deno.env.delete("HEARTBEAT_CACHE");
+    await Deno.remove(out, { recursive: true });
+  }
+});
