@@ -1,0 +1,55 @@
+/**
+ * Inference latency of the shipped model (models/) per recording: preprocessing (resample,
+ * band-pass, log-mel, windows) and prediction, separately and together (`classifyWaveform`),
+ * for a 10 s set_b-like recording (4 kHz) and a 9 s set_a-like one (44.1 kHz), on the wasm
+ * and the cpu backend side by side.
+ *
+ * `deno bench -A bench/model_bench.ts`
+ * @module
+ */
+import { loadTf } from "../lib/tf.ts";
+import { loadModel } from "../lib/model.ts";
+import { classifyWaveform, preprocess } from "../lib/preprocess.ts";
+import { synthesizeHeartSound } from "../lib/synth.ts";
+
+const tf = await loadTf();
+const loaded = await loadModel(tf, new URL("../models/", import.meta.url));
+const waves = {
+  "10 s at 4 kHz": synthesizeHeartSound({ seed: 1, sampleRate: 4000, durationS: 10, kind: "murmur" }),
+  "9 s at 44.1 kHz": synthesizeHeartSound({ seed: 2, sampleRate: 44100, durationS: 9, kind: "normal" }),
+};
+const inputs = Object.fromEntries(
+  Object.entries(waves).map(([name, w]) => [name, preprocess(w, loaded.preprocessing)]),
+);
+
+for (const [name, wave] of Object.entries(waves)) {
+  const w = { samples: wave.samples, sampleRate: wave.sampleRate };
+  Deno.bench(`preprocess, ${name}`, { group: `stages ${name}` }, () => {
+    preprocess(w, loaded.preprocessing);
+  });
+  for (const backend of ["wasm", "cpu"] as const) {
+    Deno.bench(
+      `predict (${backend}), ${name}`,
+      { group: `stages ${name}`, baseline: backend === "wasm" },
+      async (b) => {
+        await tf.setBackend(backend);
+        const input = inputs[name];
+        b.start();
+        tf.tidy(() =>
+          (loaded.model.predict(tf.tensor(input.data, input.shape)) as ReturnType<typeof tf.tensor>).dataSync()
+        );
+        b.end();
+      },
+    );
+    Deno.bench(
+      `classifyWaveform (${backend}), ${name}`,
+      { group: `end to end ${name}`, baseline: backend === "wasm" },
+      async (b) => {
+        await tf.setBackend(backend);
+        b.start();
+        classifyWaveform(tf, loaded, w);
+        b.end();
+      },
+    );
+  }
+}
