@@ -238,3 +238,27 @@ Deno.test("modelJsonUrl() accepts folders, model.json paths and URLs", () => {
   assert.equal(modelJsonUrl("https://x.org/models/").href, "https://x.org/models/model.json");
   assert.equal(modelJsonUrl(new URL("file:///a%20b/")).href, "file:///a%20b/model.json");
 });
+
+Deno.test("buildCnn() has the documented layer sizes and is seeded", async () => {
+  const { buildCnn } = await import("../lib/cnn.ts");
+  const a = buildCnn(tf, [75, 16], 4, { seed: 5 }), b = buildCnn(tf, [75, 16], 4, { seed: 5 });
+  // conv 16·12·5 + BN 4·12, conv 12·16·5 + BN 4·16, conv 16·24·3 + BN 4·24, dense 24·4 + 4
+  assert.equal(countParameters(a), 960 + 48 + 960 + 64 + 1152 + 96 + 100);
+  assert.deepEqual(weightsOf(a), weightsOf(b));
+  assert.deepEqual(a.outputs[0].shape, [null, 4]);
+  a.dispose();
+  b.dispose();
+});
+
+Deno.test("augmentWaveform() is seeded and changes speed within the range", async () => {
+  const { augmentWaveform } = await import("../lib/cnn.ts");
+  const wave = { samples: Float32Array.from({ length: 4000 }, (_, i) => Math.sin(i / 5)), sampleRate: 2000 };
+  const o = { speedRange: 0.1, noiseSnrDb: [20, 20] as [number, number] };
+  const x = augmentWaveform(wave, mulberry32(3), o), y = augmentWaveform(wave, mulberry32(3), o);
+  assert.deepEqual(x, y);
+  for (let s = 0; s < 20; s++) {
+    const z = augmentWaveform(wave, mulberry32(s), o);
+    assert.equal(z.sampleRate, 2000);
+    assert.ok(z.samples.length >= 4000 / 1.1 - 2 && z.samples.length <= 4000 / 0.9 + 2, `${z.samples.length}`);
+  }
+});
