@@ -4,7 +4,8 @@
  * `{ ready: true }` or `{ loadError }` after loading, then `{ id, result }` or `{ id, error }` per file.
  * @module
  */
-import { type HeartSoundClassifier, loadClassifier } from "./classifier.ts";
+import type { HeartSoundClassifier } from "./classifier.ts";
+import { loadClassifier } from "./infer.ts";
 import { HeartSoundError } from "./errors.ts";
 
 /** First message: which model to load. */

@@ -233,7 +233,8 @@ function buildResult(
   };
 }
 
-async function fetchBytes(url: URL): Promise<Uint8Array> {
+/** The default `readFile` of {@linkcode loadClassifier}: `fetch`, with failures as one-line ModelErrors. */
+export async function fetchBytes(url: URL): Promise<Uint8Array> {
   let response: Response;
   try {
     response = await fetch(url);
@@ -305,7 +306,9 @@ async function openEngine(
   backend: "cpu" | "wasm",
 ): Promise<Engine> {
   // tfjs and the preprocessing code load while the model files are read.
-  const tfLoading = import("./tf.ts").then(({ loadTf }) => loadTf({ backend, verbose: false }));
+  const tfLoading = import("./tf.ts").then(({ loadTf, loadTfForInference }) =>
+    backend === "cpu" ? loadTfForInference() : loadTf({ backend, verbose: false })
+  );
   const preprocessLoading = import("./preprocess.ts");
   const [modelJson, preprocessing] = await Promise.all([
     readFile(url).then((bytes) => parseJson(bytes, url)),

@@ -13,13 +13,36 @@
 import {
   type ClassifyOptions,
   type ClassifyResult,
+  fetchBytes,
   type HeartSoundClassifier,
-  loadClassifier,
+  loadClassifier as loadClassifierCore,
   type LoadClassifierOptions,
 } from "./classifier.ts";
 import { HeartSoundError, ModelError, ParameterError } from "./errors.ts";
 
 export * from "./classifier.ts";
+
+/**
+ * {@linkcode loadClassifierCore} (lib/classifier.ts) with a Deno file reader as the default `readFile`:
+ * file: URLs are read with `Deno.readFile` (no fetch machinery to start: a faster cold start), others
+ * fetched. Same memoisation: one load per model URL per process.
+ */
+export function loadClassifier(
+  modelUrl?: string | URL,
+  options: LoadClassifierOptions = {},
+): Promise<HeartSoundClassifier> {
+  return loadClassifierCore(modelUrl, { readFile: denoReadFile, ...options });
+}
+
+/** Reads a model file: file: URLs from disk, other URLs with fetch. @throws {ModelError} */
+export async function denoReadFile(url: URL): Promise<Uint8Array> {
+  if (url.protocol !== "file:") return await fetchBytes(url);
+  try {
+    return await Deno.readFile(url);
+  } catch (error) {
+    throw new ModelError(`Cannot load model: ${url.href}: ${fileErrorText(error)}`);
+  }
+}
 
 /** Options of {@linkcode classifyFile}. */
 export interface ClassifyFileOptions extends ClassifyOptions, LoadClassifierOptions {
@@ -114,7 +137,7 @@ Options:
   --model <m>       model folder, model.json path or URL (default: the shipped model; URLs need -N)
   --demo            classify the bundled synthetic examples (examples/*.wav)
   --jobs <n>        worker threads (default: one per CPU core from ${PARALLEL_FROM} files on, else 1)
-  --backend <b>     tfjs backend: wasm (default; falls back to cpu) or cpu
+  --backend <b>     tfjs backend: cpu (default; fastest start) or wasm (falls back to cpu)
   -h, --help        show this help
 
 Exit status: 0 every file classified, 1 some files failed (the rest are printed), 2 usage error.`;
@@ -133,7 +156,7 @@ export interface CliArgs {
 
 /** Parses CLI arguments. @throws {ParameterError} on an unknown option or a missing value. */
 export function parseCliArgs(args: string[]): CliArgs {
-  const out: CliArgs = { format: "text", backend: "wasm", demo: false, help: false, inputs: [] };
+  const out: CliArgs = { format: "text", backend: "cpu", demo: false, help: false, inputs: [] };
   const formats = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];

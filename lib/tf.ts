@@ -13,7 +13,7 @@
  * only (tested against the cpu backend in tests/model_test.ts); use pooling to downsample.
  * @module
  */
-import { importTfjs, importTfjsWasm } from "./deps.ts";
+import { importTfjs, importTfjsBackendCpu, importTfjsCore, importTfjsLayers, importTfjsWasm } from "./deps.ts";
 import { ModelError } from "./errors.ts";
 
 /** The tfjs namespace (`npm:@tensorflow/tfjs@4.22.0`). */
@@ -79,6 +79,33 @@ export async function loadTf(options: LoadTfOptions = {}): Promise<Tf> {
   (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   selected.add("cpu");
   return tf;
+}
+
+let inferencePromise: Promise<Tf> | undefined;
+
+/**
+ * tfjs for running layers models on the cpu backend, imported from its parts (@tensorflow/tfjs-core,
+ * -layers, -backend-cpu) rather than the umbrella package, which also loads tfjs-converter, tfjs-data
+ * and the webgl backend: about 40 % less import time, most of a CLI's cold start (bench/infer_bench.ts).
+ * Same versions and module instances as {@linkcode loadTf}; if the umbrella is already loaded, it is
+ * returned as it is (its backend unchanged). Loaded once per process. Used by lib/classifier.ts.
+ * @returns tfjs-core's API plus tfjs-layers' (`loadLayersModel`, `layers`, ...), with the cpu backend set.
+ */
+export function loadTfForInference(): Promise<Tf> {
+  if (tfPromise) return tfPromise; // the umbrella is loaded already (e.g. training): use it, backend unchanged
+  inferencePromise ??= (async () => {
+    const [core, layers] = await Promise.all([
+      importTfjsCore(),
+      importTfjsLayers(),
+      importTfjsBackendCpu(),
+    ]);
+    const tf = { ...core, ...layers } as unknown as Tf;
+    if (!(await tf.setBackend("cpu"))) throw new ModelError("Cannot load tfjs: the cpu backend did not start");
+    await tf.ready();
+    (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false; // no "install tfjs-node" banner
+    return tf;
+  })();
+  return inferencePromise;
 }
 
 interface TensorInfoLike {
