@@ -72,8 +72,35 @@ export interface Envelope {
 const NORMALISING_QUANTILE = 0.999;
 
 function quantileAbs(x: Float32Array, q: number): number {
-  const a = Float32Array.from(x, Math.abs).sort();
-  return a[Math.min(a.length - 1, Math.floor(q * (a.length - 1)))];
+  const a = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) a[i] = Math.abs(x[i]);
+  return kthSmallest(a, Math.min(a.length - 1, Math.floor(q * (a.length - 1))));
+}
+
+/** The value `a.sort()[k]` would hold, by quickselect (Hoare partition, median of three) in O(n); reorders `a`. */
+function kthSmallest(a: Float32Array, k: number): number {
+  let lo = 0, hi = a.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < a[lo]) [a[mid], a[lo]] = [a[lo], a[mid]];
+    if (a[hi] < a[lo]) [a[hi], a[lo]] = [a[lo], a[hi]];
+    if (a[hi] < a[mid]) [a[hi], a[mid]] = [a[mid], a[hi]];
+    const pivot = a[mid];
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i++] = a[j];
+        a[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
 }
 
 /**
