@@ -6,7 +6,8 @@
  * - `deno run -A bench/infer_bench.ts [--runs N] [--data DIR]`: the numbers of issue 5, measured side by side
  *   in one run: cold CLI wall time for one file (subprocess `deno run -R lib/infer.ts file.wav`, dependencies
  *   cached) next to an empty `deno run` (Deno's own start-up); warm per-file latency; files per second over
- *   every recording in set_a and set_b (in process, and the CLI end to end as one subprocess).
+ *   every recording in set_a and set_b (in process, and the CLI end to end as one subprocess, in process
+ *   and with one worker per core). The machine's load average is printed: other processes slow every number.
  * @module
  */
 import { loadClassifier } from "../lib/classifier.ts";
@@ -69,6 +70,7 @@ if (!import.meta.main) {
   const files = [...listWavs(`${DATA}/set_a`), ...listWavs(`${DATA}/set_b`)];
   const one = files.length > 0 ? files[0] : `${ROOT}/examples/synthetic_normal.wav`;
   console.log(`deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores; one file: ${one}`);
+  console.log(`load average (1/5/15 min) at the start: ${Deno.loadavg().map((x) => x.toFixed(1)).join(" / ")}`);
 
   // cold CLI, side by side with an empty deno run (interleaved so load changes hit both)
   const empty = await Deno.makeTempFile({ suffix: ".ts" });
@@ -123,11 +125,14 @@ if (!import.meta.main) {
 
   if (files.length > 0) {
     const dirs = [`${DATA}/set_a`, `${DATA}/set_b`];
-    const ms = await wallMs(["run", "-R", "lib/infer.ts", "--json", ...dirs]);
-    console.log(
-      `CLI end to end, --json set_a set_b: ${files.length} files in ${(ms / 1000).toFixed(2)} s = ${
-        (1000 * files.length / ms).toFixed(0)
-      } files/s (cold start included)`,
-    );
+    for (const jobs of [1, navigator.hardwareConcurrency]) {
+      const ms = await wallMs(["run", "-R", "lib/infer.ts", "--json", "--jobs", String(jobs), ...dirs]);
+      console.log(
+        `CLI end to end, --json --jobs ${jobs} set_a set_b: ${files.length} files in ${(ms / 1000).toFixed(2)} s = ${
+          (1000 * files.length / ms).toFixed(0)
+        } files/s (cold start included)`,
+      );
+    }
   } else console.log("SKIP: real dataset not found (set HEARTBEAT_DATA); throughput measured on one synthetic file");
+  console.log(`load average (1/5/15 min) at the end: ${Deno.loadavg().map((x) => x.toFixed(1)).join(" / ")}`);
 }

@@ -474,5 +474,13 @@ async function demoFiles(): Promise<string[]> {
 }
 
 if (import.meta.main) {
-  Deno.exit(await main(Deno.args));
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (error) {
+    // e.g. stdout closed early (`| head`): end quietly; anything else: one line, no stack trace
+    if (!(error instanceof Deno.errors.BrokenPipe)) console.error(`Cannot classify: ${firstLine(error)}`);
+    code = 1;
+  }
+  Deno.exit(code);
 }
