@@ -192,6 +192,15 @@ Deno.test("classifyFile() reads, classifies and names the file; missing files gi
   await assert.rejects(classifyFile(`${ROOT}/examples/nope.wav`), ParameterError);
 });
 
+Deno.test("examples/*.wav are exactly the synthetic recordings examples/make_examples.ts writes", async () => {
+  const { EXAMPLES, exampleWav } = await import("../examples/make_examples.ts");
+  const names = [...Deno.readDirSync(`${ROOT}/examples`)].map((e) => e.name).filter((n) => n.endsWith(".wav")).sort();
+  assert.deepEqual(names, EXAMPLES.map((e) => `synthetic_${e.kind}.wav`).sort());
+  for (const example of EXAMPLES) {
+    assert.deepEqual(await Deno.readFile(`${ROOT}/examples/synthetic_${example.kind}.wav`), exampleWav(example));
+  }
+});
+
 Deno.test("resolveModelUrl() accepts folders, model.json paths and URLs", () => {
   assert.equal(resolveModelUrl("/a/b")?.href, "file:///a/b/model.json");
   assert.equal(resolveModelUrl("/a/b/")?.href, "file:///a/b/model.json");
