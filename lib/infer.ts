@@ -429,6 +429,9 @@ export async function main(args: string[]): Promise<number> {
   }
 
   if (cli.format === "csv") stdout(CSV_COLUMNS.join(","));
+  if (cli.demo && cli.format === "text") {
+    stdout("Bundled examples: synthetic heart sounds (examples/make_examples.ts), named after the class synthesised.");
+  }
   let failed = 0;
   // Up to `window` files are read and classified ahead; results are printed in input order.
   const window = 4 * size + 4;
