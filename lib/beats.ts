@@ -278,17 +278,44 @@ function intervalCost(dt: number, mu: number): number {
  * Best alternating S1/S2 labelling of the candidates for cycle `periodS` and systole `systoleS`:
  * maximises Σ (a − threshold) over chosen sounds − Σ interval penalties, by dynamic programming.
  */
-function segmentSounds(cands: Candidate[], periodS: number, systoleS: number): Segmentation {
+/** `intervalCost(t_i − t_j, periodS)` for every pair (j, i) {@linkcode segmentSounds} visits: the same for every
+ * systole tried, so {@linkcode segmentForPeriod} computes them once. Row i holds j = `start[i]` … i − 1 from `offset[i]`. */
+interface SameLabelCosts {
+  costs: Float64Array;
+  start: Int32Array;
+  offset: Int32Array;
+}
+
+function sameLabelCosts(cands: Candidate[], periodS: number): SameLabelCosts {
+  const n = cands.length;
+  const start = new Int32Array(n), offset = new Int32Array(n + 1);
+  const maxSpan = 1.5 * periodS;
+  for (let i = 0, s = 0; i < n; i++) {
+    while (cands[s].t < cands[i].t - maxSpan) s++;
+    start[i] = s;
+    offset[i + 1] = offset[i] + (i - s);
+  }
+  const costs = new Float64Array(offset[n]);
+  for (let i = 0; i < n; i++) {
+    for (let j = start[i]; j < i; j++) costs[offset[i] + j - start[i]] = intervalCost(cands[i].t - cands[j].t, periodS);
+  }
+  return { costs, start, offset };
+}
+
+function segmentSounds(
+  cands: Candidate[],
+  periodS: number,
+  systoleS: number,
+  same: SameLabelCosts = sameLabelCosts(cands, periodS),
+): Segmentation {
   const n = cands.length;
   const diastoleS = periodS - systoleS;
   const best = new Float64Array(2 * n);
   const back = new Int32Array(2 * n).fill(-1);
   let prefixBest = -Infinity, prefixArg = -1; // best state over all earlier candidates (for gap restarts)
-  const maxSpan = 1.5 * periodS;
-  let start = 0;
   for (let i = 0; i < n; i++) {
     const reward = cands[i].a - MODEL.rewardThreshold;
-    while (cands[start].t < cands[i].t - maxSpan) start++;
+    const start = same.start[i], row = same.offset[i] - start;
     for (let label = 0; label < 2; label++) {
       let b = 0, arg = -1;
       if (prefixBest - MODEL.gapCost > b) {
@@ -303,9 +330,9 @@ function segmentSounds(cands: Candidate[], periodS: number, systoleS: number): S
           b = other;
           arg = 2 * j + (1 - label);
         }
-        const same = best[2 * j + label] - intervalCost(dt, periodS) - MODEL.skipCost;
-        if (same > b) {
-          b = same;
+        const skip = best[2 * j + label] - same.costs[row + j] - MODEL.skipCost;
+        if (skip > b) {
+          b = skip;
           arg = 2 * j + label;
         }
       }
@@ -333,8 +360,9 @@ function segmentSounds(cands: Candidate[], periodS: number, systoleS: number): S
 function segmentForPeriod(cands: Candidate[], periodS: number): Segmentation & { systoleS: number } {
   let bestSeg: Segmentation & { systoleS: number } = { score: -Infinity, times: [], labels: [], systoleS: periodS / 2 };
   const lo = Math.max(0.1, 0.2 * periodS), hi = periodS / 2;
+  const same = sameLabelCosts(cands, periodS);
   for (let ts = lo; ts <= hi + 1e-9; ts += 0.01) {
-    const seg = segmentSounds(cands, periodS, ts);
+    const seg = segmentSounds(cands, periodS, ts, same);
     if (seg.score > bestSeg.score) bestSeg = { ...seg, systoleS: ts };
   }
   return bestSeg;
