@@ -46,6 +46,8 @@ export interface ServeOptions {
   onListen?: (pageUrl: string) => void;
   /** Stops the server when aborted. */
   signal?: AbortSignal;
+  /** Called with every request the server answers (tests use it to see that nothing reached the network). */
+  onRequest?: (request: Request) => void;
 }
 
 /** A running static server. */
@@ -137,7 +139,10 @@ export function serveStatic(options: ServeOptions = {}): StaticServer {
       pageUrl = `http://127.0.0.1:${addr.port}/web/`;
       options.onListen?.(pageUrl);
     },
-  }, (request) => respond(root, request));
+  }, (request) => {
+    options.onRequest?.(request);
+    return respond(root, request);
+  });
   const actualPort = server.addr.port;
   pageUrl = `http://127.0.0.1:${actualPort}/web/`;
   return { port: actualPort, pageUrl, finished: server.finished, shutdown: () => server.shutdown() };

@@ -1,0 +1,153 @@
+// Drives the web page in Debian's headless Chromium through playwright-core (Node.js), for
+// tests/web_e2e_test.ts. Not a test file itself: the Deno test serves the page, runs this script and
+// checks what it prints (one JSON object on stdout).
+//
+//   node tests/web_e2e_driver.mjs <pageUrl> <wavPath> <screenshotPath> [micWavPath]
+//
+// Protocol: after the online checks it prints {"phase":"stop-server"} and waits for a line on stdin
+// (the caller stops the HTTP server, then answers); its last stdout line is the JSON report.
+//
+// playwright-core is resolved from .cache/tools (scripts/setup_browser.sh) or PLAYWRIGHT_CORE.
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+const [pageUrl, wavPath, screenshotPath, micWavPath] = process.argv.slice(2);
+if (!pageUrl || !wavPath || !screenshotPath) {
+  console.error("Usage: node tests/web_e2e_driver.mjs <pageUrl> <wavPath> <screenshotPath> [micWavPath]");
+  process.exit(2);
+}
+
+const toolsDir = fileURLToPath(new URL("../.cache/tools/", import.meta.url));
+const require = createRequire(toolsDir);
+const { chromium } = require(process.env.PLAYWRIGHT_CORE ?? "playwright-core");
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+  "--disable-sync",
+  "--disable-quic",
+];
+const TIMEOUT_MS = 120_000;
+
+/** Resolves with the next line on stdin. */
+function readLine() {
+  return new Promise((resolve) => {
+    let text = "";
+    const onData = (chunk) => {
+      text += chunk;
+      if (!text.includes("\n")) return;
+      process.stdin.off("data", onData);
+      process.stdin.destroy(); // or the open pipe would keep Node running
+      resolve(text.slice(0, text.indexOf("\n")));
+    };
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("data", onData);
+    process.stdin.resume();
+  });
+}
+
+/** Reads what the page shows about the last classification. */
+async function readResult(page) {
+  return await page.evaluate(() => {
+    const section = document.getElementById("result");
+    const rows = [...document.querySelectorAll("#probabilities tr")];
+    return {
+      state: section.dataset.state ?? null,
+      label: section.dataset.label ?? null,
+      labelText: document.getElementById("label").textContent,
+      labelId: section.dataset.labelId === undefined ? null : Number(section.dataset.labelId),
+      probabilities: Object.fromEntries(rows.map((r) => [r.dataset.label, Number(r.dataset.probability)])),
+      heartRate: document.getElementById("bpm").textContent,
+      pageMs: Number(document.getElementById("timing").dataset.ms),
+      error: document.getElementById("error").hidden ? null : document.getElementById("error").textContent,
+    };
+  });
+}
+
+/** Chooses the file and waits for the result; returns the result with the wall time seen from here. */
+async function classifyThroughInput(page, path) {
+  await page.evaluate(() => {
+    document.getElementById("result").dataset.state = "waiting";
+  });
+  const started = performance.now();
+  await page.setInputFiles("#file", path);
+  await page.waitForSelector('#result[data-state="done"], #result[data-state="error"]', {
+    state: "attached",
+    timeout: TIMEOUT_MS,
+  });
+  const wallMs = performance.now() - started;
+  return { ...(await readResult(page)), wallMs };
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: micWavPath
+    ? [
+      ...CHROMIUM_ARGS,
+      "--use-fake-ui-for-media-stream",
+      "--use-fake-device-for-media-stream",
+      `--use-file-for-fake-audio-capture=${micWavPath}`,
+    ]
+    : CHROMIUM_ARGS,
+});
+const report = { consoleErrors: [] };
+try {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 1000 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.on("console", (msg) => {
+    if (msg.type() === "error") report.consoleErrors.push(msg.text());
+  });
+  page.on("pageerror", (error) => report.consoleErrors.push(String(error)));
+
+  const loadStarted = performance.now();
+  await page.goto(pageUrl);
+  await page.waitForSelector('body[data-model="ready"], body[data-model="error"]', {
+    state: "attached",
+    timeout: TIMEOUT_MS,
+  });
+  report.modelReadyMs = performance.now() - loadStarted;
+  report.modelState = await page.evaluate(() => document.body.dataset.model);
+  report.pageModelMs = await page.evaluate(() => Number(document.body.dataset.modelMs));
+
+  report.first = await classifyThroughInput(page, wavPath);
+  // Once more, warm: the time a user sees for every file after the first.
+  report.second = await classifyThroughInput(page, wavPath);
+  await page.screenshot({ path: screenshotPath, fullPage: true });
+
+  if (micWavPath) {
+    // The fake microphone plays micWavPath; record about 4 s and classify.
+    await page.click("#record");
+    await page.waitForTimeout(4000);
+    await page.evaluate(() => {
+      document.getElementById("result").dataset.state = "waiting";
+    });
+    await page.click("#record");
+    await page.waitForSelector('#result[data-state="done"], #result[data-state="error"]', {
+      state: "attached",
+      timeout: TIMEOUT_MS,
+    });
+    report.microphone = await readResult(page);
+  }
+
+  // Offline: once the service worker is active, ask the caller to stop the server (a line on stdout,
+  // answered by a line on stdin), then reload and classify again from the service worker's cache.
+  await page.waitForSelector('body[data-offline="ready"]', { state: "attached", timeout: TIMEOUT_MS });
+  console.log(JSON.stringify({ phase: "stop-server" }));
+  await readLine();
+  report.serverReachableOffline = await fetch(pageUrl).then(() => true, () => false);
+  await context.setOffline(true);
+  await page.reload();
+  await page.waitForSelector('body[data-model="ready"], body[data-model="error"]', {
+    state: "attached",
+    timeout: TIMEOUT_MS,
+  });
+  report.offline = await classifyThroughInput(page, wavPath);
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(report));

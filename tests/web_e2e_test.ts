@@ -1,0 +1,156 @@
+/**
+ * End-to-end test of the web page in a real browser: serves web/ + dist/ + models/ on 127.0.0.1, drives
+ * Debian's headless Chromium with playwright-core (tests/web_e2e_driver.mjs, under Node.js), loads a
+ * synthetic WAV through the file input and checks the page's answer against the Deno CLI's for the same
+ * file; then records from a fake microphone, and classifies once more offline (server stopped, service
+ * worker cache). Saves .cache/artifacts/web.png (and docs/web.png with UPDATE_SCREENSHOT=1) and
+ * .cache/artifacts/web-timing.json. Skipped with a notice when Chromium or playwright-core is missing
+ * (scripts/setup_browser.sh installs both).
+ */
+import assert from "node:assert/strict";
+import { serveStatic } from "../scripts/serve.ts";
+import { assertAlmostEquals } from "./_helpers.ts";
+import { cliClassify, ensureBuilt, needsBrowser, ROOT, writeSyntheticWav } from "./_bundle.ts";
+
+interface PageResult {
+  state: string | null;
+  label: string | null;
+  labelText: string;
+  labelId: number | null;
+  probabilities: Record<string, number>;
+  heartRate: string;
+  pageMs: number;
+  wallMs: number;
+  error: string | null;
+}
+
+interface DriverReport {
+  consoleErrors: string[];
+  modelReadyMs: number;
+  modelState: string;
+  pageModelMs: number;
+  first: PageResult;
+  second: PageResult;
+  microphone?: PageResult;
+  offline: PageResult;
+  serverReachableOffline: boolean;
+}
+
+const ARTIFACTS = `${ROOT}/.cache/artifacts`;
+
+/** Runs the driver; stops the server when it asks; returns its final JSON report. */
+async function drive(args: string[], stopServer: () => Promise<void>): Promise<DriverReport> {
+  const child = new Deno.Command("node", {
+    args: [`${ROOT}/tests/web_e2e_driver.mjs`, ...args],
+    cwd: ROOT,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const writer = child.stdin.getWriter();
+  let last = "";
+  let buffer = "";
+  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+    buffer += chunk;
+    let newline: number;
+    while ((newline = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, newline).trim();
+      buffer = buffer.slice(newline + 1);
+      if (!line) continue;
+      if (line.includes('"phase":"stop-server"')) {
+        await stopServer();
+        await writer.write(new TextEncoder().encode("go\n"));
+        await writer.close();
+      } else {
+        last = line;
+      }
+    }
+  }
+  if (buffer.trim()) last = buffer.trim();
+  await writer.close().catch(() => {});
+  const status = await child.status;
+  const errText = await stderr;
+  assert.equal(status.code, 0, `the browser driver failed: ${errText.trim().split("\n").slice(-8).join("\n")}`);
+  return JSON.parse(last) as DriverReport;
+}
+
+Deno.test(
+  "web page in headless Chromium gives the CLI's answer for a synthetic WAV, also offline",
+  await needsBrowser(),
+  async () => {
+    await ensureBuilt();
+    await Deno.mkdir(ARTIFACTS, { recursive: true });
+    const dir = await Deno.makeTempDir({ prefix: "heartbeat-web-" });
+    const controller = new AbortController();
+    let stopped = false;
+    const lateRequests: string[] = [];
+    const server = serveStatic({
+      port: 0,
+      signal: controller.signal,
+      onRequest: (request) => {
+        if (stopped) lateRequests.push(request.url);
+      },
+    });
+    const stopServer = async () => {
+      if (stopped) return;
+      stopped = true;
+      controller.abort();
+      // A graceful shutdown waits for the browser's keep-alive connections; don't wait for them long.
+      await Promise.race([server.finished, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    };
+    try {
+      const wav = await writeSyntheticWav(dir, { kind: "murmur", seed: 7 });
+      const micWav = await writeSyntheticWav(dir, { kind: "normal", seed: 11, sampleRate: 48000, durationS: 8 });
+      const [expected] = await cliClassify([wav]);
+      assert.equal(expected.error, undefined, `CLI failed: ${expected.error}`);
+      const screenshot = `${ARTIFACTS}/web.png`;
+      const report = await drive([server.pageUrl, wav, screenshot, micWav], stopServer);
+
+      assert.equal(report.modelState, "ready");
+      for (
+        const [name, result] of [["first", report.first], ["warm", report.second], ["offline", report.offline]] as const
+      ) {
+        assert.equal(result.error, null, `${name}: the page showed an error`);
+        assert.equal(result.state, "done", name);
+        assert.equal(result.label, expected.label, `${name}: page says ${result.label}, CLI says ${expected.label}`);
+        assert.equal(result.labelText, expected.label);
+        assert.equal(result.labelId, expected.labelId);
+        for (const [cls, p] of Object.entries(expected.probabilities!)) {
+          assertAlmostEquals(result.probabilities[cls], p, 1e-4, `${name}: ${cls} probability`);
+        }
+      }
+      assert.deepEqual(lateRequests, [], "the offline classification reached the server");
+      assert.equal(report.serverReachableOffline, false, "the server still answered after it was stopped");
+      assert.ok(report.microphone, "no microphone result");
+      assert.equal(report.microphone.error, null, `microphone: ${report.microphone.error}`);
+      assert.equal(report.microphone.state, "done");
+      assert.ok(["normal", "extrahls", "murmur", "extrastole"].includes(report.microphone.label ?? ""));
+      assert.deepEqual(report.consoleErrors, []);
+      assert.ok((await Deno.stat(screenshot)).size > 10_000, "screenshot is missing or empty");
+
+      const timing = {
+        modelReadyMs: Math.round(report.modelReadyMs),
+        firstFileToResultMs: Math.round(report.first.wallMs),
+        firstFileToResultPageMs: Math.round(report.first.pageMs),
+        warmFileToResultMs: Math.round(report.second.wallMs),
+        warmFileToResultPageMs: Math.round(report.second.pageMs),
+        offlineFileToResultMs: Math.round(report.offline.wallMs),
+      };
+      await Deno.writeTextFile(`${ARTIFACTS}/web-timing.json`, JSON.stringify(timing, null, 2) + "\n");
+      console.log(
+        `web page: model ready ${timing.modelReadyMs} ms after navigation; file chosen → result ` +
+          `${timing.firstFileToResultMs} ms first, ${timing.warmFileToResultMs} ms warm (page's own clock ` +
+          `${timing.firstFileToResultPageMs} / ${timing.warmFileToResultPageMs} ms); screenshot ${screenshot}`,
+      );
+      if (Deno.env.get("UPDATE_SCREENSHOT") === "1") {
+        await Deno.mkdir(`${ROOT}/docs`, { recursive: true });
+        await Deno.copyFile(screenshot, `${ROOT}/docs/web.png`);
+      }
+    } finally {
+      await stopServer();
+      await server.finished;
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
