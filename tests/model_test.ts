@@ -262,3 +262,15 @@ Deno.test("augmentWaveform() is seeded and changes speed within the range", asyn
     assert.ok(z.samples.length >= 4000 / 1.1 - 2 && z.samples.length <= 4000 / 0.9 + 2, `${z.samples.length}`);
   }
 });
+
+Deno.test("adjustOutputBias() by −τ·log(prior) equals reweighting probabilities by prior^−τ", async () => {
+  const { adjustOutputBias, buildCnn, reweightProbabilities } = await import("../lib/cnn.ts");
+  const model = buildCnn(tf, [8, 3], 4, { seed: 2 });
+  const rng = mulberry32(9);
+  const x = Float32Array.from({ length: 5 * 24 }, () => gaussian(rng));
+  const prior = [0.6, 0.05, 0.25, 0.1], tau = 0.5;
+  const expected = reweightProbabilities(predictProbabilities(tf, model, x, 24), 4, prior, tau);
+  adjustOutputBias(tf, model, prior.map((q) => -tau * Math.log(q)));
+  assertAllClose(predictProbabilities(tf, model, x, 24), expected, 1e-5);
+  model.dispose();
+});
