@@ -115,8 +115,15 @@ try {
   report.pageModelMs = await page.evaluate(() => Number(document.body.dataset.modelMs));
 
   report.first = await classifyThroughInput(page, wavPath);
-  // Once more, warm: the time a user sees for every file after the first.
-  report.second = await classifyThroughInput(page, wavPath);
+  // Warm: the time a user sees for every file after the first (median of five).
+  const warm = [];
+  for (let i = 0; i < 5; i++) warm.push(await classifyThroughInput(page, wavPath));
+  const median = (xs) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)];
+  report.second = {
+    ...warm[warm.length - 1],
+    wallMs: median(warm.map((r) => r.wallMs)),
+    pageMs: median(warm.map((r) => r.pageMs)),
+  };
   await page.screenshot({ path: screenshotPath, fullPage: true });
 
   if (micWavPath) {

@@ -140,7 +140,7 @@ Deno.test(
       await Deno.writeTextFile(`${ARTIFACTS}/web-timing.json`, JSON.stringify(timing, null, 2) + "\n");
       console.log(
         `web page: model ready ${timing.modelReadyMs} ms after navigation; file chosen → result ` +
-          `${timing.firstFileToResultMs} ms first, ${timing.warmFileToResultMs} ms warm (page's own clock ` +
+          `${timing.firstFileToResultMs} ms first, ${timing.warmFileToResultMs} ms warm (median of 5; page's own clock ` +
           `${timing.firstFileToResultPageMs} / ${timing.warmFileToResultPageMs} ms); screenshot ${screenshot}`,
       );
       if (Deno.env.get("UPDATE_SCREENSHOT") === "1") {
