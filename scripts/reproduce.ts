@@ -3,7 +3,7 @@
  * the presets mini / small / main, at native rates and (some) at the common 4 kHz rate.
  *
  *   deno task reproduce [--data DIR] [--quick] [--preset mini,small,main] [--only baseline,gbdt,p1,p2,cnn]
- *                       [--out DIR] [--no-cache] [--synthetic] [--jobs N]
+ *                       [--out DIR] [--no-cache] [--synthetic] [--jobs N] [--render]
  *
  * The full run uses 2 worker processes (--jobs, default 2; 1 in --quick), each running a share of
  * the plan balanced by estimated cost; the parent then renders the table from their JSON files.
@@ -130,6 +130,9 @@ export interface ReproduceOptions {
   log?: (line: string) => void;
   /** Parallel worker processes for the full run (each takes a share of the plan). @default {1} */
   jobs?: number;
+  /** Run nothing: render README.md and index.json from the plan's JSON files already in `outDir`
+   * (missing runs become "not run" rows). */
+  renderOnly?: boolean;
   /** Run only share k of n of the plan (k in 0..n−1) and write its JSON files; used by `jobs`. */
   shard?: { index: number; count: number };
 }
@@ -204,6 +207,23 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
   const outDir = options.outDir ?? (quick ? ".cache/results-quick" : "results");
   await Deno.mkdir(outDir, { recursive: true });
 
+  if (options.renderOnly) {
+    const results: ExperimentResult[] = [];
+    for (const run of plan) {
+      const id = `${run.preset}-${run.experiment}-${run.protocol}-${run.rate}`;
+      try {
+        results.push(
+          JSON.parse(
+            await Deno.readTextFile(`${outDir}/${id}.json`),
+            (key, v) => (v === null && (key === "mean" || key === "std") ? NaN : v),
+          ),
+        );
+      } catch {
+        results.push(notRunResult(run.experiment, run.preset, run.protocol, run.rate, "not run: no result file"));
+      }
+    }
+    return await finish(results);
+  }
   if ((options.jobs ?? 1) > 1 && !options.shard) {
     const jobs = options.jobs!;
     log(`running ${plan.length} runs in ${jobs} processes`);
@@ -314,7 +334,7 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
       command: `deno task reproduce ${Deno.args.join(" ")}`.trim(),
       dataSource: dataSource.startsWith("synthetic") ? "synthetic" : dataSource.replace(/^.*\/(shared\/)/, "../$1"),
       quick,
-      totalSeconds: seconds,
+      totalSeconds: options.renderOnly ? undefined : seconds,
       cpus: navigator.hardwareConcurrency,
     };
     await Deno.writeTextFile(
@@ -347,6 +367,7 @@ async function main(args: string[]): Promise<void> {
       quick: { type: "boolean", default: false },
       synthetic: { type: "boolean", default: false },
       jobs: { type: "string" },
+      render: { type: "boolean", default: false },
       shard: { type: "string" },
       preset: { type: "string" },
       only: { type: "string" },
@@ -357,7 +378,7 @@ async function main(args: string[]): Promise<void> {
   });
   if (values.help) {
     console.log(
-      "deno task reproduce [--data DIR] [--quick] [--preset mini,small,main] [--only baseline,gbdt,p1,p2,cnn] [--out DIR] [--no-cache] [--synthetic] [--jobs N]",
+      "deno task reproduce [--data DIR] [--quick] [--preset mini,small,main] [--only baseline,gbdt,p1,p2,cnn] [--out DIR] [--no-cache] [--synthetic] [--jobs N] [--render]",
     );
     return;
   }
@@ -377,6 +398,7 @@ async function main(args: string[]): Promise<void> {
     dataDir: values.data,
     quick: values.quick,
     synthetic: values.synthetic,
+    renderOnly: values.render,
     jobs: values.jobs ? Number(values.jobs) : (values.quick ? 1 : 2),
     shard: values.shard
       ? { index: Number(values.shard.split("/")[0]), count: Number(values.shard.split("/")[1]) }
