@@ -110,7 +110,9 @@ const loaded = new Map<string, Promise<HeartSoundClassifier>>();
  * @example Usage
  * ```ts
  * const classifier = await loadClassifier();
- * const { label, probabilities } = classifier.classify(new Float32Array(8000), 4000);
+ * const rec = synthesizeHeartSound({ kind: "murmur", durationS: 5 }); // lib/synth.ts
+ * const { label, probabilities } = classifier.classify(rec.samples, rec.sampleRate);
+ * assertEquals(classifier.labels().includes(label), true);
  * ```
  */
 export function loadClassifier(
