@@ -88,6 +88,16 @@ interface DenoInfo {
 }
 
 async function denoInfo(entries: string[]): Promise<DenoInfo[]> {
+  // `deno info` lists npm packages but does not download them; `deno cache` does (dynamic imports too).
+  const cached = await new Deno.Command(Deno.execPath(), {
+    args: ["cache", ...entries],
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!cached.success) {
+    throw new HeartSoundError(`Cannot build: deno cache failed: ${new TextDecoder().decode(cached.stderr).trim()}`);
+  }
   return await Promise.all(entries.map(async (entry) => {
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["info", "--json", entry],
@@ -136,6 +146,14 @@ async function linkPackages(dir: string, infos: DenoInfo[], log: (s: string) => 
     if (!pick) pick = versions.toSorted((a, b) => compareVersions(b.version, a.version))[0];
     if (versions.length > 1 && !name.startsWith("@types/")) {
       log(`build: ${name} is needed at ${versions.map((p) => p.version).join(", ")}; linking ${pick.version}`);
+    }
+    try {
+      await Deno.stat(`${pick.localPath}/package.json`);
+    } catch {
+      // Listed from deno.lock but never downloaded (e.g. another platform's optional esbuild binary);
+      // if the bundle needed it, esbuild reports it as unresolved.
+      log(`build: ${name}@${pick.version} is not in Deno's cache; not linked`);
+      continue;
     }
     const link = `${dir}/node_modules/${name}`;
     await Deno.mkdir(link.slice(0, link.lastIndexOf("/")), { recursive: true });
