@@ -126,3 +126,13 @@ console.log(label, wrong);
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("web/app.ts type-checks against lib's API (the build only strips types)", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["check", "web/app.ts"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+});
