@@ -131,16 +131,15 @@ export function resample(
   }
 
   if (up > 0) {
-    // Polyphase bank: phase p holds h(p/up + half − 1 − j) for j = 0 … taps − 1.
-    const bank = new Float64Array(up * taps);
-    for (let p = 0; p < up; p++) {
-      for (let j = 0; j < taps; j++) bank[p * taps + j] = kernel(d, p / up + half - 1 - j);
-    }
+    const bank = polyphaseBank(d, up, taps);
     for (let m = 0; m < outLength; m++) {
       const num = m * down;
       const n0 = Math.floor(num / up);
       const p = num - n0 * up;
-      out[m] = dot(samples, n0 - half + 1, bank, p * taps, taps);
+      const start = n0 - half + 1;
+      out[m] = start >= 0 && start + taps <= n
+        ? dotInterior(samples, start, bank, p * taps, taps)
+        : dot(samples, start, bank, p * taps, taps);
     }
     return out;
   }
@@ -164,6 +163,43 @@ export function resample(
     out[m] = dot(samples, n0 - half + 1, coefficients, 0, taps);
   }
   return out;
+}
+
+/** Polyphase banks already built, by design: building one evaluates the kernel (a Bessel series) at every tap. */
+const banks = new Map<string, Float64Array>();
+/** Banks kept at most (each up to {@linkcode MAX_PHASE_TAPS} doubles); the oldest is dropped first. */
+const MAX_BANKS = 8;
+
+/** Polyphase bank: phase p holds h(p/up + half − 1 − j) for j = 0 … taps − 1. Cached per design. */
+function polyphaseBank(d: Design, up: number, taps: number): Float64Array {
+  const key = `${d.c} ${d.width} ${d.beta} ${up}`;
+  let bank = banks.get(key);
+  if (bank) return bank;
+  const half = taps / 2;
+  bank = new Float64Array(up * taps);
+  for (let p = 0; p < up; p++) {
+    for (let j = 0; j < taps; j++) bank[p * taps + j] = kernel(d, p / up + half - 1 - j);
+  }
+  if (banks.size >= MAX_BANKS) banks.delete(banks.keys().next().value!);
+  banks.set(key, bank);
+  return bank;
+}
+
+/** {@linkcode dot} when x[start … start + taps − 1] all exist: four partial sums (independent additions
+ * pipeline; the result differs from a single running sum only by rounding). */
+function dotInterior(x: Float32Array, start: number, h: Float64Array, offset: number, taps: number): number {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  const shift = offset - start;
+  const end4 = start + (taps & ~3);
+  let i = start;
+  for (; i < end4; i += 4) {
+    a0 += x[i] * h[i + shift];
+    a1 += x[i + 1] * h[i + 1 + shift];
+    a2 += x[i + 2] * h[i + 2 + shift];
+    a3 += x[i + 3] * h[i + 3 + shift];
+  }
+  for (const end = start + taps; i < end; i++) a0 += x[i] * h[i + shift];
+  return (a0 + a1) + (a2 + a3);
 }
 
 /** Σ_j x[start + j]·h[offset + j] over the j where x is defined (zero outside). */

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { resample, resampleWaveform } from "../lib/resample.ts";
 import { ParameterError } from "../lib/errors.ts";
+import { readWav } from "../lib/wav.ts";
+import { resample as referenceResample } from "./_resample_reference.ts";
+import { DATA_DIR, needsData } from "./_helpers.ts";
 
 /** Asserts fn throws an instance of `type` whose message contains `text` (or matches it). */
 function assertThrowsWith(fn: () => unknown, type: new (...args: never[]) => Error, text: string | RegExp): void {
@@ -92,4 +95,91 @@ Deno.test("resampleWaveform() carries the new rate", () => {
   const y = resampleWaveform({ samples: new Float32Array(4410), sampleRate: 44100 }, 4000);
   assert.equal(y.sampleRate, 4000);
   assert.equal(y.samples.length, 400);
+});
+
+/** The defining formula, evaluated tap by tap: y[m] = Σ_k x[k]·h(m·from/to − k) with the Kaiser-windowed sinc
+ * h(x) = c·sinc(c·x)·I0(β·√(1 − (x/W)²))/I0(β) for |x| < W (c = rolloff·min(1, to/from), W = 32 / min(1, to/from)). */
+function directResample(x: Float32Array, from: number, to: number): Float64Array {
+  const i0 = (v: number) => {
+    let sum = 1, term = 1;
+    for (let k = 1; k < 300; k++) {
+      term *= (v / 2) ** 2 / (k * k);
+      sum += term;
+    }
+    return sum;
+  };
+  const beta = 7.857, halfWidth = 32;
+  const attenuation = beta / 0.1102 + 8.7;
+  const rolloff = 1 - 1.05 * (attenuation - 7.95) / (14.36 * 2 * halfWidth);
+  const scale = Math.min(1, to / from), c = rolloff * scale, width = halfWidth / scale;
+  const h = (v: number) => {
+    if (Math.abs(v) >= width) return 0;
+    const arg = Math.PI * c * v;
+    return c * (arg === 0 ? 1 : Math.sin(arg) / arg) * i0(beta * Math.sqrt(1 - (v / width) ** 2)) / i0(beta);
+  };
+  const out = new Float64Array(Math.max(1, Math.round(x.length * to / from)));
+  for (let m = 0; m < out.length; m++) {
+    const t = m * from / to;
+    for (let k = Math.max(0, Math.ceil(t - width)); k <= Math.min(x.length - 1, Math.floor(t + width)); k++) {
+      out[m] += x[k] * h((m * from - k * to) / to); // exact numerator: the window edge is a jump of 1/I0(β)
+    }
+  }
+  return out;
+}
+
+/** Deterministic pseudo-random generator (LCG) in [−1, 1). */
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1;
+}
+
+Deno.test("resample() matches the direct formula within 1e-6 (random signals, lengths and rates)", () => {
+  const random = lcg(7);
+  const rates: [number, number][] = [[44100, 2000], [44100, 4000], [4000, 2000], [8000, 3000], [2000, 4000], [
+    4000,
+    3001.5,
+  ]];
+  for (const [from, to] of rates) {
+    for (const n of [1, 5, 300, 3000]) {
+      const x = Float32Array.from({ length: n }, random);
+      const y = resample(x, from, to), expected = directResample(x, from, to);
+      assert.equal(y.length, expected.length);
+      // the non-integer ratio interpolates a tabulated kernel: close, not to rounding
+      const tolerance = Number.isInteger(to) ? 1e-6 : 1e-4;
+      for (let m = 0; m < y.length; m++) {
+        assert.ok(
+          Math.abs(y[m] - expected[m]) <= tolerance,
+          `${from}→${to}, n ${n}, m ${m}: ${y[m]} vs ${expected[m]}`,
+        );
+      }
+    }
+  }
+});
+
+Deno.test("resample() equals the implementation before the speedups within 1e-6", () => {
+  const random = lcg(11);
+  for (const [from, to] of PAIRS) {
+    for (const n of [3, 2000, 20000]) {
+      const x = Float32Array.from({ length: n }, random);
+      const y = resample(x, from, to), expected = referenceResample(x, from, to);
+      assert.equal(y.length, expected.length);
+      for (let m = 0; m < y.length; m++) assert.ok(Math.abs(y[m] - expected[m]) <= 1e-6, `${from}→${to}, m ${m}`);
+    }
+  }
+  // repeated calls (cached filter bank) give the same output
+  const x = Float32Array.from({ length: 5000 }, random);
+  assert.deepEqual(resample(x, 44100, 2000), resample(x, 44100, 2000));
+});
+
+Deno.test("resample() equals the implementation before the speedups on real recordings", needsData(), () => {
+  const names = [...Deno.readDirSync(`${DATA_DIR}/set_a`)].map((e) => e.name).filter((n) => n.endsWith(".wav")).sort();
+  for (const name of names.filter((_, i) => i % 20 === 0)) {
+    const w = readWav(Deno.readFileSync(`${DATA_DIR}/set_a/${name}`));
+    for (const to of [2000, 4000]) {
+      const y = resample(w.samples, w.sampleRate, to), expected = referenceResample(w.samples, w.sampleRate, to);
+      let worst = 0;
+      for (let m = 0; m < y.length; m++) worst = Math.max(worst, Math.abs(y[m] - expected[m]));
+      assert.ok(worst <= 1e-6, `${name} → ${to} Hz: largest difference ${worst}`);
+    }
+  }
 });
