@@ -12,6 +12,8 @@ const SHELL = [
   "./style.css",
   "./manifest.webmanifest",
   "./icon.svg",
+  "./icon-192.png",
+  "./icon-512.png",
   "./recorder-worklet.js",
   "../dist/app.js",
   "../dist/heartbeat.js",
