@@ -32,7 +32,8 @@ function measure(fn: () => void): { wall: number; cpu: number } {
 }
 
 const maxFiles = flag("--files", 40), rounds = flag("--rounds", 3), toRate = 2000;
-let inputs: Float32Array[] = [], fromRate = 44100;
+const fromRate = 44100;
+let inputs: Float32Array[] = [];
 try {
   const names = [...Deno.readDirSync(`${DATA_DIR}/set_a`)].map((e) => e.name).filter((n) => n.endsWith(".wav")).sort();
   for (const name of names.slice(0, maxFiles)) {

@@ -284,6 +284,8 @@ interface SameLabelCosts {
   costs: Float64Array;
   start: Int32Array;
   offset: Int32Array;
+  /** The candidates' times `cands[i].t`. */
+  times: Float64Array;
 }
 
 function sameLabelCosts(cands: Candidate[], periodS: number): SameLabelCosts {
@@ -299,7 +301,7 @@ function sameLabelCosts(cands: Candidate[], periodS: number): SameLabelCosts {
   for (let i = 0; i < n; i++) {
     for (let j = start[i]; j < i; j++) costs[offset[i] + j - start[i]] = intervalCost(cands[i].t - cands[j].t, periodS);
   }
-  return { costs, start, offset };
+  return { costs, start, offset, times: Float64Array.from(cands, (c) => c.t) };
 }
 
 function segmentSounds(
@@ -312,10 +314,11 @@ function segmentSounds(
   const diastoleS = periodS - systoleS;
   const best = new Float64Array(2 * n);
   const back = new Int32Array(2 * n).fill(-1);
+  const tOf = same.times, costs = same.costs;
   let prefixBest = -Infinity, prefixArg = -1; // best state over all earlier candidates (for gap restarts)
   for (let i = 0; i < n; i++) {
     const reward = cands[i].a - MODEL.rewardThreshold;
-    const start = same.start[i], row = same.offset[i] - start;
+    const start = same.start[i], row = same.offset[i] - start, ti = tOf[i];
     for (let label = 0; label < 2; label++) {
       let b = 0, arg = -1;
       if (prefixBest - MODEL.gapCost > b) {
@@ -324,13 +327,16 @@ function segmentSounds(
       }
       const muOther = label === 1 ? systoleS : diastoleS; // interval from the previous, other-labelled sound
       for (let j = start; j < i; j++) {
-        const dt = cands[i].t - cands[j].t;
-        const other = best[2 * j + (1 - label)] - intervalCost(dt, muOther);
-        if (other > b) {
-          b = other;
-          arg = 2 * j + (1 - label);
+        // The interval cost is ≥ 0, so a predecessor no better than b cannot win: skip its logarithm.
+        const bestOther = best[2 * j + (1 - label)];
+        if (bestOther > b) {
+          const other = bestOther - intervalCost(ti - tOf[j], muOther);
+          if (other > b) {
+            b = other;
+            arg = 2 * j + (1 - label);
+          }
         }
-        const skip = best[2 * j + label] - same.costs[row + j] - MODEL.skipCost;
+        const skip = best[2 * j + label] - costs[row + j] - MODEL.skipCost;
         if (skip > b) {
           b = skip;
           arg = 2 * j + label;

@@ -15,6 +15,8 @@ import { resample } from "../lib/resample.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
 import { scoreBeats } from "../scripts/score_beats.ts";
 import { assertAlmostEquals, DATA_DIR, needsData } from "./_helpers.ts";
+import { detectHeartSounds as referenceDetect } from "./_beats_reference.ts";
+import { readWav } from "../lib/wav.ts";
 
 /** Fraction of `truth` times with a detection within ±tol seconds. */
 function hitRate(truth: number[], detected: number[], tol = 0.05): number {
@@ -225,4 +227,36 @@ Deno.test("detectHeartSounds() locates the expert-annotated S1/S2 of set_a", nee
   assert.ok(anyLabelHits / annotated >= 0.9, `±50 ms any-label hit rate ${anyLabelHits / annotated}`);
   const rateOk = rows.filter((r) => r.heartRateBpm !== null && Math.abs(r.heartRateBpm - r.annotatedBpm) <= 5);
   assert.ok(rateOk.length >= 16, `heart rate within 5 bpm for ${rateOk.length}/18`);
+});
+
+Deno.test("detectHeartSounds() gives the same results as the implementation before the speedups", () => {
+  for (
+    const [seed, kind, bpm, rate] of [[1, "normal", 60, 4000], [2, "murmur", 110, 4000], [
+      3,
+      "extrastole",
+      75,
+      2000,
+    ]] as const
+  ) {
+    const wave = synthesizeHeartSound({
+      seed,
+      kind,
+      heartRateBpm: bpm,
+      sampleRate: rate,
+      durationS: 8,
+      noiseLevel: 0.1,
+    });
+    assert.deepEqual(detectHeartSounds(wave), referenceDetect(wave), `seed ${seed}`);
+  }
+});
+
+Deno.test("detectHeartSounds() gives the same results as before the speedups on real recordings", needsData(), () => {
+  for (const set of ["set_a", "set_b"]) {
+    const names = [...Deno.readDirSync(`${DATA_DIR}/${set}`)].map((e) => e.name).filter((n) => n.endsWith(".wav"))
+      .sort();
+    for (const name of names.filter((_, i) => i % 15 === 0)) {
+      const wave = readWav(Deno.readFileSync(`${DATA_DIR}/${set}/${name}`));
+      assert.deepEqual(detectHeartSounds(wave), referenceDetect(wave), name);
+    }
+  }
 });
