@@ -132,6 +132,7 @@ export function resample(
 
   if (up > 0) {
     const bank = polyphaseBank(d, up, taps);
+    if (taps >= SIMD_MIN_TAPS && polyphaseSimd(samples, bank, taps, up, down, out)) return out;
     for (let m = 0; m < outLength; m++) {
       const num = m * down;
       const n0 = Math.floor(num / up);
@@ -185,21 +186,134 @@ function polyphaseBank(d: Design, up: number, taps: number): Float64Array {
   return bank;
 }
 
-/** {@linkcode dot} when x[start … start + taps − 1] all exist: four partial sums (independent additions
- * pipeline; the result differs from a single running sum only by rounding). */
+/** {@linkcode dot} when x[start … start + taps − 1] all exist: eight partial sums (independent additions
+ * pipeline; the result differs from a single running sum only by rounding). Same order as {@linkcode DOT_WASM}. */
 function dotInterior(x: Float32Array, start: number, h: Float64Array, offset: number, taps: number): number {
-  let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
   const shift = offset - start;
-  const end4 = start + (taps & ~3);
+  const end8 = start + (taps & ~7);
   let i = start;
-  for (; i < end4; i += 4) {
+  for (; i < end8; i += 8) {
     a0 += x[i] * h[i + shift];
     a1 += x[i + 1] * h[i + 1 + shift];
     a2 += x[i + 2] * h[i + 2 + shift];
     a3 += x[i + 3] * h[i + 3 + shift];
+    a4 += x[i + 4] * h[i + 4 + shift];
+    a5 += x[i + 5] * h[i + 5 + shift];
+    a6 += x[i + 6] * h[i + 6 + shift];
+    a7 += x[i + 7] * h[i + 7 + shift];
   }
   for (const end = start + taps; i < end; i++) a0 += x[i] * h[i + shift];
-  return (a0 + a1) + (a2 + a3);
+  return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+}
+
+/** Filters at least this long use the WebAssembly dot product (shorter ones are fast enough in JavaScript). */
+const SIMD_MIN_TAPS = 64;
+/** Outputs computed per block in {@linkcode polyphaseSimd}: bounds the input copied into WebAssembly memory. */
+const SIMD_BLOCK = 2048;
+
+/**
+ * A WebAssembly (128-bit SIMD) version of {@linkcode dotInterior}, compiled from this text:
+ * `dot(xp, hp, taps)` returns Σ x[j]·h[j] over f64 arrays at byte offsets xp and hp of its memory, with the
+ * taps j ≡ 0 … 7 (mod 8) summed in eight separate lanes (four f64x2 accumulators, the leftover taps into
+ * lane 0) and combined as ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)): the same operations in the same
+ * order as dotInterior, so the results are bit-identical.
+ * ```wat
+ * (func (export "dot") (param $xp i32) (param $hp i32) (param $taps i32) (result f64)
+ *   (local $a v128) (local $b v128) (local $c v128) (local $d v128) (local $end i32) (local $s0 f64)
+ *   (local.set $end (i32.add (local.get $xp) (i32.shl (i32.and (local.get $taps) (i32.const -8)) (i32.const 3))))
+ *   (block $done (loop $loop
+ *     (br_if $done (i32.ge_u (local.get $xp) (local.get $end)))
+ *     (local.set $a (f64x2.add (local.get $a) (f64x2.mul (v128.load (local.get $xp)) (v128.load (local.get $hp)))))
+ *     (local.set $b (f64x2.add (local.get $b)
+ *       (f64x2.mul (v128.load offset=16 (local.get $xp)) (v128.load offset=16 (local.get $hp)))))
+ *     (local.set $c (f64x2.add (local.get $c)
+ *       (f64x2.mul (v128.load offset=32 (local.get $xp)) (v128.load offset=32 (local.get $hp)))))
+ *     (local.set $d (f64x2.add (local.get $d)
+ *       (f64x2.mul (v128.load offset=48 (local.get $xp)) (v128.load offset=48 (local.get $hp)))))
+ *     (local.set $xp (i32.add (local.get $xp) (i32.const 64)))
+ *     (local.set $hp (i32.add (local.get $hp) (i32.const 64)))
+ *     (br $loop)))
+ *   (local.set $s0 (f64x2.extract_lane 0 (local.get $a)))
+ *   (local.set $taps (i32.and (local.get $taps) (i32.const 7)))
+ *   (block $tail (loop $t
+ *     (br_if $tail (i32.eqz (local.get $taps)))
+ *     (local.set $s0 (f64.add (local.get $s0) (f64.mul (f64.load (local.get $xp)) (f64.load (local.get $hp)))))
+ *     (local.set $xp (i32.add (local.get $xp) (i32.const 8)))
+ *     (local.set $hp (i32.add (local.get $hp) (i32.const 8)))
+ *     (local.set $taps (i32.sub (local.get $taps) (i32.const 1)))
+ *     (br $t)))
+ *   (f64.add
+ *     (f64.add (f64.add (local.get $s0) (f64x2.extract_lane 1 (local.get $a)))
+ *              (f64.add (f64x2.extract_lane 0 (local.get $b)) (f64x2.extract_lane 1 (local.get $b))))
+ *     (f64.add (f64.add (f64x2.extract_lane 0 (local.get $c)) (f64x2.extract_lane 1 (local.get $c)))
+ *              (f64.add (f64x2.extract_lane 0 (local.get $d)) (f64x2.extract_lane 1 (local.get $d))))))
+ * ```
+ * in a module that also exports its memory (1 page to start). Built with wabt 1.0.39 (`parseWat` with `simd: true`).
+ */
+const DOT_WASM =
+  "AGFzbQEAAAABCAFgA39/fwF8AwIBAAUDAQABBxACBm1lbW9yeQIAA2RvdAAACvsBAfgBAwR7AX8BfCAAIAJBeHFBA3RqIQcCQANAIAAgB08NASADIAD9AAQAIAH9AAQA/fIB/fABIQMgBCAA/QAEECAB/QAEEP3yAf3wASEEIAUgAP0ABCAgAf0ABCD98gH98AEhBSAGIAD9AAQwIAH9AAQw/fIB/fABIQYgAEHAAGohACABQcAAaiEBDAALCyAD/SEAIQggAkEHcSECAkADQCACRQ0BIAggACsDACABKwMAoqAhCCAAQQhqIQAgAUEIaiEBIAJBAWshAgwACwsgCCAD/SEBoCAE/SEAIAT9IQGgoCAF/SEAIAX9IQGgIAb9IQAgBv0hAaCgoAs=";
+
+interface SimdDot {
+  dot: (xp: number, hp: number, taps: number) => number;
+  memory: WebAssembly.Memory;
+}
+
+/** The instantiated {@linkcode DOT_WASM}; null where WebAssembly SIMD is unavailable; undefined until first use. */
+let simd: SimdDot | null | undefined;
+
+function simdDot(): SimdDot | null {
+  if (simd === undefined) {
+    try {
+      const bytes = Uint8Array.from(atob(DOT_WASM), (ch) => ch.charCodeAt(0));
+      simd = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as SimdDot;
+    } catch {
+      simd = null;
+    }
+  }
+  return simd;
+}
+
+/**
+ * The polyphase loop of {@linkcode resample} with the interior dot products in WebAssembly: the bank and, one
+ * block of outputs at a time, the input they need (as f64) are copied into its memory. Fills `out` and returns
+ * true, or returns false (out untouched) when WebAssembly SIMD is unavailable.
+ */
+function polyphaseSimd(
+  samples: Float32Array,
+  bank: Float64Array,
+  taps: number,
+  up: number,
+  down: number,
+  out: Float32Array,
+): boolean {
+  const engine = simdDot();
+  if (!engine) return false;
+  const n = samples.length, half = taps / 2, outLength = out.length;
+  const startOf = (m: number) => Math.floor(m * down / up) - half + 1;
+  // largest input span of one block: its outputs' first taps plus one filter length
+  const span = Math.ceil(SIMD_BLOCK * down / up) + taps + 1;
+  const bytes = 8 * (bank.length + span);
+  const { memory, dot: wasmDot } = engine;
+  if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+  const heap = new Float64Array(memory.buffer);
+  heap.set(bank, 0);
+  const xBase = bank.length; // in f64 elements
+  for (let m0 = 0; m0 < outLength; m0 += SIMD_BLOCK) {
+    const m1 = Math.min(outLength, m0 + SIMD_BLOCK);
+    const lo = Math.max(0, startOf(m0)), hi = Math.min(n, startOf(m1 - 1) + taps);
+    if (hi > lo) heap.set(samples.subarray(lo, hi), xBase);
+    for (let m = m0; m < m1; m++) {
+      const num = m * down;
+      const n0 = Math.floor(num / up);
+      const p = num - n0 * up;
+      const start = n0 - half + 1;
+      out[m] = start >= 0 && start + taps <= n
+        ? wasmDot(8 * (xBase + start - lo), 8 * p * taps, taps)
+        : dot(samples, start, bank, p * taps, taps);
+    }
+  }
+  return true;
 }
 
 /** Σ_j x[start + j]·h[offset + j] over the j where x is defined (zero outside). */

@@ -183,3 +183,19 @@ Deno.test("resample() equals the implementation before the speedups on real reco
     }
   }
 });
+
+Deno.test("resample() gives bit-identical results without WebAssembly (the JavaScript fallback)", async () => {
+  const x = Float32Array.from({ length: 30000 }, lcg(3));
+  const code = `(globalThis).WebAssembly = undefined;
+    const { resample } = await import(${JSON.stringify(new URL("../lib/resample.ts", import.meta.url).href)});
+    const x = new Float32Array(await new Response(Deno.stdin.readable).arrayBuffer());
+    await Deno.stdout.write(new Uint8Array(resample(x, 44100, 2000).buffer));`;
+  const child = new Deno.Command(Deno.execPath(), { args: ["eval", "--ext=ts", code], stdin: "piped", stdout: "piped" })
+    .spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new Uint8Array(x.buffer));
+  await writer.close();
+  const { stdout, success } = await child.output();
+  assert.ok(success);
+  assert.deepEqual(new Float32Array(stdout.buffer), resample(x, 44100, 2000));
+});
