@@ -201,10 +201,12 @@ export function autocorrelation(values: Float32Array, maxLag: number): Float64Ar
   let mu = 0;
   for (const v of values) mu += v;
   mu /= n;
+  const centred = new Float64Array(n);
+  for (let i = 0; i < n; i++) centred[i] = values[i] - mu;
   const out = new Float64Array(maxLag + 1);
   for (let k = 0; k <= maxLag && k < n; k++) {
     let acc = 0;
-    for (let i = 0; i + k < n; i++) acc += (values[i] - mu) * (values[i + k] - mu);
+    for (let i = 0; i + k < n; i++) acc += centred[i] * centred[i + k];
     out[k] = acc;
   }
   const r0 = out[0];
@@ -268,6 +270,13 @@ interface Segmentation {
   labels: number[];
 }
 
+/** Scratch for splitting a double into binary exponent and mantissa. */
+const BITS_F64 = new Float64Array(1);
+const BITS_I32 = new Int32Array(BITS_F64.buffer);
+BITS_F64[0] = 1;
+/** Index of the word holding sign, exponent and the top of the mantissa (1 on little-endian machines). */
+const HIGH_WORD = BITS_I32[1] === 0x3ff00000 ? 1 : 0;
+
 function intervalCost(dt: number, mu: number): number {
   const sigma = MODEL.sigmaRelative * mu + MODEL.sigmaAbsoluteS;
   const z = (dt - mu) / sigma;
@@ -309,11 +318,12 @@ function segmentSounds(
   periodS: number,
   systoleS: number,
   same: SameLabelCosts = sameLabelCosts(cands, periodS),
+  // scratch, 2·n each: every entry is written before it is read, so they can be reused between calls
+  best: Float64Array = new Float64Array(2 * cands.length),
+  back: Int32Array = new Int32Array(2 * cands.length),
 ): Segmentation {
   const n = cands.length;
   const diastoleS = periodS - systoleS;
-  const best = new Float64Array(2 * n);
-  const back = new Int32Array(2 * n).fill(-1);
   const tOf = same.times, costs = same.costs;
   let prefixBest = -Infinity, prefixArg = -1; // best state over all earlier candidates (for gap restarts)
   for (let i = 0; i < n; i++) {
@@ -326,14 +336,27 @@ function segmentSounds(
         arg = prefixArg;
       }
       const muOther = label === 1 ? systoleS : diastoleS; // interval from the previous, other-labelled sound
+      const sigma = MODEL.sigmaRelative * muOther + MODEL.sigmaAbsoluteS;
       for (let j = start; j < i; j++) {
-        // The interval cost is ≥ 0, so a predecessor no better than b cannot win: skip its logarithm.
+        // A predecessor can only win if its interval cost w·ln(1 + z²) is below bestOther − b. The cost is ≥ 0,
+        // and with 1 + z² = 2^e·m (m in [1, 2)), ln(1 + z²) ≥ e·ln 2 + 2(m − 1)/(m + 1), within 0.03 of it: both
+        // bounds skip the logarithm for predecessors that cannot win (the margin covers rounding), so every
+        // comparison that can change b still sees exactly the same numbers.
         const bestOther = best[2 * j + (1 - label)];
         if (bestOther > b) {
-          const other = bestOther - intervalCost(ti - tOf[j], muOther);
-          if (other > b) {
-            b = other;
-            arg = 2 * j + (1 - label);
+          const z = (ti - tOf[j] - muOther) / sigma;
+          const u = z * z;
+          BITS_F64[0] = 1 + u;
+          const high = BITS_I32[HIGH_WORD];
+          BITS_I32[HIGH_WORD] = (high & 0x000fffff) | 0x3ff00000;
+          const m = BITS_F64[0];
+          const lowerBound = ((high >>> 20) - 1023) * Math.LN2 + 2 * (m - 1) / (m + 1);
+          if (MODEL.intervalWeight * lowerBound <= bestOther - b + 1e-9 * (1 + bestOther)) {
+            const other = bestOther - MODEL.intervalWeight * Math.log1p(u);
+            if (other > b) {
+              b = other;
+              arg = 2 * j + (1 - label);
+            }
           }
         }
         const skip = best[2 * j + label] - costs[row + j] - MODEL.skipCost;
@@ -367,8 +390,9 @@ function segmentForPeriod(cands: Candidate[], periodS: number): Segmentation & {
   let bestSeg: Segmentation & { systoleS: number } = { score: -Infinity, times: [], labels: [], systoleS: periodS / 2 };
   const lo = Math.max(0.1, 0.2 * periodS), hi = periodS / 2;
   const same = sameLabelCosts(cands, periodS);
+  const best = new Float64Array(2 * cands.length), back = new Int32Array(2 * cands.length);
   for (let ts = lo; ts <= hi + 1e-9; ts += 0.01) {
-    const seg = segmentSounds(cands, periodS, ts, same);
+    const seg = segmentSounds(cands, periodS, ts, same, best, back);
     if (seg.score > bestSeg.score) bestSeg = { ...seg, systoleS: ts };
   }
   return bestSeg;
