@@ -8,9 +8,14 @@
  *   cached) next to an empty `deno run` (Deno's own start-up); warm per-file latency; files per second over
  *   every recording in set_a and set_b (in process, and the CLI end to end as one subprocess, in process
  *   and with one worker per core). The machine's load average is printed: other processes slow every number.
+ *   Warm numbers come with CPU time (user + system of this process) besides wall time.
+ * - `deno run -A bench/infer_bench.ts --baseline DIR`: warm classifyWav() of this checkout side by side with another
+ *   checkout at DIR (e.g. `git archive <commit> | tar -x -C DIR`), both with this checkout's model, interleaved per
+ *   file in one process: wall and CPU time per file, their ratio, and the largest difference of the results.
  * @module
  */
-import { loadClassifier } from "../lib/classifier.ts";
+import { cpuUsage } from "node:process";
+import { DEFAULT_MODEL_URL, loadClassifier } from "../lib/classifier.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
 import { encodeWav } from "../lib/wav.ts";
 
@@ -64,6 +69,8 @@ if (!import.meta.main) {
       classifier.classifyWav(realBytes[next++ % realBytes.length]);
     });
   }
+} else if (Deno.args.includes("--baseline")) {
+  await compareWithBaseline(Deno.args[Deno.args.indexOf("--baseline") + 1]);
 } else {
   const runsFlag = Deno.args.indexOf("--runs");
   const runs = runsFlag >= 0 ? Number(Deno.args[runsFlag + 1]) : 7;
@@ -98,6 +105,7 @@ if (!import.meta.main) {
   for (const b of bytes.slice(0, 10)) classifier.classifyWav(b); // warm-up
   const latency: number[] = [];
   let failed = 0;
+  const cpu0 = cpuUsage();
   for (const b of bytes) {
     const t = performance.now();
     try {
@@ -107,11 +115,17 @@ if (!import.meta.main) {
     }
     latency.push(performance.now() - t);
   }
+  const cpu = cpuUsage(cpu0), cpuMs = (cpu.user + cpu.system) / 1000;
   const total = latency.reduce((a, b) => a + b, 0);
   console.log(
     `warm classifyWav():        median ${median(latency).toFixed(2)} ms, p95 ${
       [...latency].sort((a, b) => a - b)[Math.floor(0.95 * latency.length)].toFixed(2)
-    } ms per file; ${(1000 * bytes.length / total).toFixed(0)} files/s over ${bytes.length} files (${failed} failed)`,
+    } ms per file; ${
+      (1000 * bytes.length / total).toFixed(0)
+    } files/s over ${bytes.length} files (${failed} failed); ` +
+      `CPU ${(cpuMs / bytes.length).toFixed(2)} ms per file = ${
+        (1000 * bytes.length / cpuMs).toFixed(0)
+      } files per CPU-second`,
   );
   t0 = performance.now();
   for (const b of bytes) {
@@ -135,4 +149,60 @@ if (!import.meta.main) {
     }
   } else console.log("SKIP: real dataset not found (set HEARTBEAT_DATA); throughput measured on one synthetic file");
   console.log(`load average (1/5/15 min) at the end: ${Deno.loadavg().map((x) => x.toFixed(1)).join(" / ")}`);
+}
+
+/** Warm classifyWav() of this checkout against the checkout at `dir`, interleaved per file (see the module doc). */
+async function compareWithBaseline(dir: string): Promise<void> {
+  const files = [...listWavs(`${DATA}/set_a`), ...listWavs(`${DATA}/set_b`)];
+  if (files.length === 0) {
+    console.log("SKIP: real dataset not found (set HEARTBEAT_DATA)");
+    return;
+  }
+  const baselineModule = await import(new URL(`file://${Deno.realPathSync(dir)}/lib/classifier.ts`).href);
+  const current = await loadClassifier(DEFAULT_MODEL_URL);
+  const baseline = await baselineModule.loadClassifier(DEFAULT_MODEL_URL) as typeof current;
+  const bytes = await Promise.all(files.map((p) => Deno.readFile(p)));
+  const run = (c: typeof current, b: Uint8Array) => {
+    try {
+      return c.classifyWav(b);
+    } catch {
+      return null;
+    }
+  };
+  for (const b of bytes.slice(0, 10)) [run(current, b), run(baseline, b)]; // warm-up
+  const totals = { baseline: { wall: 0, cpu: 0 }, current: { wall: 0, cpu: 0 } };
+  let worstProbability = 0, beatsDiffer = 0;
+  for (const b of bytes) {
+    const results: Record<string, ReturnType<typeof run>> = {};
+    for (const [name, c] of [["baseline", baseline], ["current", current]] as const) {
+      const c0 = cpuUsage(), t0 = performance.now();
+      results[name] = run(c, b);
+      totals[name].wall += performance.now() - t0;
+      const used = cpuUsage(c0);
+      totals[name].cpu += (used.user + used.system) / 1000;
+    }
+    const [x, y] = [results.baseline, results.current];
+    if (x && y) {
+      for (const label of Object.keys(x.probabilities)) {
+        const px = (x.probabilities as Record<string, number>)[label];
+        const py = (y.probabilities as Record<string, number>)[label];
+        worstProbability = Math.max(worstProbability, Math.abs(px - py));
+      }
+      const beatsOf = (r: typeof x) => JSON.stringify([r.heartRateBpm, r.s1TimesS, r.s2TimesS]);
+      if (beatsOf(x) !== beatsOf(y)) beatsDiffer++;
+    } else if (x !== y) beatsDiffer++;
+  }
+  const n = bytes.length;
+  console.log(`${n} recordings, warm classifyWav(), load ${Deno.loadavg()[0].toFixed(1)}; baseline ${dir}`);
+  for (const [name, t] of Object.entries(totals)) {
+    console.log(
+      `  ${name.padEnd(8)}: ${(t.wall / n).toFixed(2)} ms wall (${(1000 * n / t.wall).toFixed(0)} files/s), ` +
+        `${(t.cpu / n).toFixed(2)} ms CPU per file (${(1000 * n / t.cpu).toFixed(0)} files per CPU-second)`,
+    );
+  }
+  console.log(
+    `  speedup (baseline / current): wall ×${(totals.baseline.wall / totals.current.wall).toFixed(2)}, CPU ×${
+      (totals.baseline.cpu / totals.current.cpu).toFixed(2)
+    }; largest probability difference ${worstProbability.toExponential(1)}; beats differ on ${beatsDiffer} files`,
+  );
 }
