@@ -277,6 +277,24 @@ BITS_F64[0] = 1;
 /** Index of the word holding sign, exponent and the top of the mantissa (1 on little-endian machines). */
 const HIGH_WORD = BITS_I32[1] === 0x3ff00000 ? 1 : 0;
 
+/**
+ * `intervalCost(dt, mu)` (σ = `sigma` as there) when it may be below `limit`, else Infinity: a predecessor can only
+ * win if its cost is below its score's lead over the best so far. With 1 + z² = 2^e·m (m in [1, 2)),
+ * ln(1 + z²) ≥ e·ln 2 + 2(m − 1)/(m + 1), within 0.03 of it, so most losing predecessors skip the logarithm;
+ * callers add a margin to `limit` that covers rounding, so every comparison that can change the result sees
+ * exactly the numbers intervalCost gives.
+ */
+function costBelow(dt: number, mu: number, sigma: number, limit: number): number {
+  const z = (dt - mu) / sigma;
+  const u = z * z;
+  BITS_F64[0] = 1 + u;
+  const high = BITS_I32[HIGH_WORD];
+  BITS_I32[HIGH_WORD] = (high & 0x000fffff) | 0x3ff00000;
+  const m = BITS_F64[0];
+  const lowerBound = ((high >>> 20) - 1023) * Math.LN2 + 2 * (m - 1) / (m + 1);
+  return MODEL.intervalWeight * lowerBound <= limit ? MODEL.intervalWeight * Math.log1p(u) : Infinity;
+}
+
 function intervalCost(dt: number, mu: number): number {
   const sigma = MODEL.sigmaRelative * mu + MODEL.sigmaAbsoluteS;
   const z = (dt - mu) / sigma;
@@ -325,49 +343,51 @@ function segmentSounds(
   const n = cands.length;
   const diastoleS = periodS - systoleS;
   const tOf = same.times, costs = same.costs;
+  const sigma0 = MODEL.sigmaRelative * diastoleS + MODEL.sigmaAbsoluteS;
+  const sigma1 = MODEL.sigmaRelative * systoleS + MODEL.sigmaAbsoluteS;
   let prefixBest = -Infinity, prefixArg = -1; // best state over all earlier candidates (for gap restarts)
   for (let i = 0; i < n; i++) {
     const reward = cands[i].a - MODEL.rewardThreshold;
     const start = same.start[i], row = same.offset[i] - start, ti = tOf[i];
-    for (let label = 0; label < 2; label++) {
-      let b = 0, arg = -1;
-      if (prefixBest - MODEL.gapCost > b) {
-        b = prefixBest - MODEL.gapCost;
-        arg = prefixArg;
-      }
-      const muOther = label === 1 ? systoleS : diastoleS; // interval from the previous, other-labelled sound
-      const sigma = MODEL.sigmaRelative * muOther + MODEL.sigmaAbsoluteS;
-      for (let j = start; j < i; j++) {
-        // A predecessor can only win if its interval cost w·ln(1 + z²) is below bestOther − b. The cost is ≥ 0,
-        // and with 1 + z² = 2^e·m (m in [1, 2)), ln(1 + z²) ≥ e·ln 2 + 2(m − 1)/(m + 1), within 0.03 of it: both
-        // bounds skip the logarithm for predecessors that cannot win (the margin covers rounding), so every
-        // comparison that can change b still sees exactly the same numbers.
-        const bestOther = best[2 * j + (1 - label)];
-        if (bestOther > b) {
-          const z = (ti - tOf[j] - muOther) / sigma;
-          const u = z * z;
-          BITS_F64[0] = 1 + u;
-          const high = BITS_I32[HIGH_WORD];
-          BITS_I32[HIGH_WORD] = (high & 0x000fffff) | 0x3ff00000;
-          const m = BITS_F64[0];
-          const lowerBound = ((high >>> 20) - 1023) * Math.LN2 + 2 * (m - 1) / (m + 1);
-          if (MODEL.intervalWeight * lowerBound <= bestOther - b + 1e-9 * (1 + bestOther)) {
-            const other = bestOther - MODEL.intervalWeight * Math.log1p(u);
-            if (other > b) {
-              b = other;
-              arg = 2 * j + (1 - label);
-            }
-          }
-        }
-        const skip = best[2 * j + label] - costs[row + j] - MODEL.skipCost;
-        if (skip > b) {
-          b = skip;
-          arg = 2 * j + label;
-        }
-      }
-      best[2 * i + label] = b + reward;
-      back[2 * i + label] = arg;
+    // Both labels of i in one sweep over the predecessors j (each label keeps its own b, arg and order).
+    // Label 0 (S1) comes from an S2 after a diastole or skips from an S1; label 1 (S2) from an S1 after a systole.
+    let b0 = 0, arg0 = -1;
+    if (prefixBest - MODEL.gapCost > b0) {
+      b0 = prefixBest - MODEL.gapCost;
+      arg0 = prefixArg;
     }
+    let b1 = b0, arg1 = arg0;
+    for (let j = start; j < i; j++) {
+      const dt = ti - tOf[j], best0 = best[2 * j], best1 = best[2 * j + 1], skipCost = costs[row + j];
+      if (best1 > b0) {
+        const other = best1 - costBelow(dt, diastoleS, sigma0, best1 - b0 + 1e-9 * (1 + best1));
+        if (other > b0) {
+          b0 = other;
+          arg0 = 2 * j + 1;
+        }
+      }
+      const skip0 = best0 - skipCost - MODEL.skipCost;
+      if (skip0 > b0) {
+        b0 = skip0;
+        arg0 = 2 * j;
+      }
+      if (best0 > b1) {
+        const other = best0 - costBelow(dt, systoleS, sigma1, best0 - b1 + 1e-9 * (1 + best0));
+        if (other > b1) {
+          b1 = other;
+          arg1 = 2 * j;
+        }
+      }
+      const skip1 = best1 - skipCost - MODEL.skipCost;
+      if (skip1 > b1) {
+        b1 = skip1;
+        arg1 = 2 * j + 1;
+      }
+    }
+    best[2 * i] = b0 + reward;
+    back[2 * i] = arg0;
+    best[2 * i + 1] = b1 + reward;
+    back[2 * i + 1] = arg1;
     // Gap restarts may come from any earlier state; update after both labels of i are done.
     for (let label = 0; label < 2; label++) {
       if (best[2 * i + label] > prefixBest) {
