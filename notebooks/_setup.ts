@@ -15,6 +15,7 @@
  * @module
  */
 import { listRecordings, type Recording } from "../lib/data.ts";
+import { fullPlan } from "../scripts/reproduce.ts";
 import { type ExperimentResult, stratifiedSubset, writeSyntheticDataset } from "../lib/experiments.ts";
 import { CLASS_NAMES } from "../lib/data.ts";
 import { barFigure, confusionFigure, display, displayTable, type PlotlyFigure, renderImages } from "../lib/plot.ts";
@@ -84,6 +85,24 @@ export const CACHE: { dir: string } = { dir: env("HEARTBEAT_CACHE") ?? `${REPO}/
 /** Recordings of the quick subset and epoch cap: the same as `deno task reproduce --quick`. */
 export const QUICK_SUBSET = 48;
 export const QUICK_EPOCHS = 3;
+/** GBDT round cap of quick mode (as `deno task reproduce --quick`). */
+export const QUICK_ROUNDS = 10;
+
+/**
+ * The run options `deno task reproduce` uses for one small-preset run (epoch caps, hidden units,
+ * notes from its plan), or the quick-mode caps, so a notebook's run is the same run as results/<id>.json.
+ */
+export function reproduceOptions(
+  experiment: string,
+  protocol: "original" | "grouped-cv",
+  rate: "native" | number = "native",
+): { maxEpochs?: number; maxRounds?: number; hiddenUnits?: number[]; notes?: string[] } {
+  if (QUICK) return { maxEpochs: QUICK_EPOCHS, maxRounds: QUICK_ROUNDS };
+  const run = fullPlan().find((r) =>
+    r.preset === "small" && r.experiment === experiment && r.protocol === protocol && r.rate === rate
+  );
+  return { maxEpochs: run?.maxEpochs, hiddenUnits: run?.hiddenUnits, notes: run?.notes };
+}
 
 /**
  * The four-class recordings the experiments use (artifact and unlabelled excluded), and in quick
