@@ -168,8 +168,10 @@ export function resample(
 
 /** Polyphase banks already built, by design: building one evaluates the kernel (a Bessel series) at every tap. */
 const banks = new Map<string, Float64Array>();
-/** Banks kept at most (each up to {@linkcode MAX_PHASE_TAPS} doubles); the oldest is dropped first. */
+/** Banks kept at most; the oldest is dropped first. */
 const MAX_BANKS = 8;
+/** Larger banks (in taps; 2 MB) are rebuilt per call rather than kept, so the cache stays ≤ 16 MB. */
+const MAX_CACHED_TAPS = 1 << 18;
 
 /** Polyphase bank: phase p holds h(p/up + half − 1 − j) for j = 0 … taps − 1. Cached per design. */
 function polyphaseBank(d: Design, up: number, taps: number): Float64Array {
@@ -181,6 +183,7 @@ function polyphaseBank(d: Design, up: number, taps: number): Float64Array {
   for (let p = 0; p < up; p++) {
     for (let j = 0; j < taps; j++) bank[p * taps + j] = kernel(d, p / up + half - 1 - j);
   }
+  if (bank.length > MAX_CACHED_TAPS) return bank;
   if (banks.size >= MAX_BANKS) banks.delete(banks.keys().next().value!);
   banks.set(key, bank);
   return bank;
