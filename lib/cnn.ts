@@ -477,7 +477,7 @@ export async function crossValidateCnn(
     const probs = predictRecordings(tf, trained.model, recs, fold.test, p, cache);
     weightBytes.float32 = 4 * parameterCount;
     for (const tau of options.extraTaus ?? []) {
-      const shift = tau - (options.priorCorrection ?? 0);
+      const shift = tau - cnnDefaults(options).priorCorrection; // the fold model already has its own τ
       const q = predictRecordings(tf, trained.model, recs, fold.test, p, cache, { prior: trained.prior, tau: shift });
       const all = tauProbabilities[String(tau)] ??= new Float32Array(recs.length * k);
       fold.test.forEach((i, j) => all.set(q.subarray(j * k, j * k + k), i * k));
