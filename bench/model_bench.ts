@@ -12,6 +12,7 @@ import { loadModel } from "../lib/model.ts";
 import { classifyWaveform, preprocess } from "../lib/preprocess.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
 
+await loadTf({ backend: "cpu" }); // starts the cpu backend once (and silences its banner)
 const tf = await loadTf();
 const loaded = await loadModel(tf, new URL("../models/", import.meta.url));
 const waves = {
