@@ -178,6 +178,9 @@ async function main(args: string[]): Promise<void> {
         "--execute",
         `--ExecutePreprocessor.timeout=${options.timeoutS}`,
         "--ExecutePreprocessor.record_timing=False",
+        // outputs that reach Jupyter after the cell's reply (a loaded machine) are kept, not dropped
+        "--ExecutePreprocessor.iopub_timeout=120",
+        "--ExecutePreprocessor.raise_on_iopub_timeout=True",
         ...target,
         `${NOTEBOOK_DIR}/${name}`,
       ],
