@@ -334,7 +334,7 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
       command: `deno task reproduce ${Deno.args.join(" ")}`.trim(),
       dataSource: dataSource.startsWith("synthetic") ? "synthetic" : dataSource.replace(/^.*\/(shared\/)/, "../$1"),
       quick,
-      totalSeconds: options.renderOnly ? undefined : seconds,
+      totalSeconds: options.renderOnly ? await previousTotalSeconds(outDir) : seconds,
       cpus: navigator.hardwareConcurrency,
     };
     await Deno.writeTextFile(
@@ -345,6 +345,16 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
     await Deno.writeTextFile(`${outDir}/README.md`, renderResultsMarkdown(results, meta));
     log(`total wall time: ${seconds.toFixed(1)} s; wrote ${outDir}/README.md`);
     return { results, dataSource, seconds, outDir };
+  }
+}
+
+/** The total wall time of the run that wrote `<outDir>/index.json`, if any (kept by --render). */
+async function previousTotalSeconds(outDir: string): Promise<number | undefined> {
+  try {
+    const v = JSON.parse(await Deno.readTextFile(`${outDir}/index.json`)).totalSeconds;
+    return typeof v === "number" ? v : undefined;
+  } catch {
+    return undefined;
   }
 }
 
