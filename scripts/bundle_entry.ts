@@ -16,6 +16,7 @@
  */
 import { ModelError } from "../lib/errors.ts";
 import {
+  fetchBytes,
   type HeartSoundClassifier,
   loadClassifier as loadClassifierCore,
   type LoadClassifierOptions,
@@ -81,20 +82,6 @@ async function nodeReadFile(url: URL): Promise<Uint8Array> {
     const code = (error as { code?: string }).code;
     throw new ModelError(`Cannot load model: ${url.href}: ${code === "ENOENT" ? "no such file" : firstLine(error)}`);
   }
-}
-
-async function fetchBytes(url: URL): Promise<Uint8Array> {
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch (error) {
-    throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error)}`);
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new ModelError(`Cannot load model: ${url.href}: HTTP ${response.status}`);
-  }
-  return new Uint8Array(await response.arrayBuffer());
 }
 
 function firstLine(error: unknown): string {
