@@ -173,6 +173,29 @@ export function augmentWaveform(
   return { samples, sampleRate: wave.sampleRate };
 }
 
+/** Gathers window batches with their class and owning recording, then packs them into one {@linkcode Rows}. */
+function rowsCollector() {
+  const parts: Float32Array[] = [], ys: number[] = [], owners: number[] = [];
+  return {
+    add(windows: { data: Float32Array; shape: number[] }, classIndex: number, owner: number): void {
+      parts.push(windows.data);
+      for (let r = 0; r < windows.shape[0]; r++) {
+        ys.push(classIndex);
+        owners.push(owner);
+      }
+    },
+    build(rowSize: number): Rows {
+      const x = new Float32Array(ys.length * rowSize);
+      let at = 0;
+      for (const part of parts) {
+        x.set(part, at);
+        at += part.length;
+      }
+      return { x, y: Int32Array.from(ys), owner: Int32Array.from(owners) };
+    },
+  };
+}
+
 /** Window rows of recordings: data, labels, and the recording each row came from. */
 interface Rows {
   x: Float32Array;
@@ -186,23 +209,11 @@ function rowsOf(
   p: LogmelWindowsPreprocessing,
   frames: (i: number) => { data: Float32Array; numFrames: number },
 ): Rows {
-  const parts: Float32Array[] = [], ys: number[] = [], owners: number[] = [];
+  const rows = rowsCollector();
   for (const i of indices) {
-    const w = windowsFromFrames(frames(i), p);
-    parts.push(w.data);
-    for (let r = 0; r < w.shape[0]; r++) {
-      ys.push(recs[i].classIndex);
-      owners.push(i);
-    }
+    rows.add(windowsFromFrames(frames(i), p), recs[i].classIndex, i);
   }
-  const size = p.windowFrames * p.nMels;
-  const x = new Float32Array(ys.length * size);
-  let at = 0;
-  for (const part of parts) {
-    x.set(part, at);
-    at += part.length;
-  }
-  return { x, y: Int32Array.from(ys), owner: Int32Array.from(owners) };
+  return rows.build(p.windowFrames * p.nMels);
 }
 
 /** Training rows: original + augmented copies, windows every trainHopFrames from a random start. */
@@ -218,7 +229,7 @@ function trainingRows(
 ): Rows {
   const rng = mulberry32(seed);
   const trainP = { ...p, hopFrames: o.trainHopFrames, maxWindows: o.maxTrainWindows };
-  const parts: Float32Array[] = [], ys: number[] = [], owners: number[] = [];
+  const rows = rowsCollector();
   for (const i of indices) {
     for (let c = 0; c <= o.augmentCopies; c++) {
       let frames: { data: Float32Array; numFrames: number };
@@ -233,22 +244,10 @@ function trainingRows(
       const shifted = frames.numFrames - shift >= p.windowFrames
         ? { data: frames.data.subarray(shift * p.nMels), numFrames: frames.numFrames - shift }
         : frames;
-      const w = windowsFromFrames(shifted, trainP);
-      parts.push(w.data);
-      for (let r = 0; r < w.shape[0]; r++) {
-        ys.push(recs[i].classIndex);
-        owners.push(i);
-      }
+      rows.add(windowsFromFrames(shifted, trainP), recs[i].classIndex, i);
     }
   }
-  const size = p.windowFrames * p.nMels;
-  const x = new Float32Array(ys.length * size);
-  let at = 0;
-  for (const part of parts) {
-    x.set(part, at);
-    at += part.length;
-  }
-  return { x, y: Int32Array.from(ys), owner: Int32Array.from(owners) };
+  return rows.build(p.windowFrames * p.nMels);
 }
 
 /** Balanced class weights n / (K · n_c) (0 for absent classes). */
