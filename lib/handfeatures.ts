@@ -1,0 +1,308 @@
+/**
+ * Recording-level hand-made features for the second stage of the shipped classifier
+ * (lib/stack.ts): spectral shape, MFCC statistics, loudness envelope, beat-interval rhythm and
+ * heart-cycle (systole / diastole) energies. Pure TypeScript over typed arrays, no tfjs.
+ *
+ * The waveform is resampled to 2 kHz, band-passed 25–900 Hz and scaled to unit RMS, so no
+ * feature depends on the recording level or on the original sample rate (the sample rate and
+ * the duration are deliberately not features: they identify the recording device).
+ * @module
+ */
+import { detectHeartSounds, RHYTHM_FEATURE_NAMES, rhythmFeatures } from "./beats.ts";
+import { ParameterError } from "./errors.ts";
+import { bandpass } from "./filter.ts";
+import { logMelSpectrogram, melFilterBank, mfcc } from "./mel.ts";
+import { resampleWaveform } from "./resample.ts";
+import { assertValidAudio, stft } from "./stft.ts";
+import type { Waveform } from "./types.ts";
+
+/** Value of a feature that could not be computed (trees route it like any low value). */
+export const MISSING_FEATURE = -999;
+/** Rate all features are computed at, in Hz. */
+export const HAND_FEATURE_RATE = 2000;
+const N_FFT = 256;
+const HOP = 40; // 20 ms
+const N_MELS = 24;
+const N_MFCC = 13;
+const BAND_EDGES_HZ = [25, 50, 75, 100, 150, 200, 300, 400, 600, 900];
+const MIN_SECONDS = 1;
+
+const CYCLE_NAMES = [
+  "cycleCount",
+  "systoleOverS1Db",
+  "diastoleOverS1Db",
+  "systoleOverDiastoleDb",
+  "systoleHighFraction",
+  "diastoleHighFraction",
+  "s1OverS2Db",
+  "s1OverS2DbStd",
+  "systoleShareOfCycle",
+  "systoleSoundFraction",
+  "diastoleSoundFraction",
+  "systoleOverS1DbStd",
+] as const;
+
+/** Names of the {@linkcode handFeatures} values, in order. */
+export const HAND_FEATURE_NAMES: readonly string[] = [
+  ...Array.from({ length: N_MELS }, (_, b) => `logmelMean${b}`),
+  ...Array.from({ length: N_MELS }, (_, b) => `logmelStd${b}`),
+  ...Array.from({ length: N_MFCC }, (_, c) => `mfccMean${c}`),
+  ...Array.from({ length: N_MFCC }, (_, c) => `mfccStd${c}`),
+  ...Array.from({ length: N_MFCC }, (_, c) => `mfccDeltaStd${c}`),
+  "centroidMeanHz",
+  "centroidStdHz",
+  "bandwidthMeanHz",
+  "flatnessMean",
+  "flatnessStd",
+  "rolloffMeanHz",
+  "rolloffStdHz",
+  "loudFrameCentroidHz",
+  ...BAND_EDGES_HZ.slice(1).map((hi, i) => `bandShare${BAND_EDGES_HZ[i]}to${hi}`),
+  "envelopeP10Db",
+  "envelopeP90Db",
+  "envelopeP99Db",
+  "envelopeKurtosis",
+  "crestFactorDb",
+  "zeroCrossingRateHz",
+  ...RHYTHM_FEATURE_NAMES,
+  ...CYCLE_NAMES,
+];
+
+function meanOf(x: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i];
+  return x.length ? s / x.length : NaN;
+}
+
+function stdOf(x: ArrayLike<number>): number {
+  const m = meanOf(x);
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += (x[i] - m) ** 2;
+  return x.length ? Math.sqrt(s / x.length) : NaN;
+}
+
+function quantile(x: ArrayLike<number>, q: number): number {
+  if (x.length === 0) return NaN;
+  const s = Float64Array.from(x).sort();
+  const pos = q * (s.length - 1), i = Math.floor(pos), f = pos - i;
+  return i + 1 < s.length ? s[i] * (1 - f) + s[i + 1] * f : s[i];
+}
+
+function median(x: ArrayLike<number>): number {
+  return quantile(x, 0.5);
+}
+
+/** Mean square of `x[from, to)` (sample indices, clipped to the array). */
+function meanSquare(x: Float32Array, from: number, to: number): number {
+  const a = Math.max(0, Math.floor(from)), b = Math.min(x.length, Math.ceil(to));
+  if (b <= a) return NaN;
+  let s = 0;
+  for (let i = a; i < b; i++) s += x[i] * x[i];
+  return s / (b - a);
+}
+
+/** Fraction of `env[from, to)` above `level`. */
+function fractionAbove(env: Float32Array, from: number, to: number, level: number): number {
+  const a = Math.max(0, Math.floor(from)), b = Math.min(env.length, Math.ceil(to));
+  if (b <= a) return NaN;
+  let n = 0;
+  for (let i = a; i < b; i++) if (env[i] > level) n++;
+  return n / (b - a);
+}
+
+const db = (ratio: number) => 10 * Math.log10(Math.max(ratio, 1e-12));
+
+/** Moving RMS of `x` over `width` samples, centred, same length. */
+function movingRms(x: Float32Array, width: number): Float32Array {
+  const out = new Float32Array(x.length);
+  const half = width >> 1;
+  let s = 0, lo = 0, hi = 0; // window [lo, hi)
+  for (let i = 0; i < x.length; i++) {
+    const a = Math.max(0, i - half), b = Math.min(x.length, i + half + 1);
+    while (hi < b) s += x[hi] * x[hi++];
+    while (lo < a) s -= x[lo] * x[lo++];
+    out[i] = Math.sqrt(Math.max(0, s) / (b - a));
+  }
+  return out;
+}
+
+/** The 2 kHz, unit-RMS, band-passed signal the features are computed from (short clips repeated to 1 s). */
+function prepare(wave: Waveform): { full: Waveform; bp: Float32Array } {
+  let w = wave.sampleRate === HAND_FEATURE_RATE ? wave : resampleWaveform(wave, HAND_FEATURE_RATE);
+  const minLength = MIN_SECONDS * HAND_FEATURE_RATE;
+  if (w.samples.length < minLength) {
+    const s = new Float32Array(minLength);
+    for (let i = 0; i < minLength; i++) s[i] = w.samples[i % w.samples.length];
+    w = { samples: s, sampleRate: HAND_FEATURE_RATE };
+  }
+  const bp = bandpass(w, { lowHz: 25, highHz: 900 }).samples;
+  const rms = Math.sqrt(meanSquare(bp, 0, bp.length));
+  if (rms > 0) { for (let i = 0; i < bp.length; i++) bp[i] /= rms; }
+  return { full: w, bp };
+}
+
+/**
+ * Hand-made features of one recording ({@linkcode HAND_FEATURE_NAMES} order).
+ * @param wave Mono waveform, any sample rate, all samples finite, at least 16 samples; clips
+ *   shorter than 1 s are repeated to 1 s.
+ * @returns `HAND_FEATURE_NAMES.length` finite values; {@linkcode MISSING_FEATURE} marks a missing
+ *   value (e.g. cycle features when no S1–S2–S1 cycle was found; the XGBoost build rejects NaN).
+ * @example Usage
+ * ```ts
+ * const wave = { samples: Float32Array.from({ length: 4000 }, (_, i) => Math.sin(i / 5)), sampleRate: 2000 };
+ * assertEquals(handFeatures(wave).length, HAND_FEATURE_NAMES.length);
+ * ```
+ */
+export function handFeatures(wave: Waveform): Float32Array {
+  assertValidAudio(wave, "compute hand features");
+  if (wave.samples.length < 16) {
+    throw new ParameterError(`Cannot compute hand features: ${wave.samples.length} samples, expected at least 16`);
+  }
+  const { full, bp } = prepare(wave);
+  const fs = HAND_FEATURE_RATE;
+  const out: number[] = [];
+
+  // Spectral shape: log-mel band means (relative to their average) and stds; MFCC statistics.
+  const spec = stft({ samples: bp, sampleRate: fs }, { nFft: N_FFT, hopLength: HOP });
+  const bank = melFilterBank({ sampleRate: fs, nFft: N_FFT, nMels: N_MELS, fMinHz: 25, fMaxHz: 900 });
+  const logMel = logMelSpectrogram(spec, { filterBank: bank, amin: 1e-10 });
+  const T = logMel.numFrames;
+  const bandMeans = Array.from({ length: N_MELS }, (_, b) => {
+    let s = 0;
+    for (let t = 0; t < T; t++) s += logMel.data[t * N_MELS + b];
+    return s / T;
+  });
+  const avg = meanOf(bandMeans);
+  out.push(...bandMeans.map((m) => m - avg));
+  for (let b = 0; b < N_MELS; b++) {
+    let s = 0;
+    for (let t = 0; t < T; t++) s += (logMel.data[t * N_MELS + b] - bandMeans[b]) ** 2;
+    out.push(Math.sqrt(s / T));
+  }
+  const cc = mfcc(logMel, { nMfcc: N_MFCC });
+  const col = (c: number, delta: boolean) =>
+    Float64Array.from(
+      { length: delta ? Math.max(0, T - 1) : T },
+      (_, t) => delta ? cc.data[(t + 1) * N_MFCC + c] - cc.data[t * N_MFCC + c] : cc.data[t * N_MFCC + c],
+    );
+  for (let c = 0; c < N_MFCC; c++) out.push(meanOf(col(c, false)));
+  for (let c = 0; c < N_MFCC; c++) out.push(stdOf(col(c, false)));
+  for (let c = 0; c < N_MFCC; c++) out.push(stdOf(col(c, true)));
+
+  // Per-frame spectral centroid, bandwidth, flatness, 85 % roll-off (power spectrum, 25–900 Hz bins).
+  const nb = spec.numBins, binHz = fs / N_FFT;
+  const lo = Math.ceil(25 / binHz), hi = Math.floor(900 / binHz);
+  const centroid = new Float64Array(T), bandwidth = new Float64Array(T), flatness = new Float64Array(T);
+  const rolloff = new Float64Array(T), energy = new Float64Array(T);
+  const bandPower = new Float64Array(BAND_EDGES_HZ.length - 1);
+  for (let t = 0; t < T; t++) {
+    let e = 0, ef = 0, logSum = 0;
+    for (let k = lo; k <= hi; k++) {
+      const p = spec.data[t * nb + k] ** 2;
+      e += p;
+      ef += p * k * binHz;
+      logSum += Math.log(p + 1e-12);
+      const band = BAND_EDGES_HZ.findIndex((edge) => k * binHz < edge) - 1;
+      if (band >= 0) bandPower[band] += p;
+    }
+    const c = e > 0 ? ef / e : 0;
+    let bw = 0, acc = 0, roll = hi * binHz;
+    for (let k = lo; k <= hi; k++) {
+      const p = spec.data[t * nb + k] ** 2;
+      bw += p * (k * binHz - c) ** 2;
+      acc += p;
+      if (acc >= 0.85 * e && roll === hi * binHz) roll = k * binHz;
+    }
+    centroid[t] = c;
+    bandwidth[t] = e > 0 ? Math.sqrt(bw / e) : 0;
+    flatness[t] = e > 0 ? Math.exp(logSum / (hi - lo + 1)) / (e / (hi - lo + 1)) : 1;
+    rolloff[t] = roll;
+    energy[t] = e;
+  }
+  const loudLevel = quantile(energy, 0.75);
+  let lc = 0, le = 0;
+  for (let t = 0; t < T; t++) {
+    if (energy[t] >= loudLevel) {
+      lc += centroid[t] * energy[t];
+      le += energy[t];
+    }
+  }
+  out.push(meanOf(centroid), stdOf(centroid), meanOf(bandwidth), meanOf(flatness), stdOf(flatness));
+  out.push(meanOf(rolloff), stdOf(rolloff), le > 0 ? lc / le : NaN);
+  const totalBand = bandPower.reduce((a, b) => a + b, 0);
+  for (const p of bandPower) out.push(totalBand > 0 ? p / totalBand : NaN);
+
+  // Loudness envelope (20 ms moving RMS of the unit-RMS signal) and waveform statistics.
+  const env = movingRms(bp, Math.round(0.02 * fs));
+  const envDb = Float64Array.from(env, (v) => db(v * v));
+  out.push(quantile(envDb, 0.1), quantile(envDb, 0.9), quantile(envDb, 0.99));
+  let m4 = 0, peak = 0, crossings = 0;
+  for (let i = 0; i < bp.length; i++) {
+    m4 += bp[i] ** 4;
+    peak = Math.max(peak, Math.abs(bp[i]));
+    if (i > 0 && (bp[i] >= 0) !== (bp[i - 1] >= 0)) crossings++;
+  }
+  out.push(m4 / bp.length, db(peak * peak), crossings / (2 * bp.length / fs));
+
+  // Rhythm (beat intervals) and heart-cycle features from the S1/S2 positions.
+  const sounds = detectHeartSounds(full);
+  out.push(...rhythmFeatures(sounds));
+  out.push(...cycleFeatures(bp, env, sounds.s1TimesS, sounds.s2TimesS, full));
+  if (out.length !== HAND_FEATURE_NAMES.length) {
+    throw new ParameterError(
+      `Cannot compute hand features: ${out.length} values, expected ${HAND_FEATURE_NAMES.length}`,
+    );
+  }
+  return Float32Array.from(out, (v) => Number.isFinite(v) ? v : MISSING_FEATURE);
+}
+
+/** Systole / diastole energies per S1 → S2 → next S1 cycle, summarised by medians. */
+function cycleFeatures(
+  bp: Float32Array,
+  env: Float32Array,
+  s1: number[],
+  s2: number[],
+  full: Waveform,
+): number[] {
+  const fs = HAND_FEATURE_RATE;
+  const high = bandpass(full, { lowHz: 150, highHz: 900 }).samples;
+  const rms = Math.sqrt(meanSquare(bandpass(full, { lowHz: 25, highHz: 900 }).samples, 0, high.length));
+  if (rms > 0) { for (let i = 0; i < high.length; i++) high[i] /= rms; }
+  const sysS1: number[] = [], diaS1: number[] = [], sysDia: number[] = [], sysHigh: number[] = [];
+  const diaHigh: number[] = [], s1s2: number[] = [], sysShare: number[] = [], sysSound: number[] = [];
+  const diaSound: number[] = [];
+  const half = 0.04 * fs, guard = 0.06 * fs;
+  for (let k = 0; k + 1 < s1.length; k++) {
+    const a = s1[k] * fs, next = s1[k + 1] * fs;
+    const b2 = s2.find((t) => t * fs > a && t * fs < next);
+    if (b2 === undefined) continue;
+    const b = b2 * fs;
+    const eS1 = meanSquare(bp, a - half, a + half), eS2 = meanSquare(bp, b - half, b + half);
+    const eSys = meanSquare(bp, a + guard, b - guard), eDia = meanSquare(bp, b + guard, next - guard);
+    if (!(eS1 > 0) || !(eS2 > 0) || !(eSys > 0) || !(eDia > 0)) continue;
+    sysS1.push(db(eSys / eS1));
+    diaS1.push(db(eDia / eS1));
+    sysDia.push(db(eSys / eDia));
+    sysHigh.push(meanSquare(high, a + guard, b - guard) / eSys);
+    diaHigh.push(meanSquare(high, b + guard, next - guard) / eDia);
+    s1s2.push(db(eS1 / eS2));
+    sysShare.push((b - a) / (next - a));
+    const level = 0.3 * Math.sqrt(Math.min(eS1, eS2));
+    sysSound.push(fractionAbove(env, a + guard, b - guard, level));
+    diaSound.push(fractionAbove(env, b + guard, next - guard, level));
+  }
+  return [
+    sysS1.length,
+    median(sysS1),
+    median(diaS1),
+    median(sysDia),
+    median(sysHigh),
+    median(diaHigh),
+    median(s1s2),
+    sysS1.length ? stdOf(s1s2) : NaN,
+    median(sysShare),
+    median(sysSound),
+    median(diaSound),
+    sysS1.length ? stdOf(sysS1) : NaN,
+  ];
+}

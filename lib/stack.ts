@@ -1,0 +1,346 @@
+/**
+ * The second stage of the shipped classifier, in plain TypeScript (no wasm, no tfjs): an XGBoost
+ * tree ensemble over the hand-made features of lib/handfeatures.ts, and the rule that combines its
+ * probabilities with the CNN's.
+ *
+ * - {@linkcode parseXgboostModel} reads a booster saved by lib/gbdt.ts (`GbdtModel.toBytes()`,
+ *   XGBoost's legacy binary format) into a {@linkcode TreeEnsemble}; {@linkcode encodeTreeEnsemble}
+ *   / {@linkcode decodeTreeEnsemble} store it compactly in JSON (base64 typed arrays).
+ * - {@linkcode predictTreeEnsemble} evaluates it as XGBoost does: per class, base score plus the
+ *   leaves reached (go left when `x[feature] < threshold`, NaN takes the default branch), softmax.
+ * - {@linkcode combineProbabilities}: undo the CNN's baked-in logit adjustment, mix
+ *   `w · p_cnn + (1 − w) · p_trees`, then apply the stack's own logit adjustment
+ *   (`∝ p · prior^−τ`). `w` and `τ` were chosen by nested cross-validation (scripts/train.ts).
+ * @module
+ */
+import { ModelError, ParameterError } from "./errors.ts";
+import { handFeatures } from "./handfeatures.ts";
+import type { Waveform } from "./types.ts";
+
+/** A multi-class tree ensemble (XGBoost `multi:softprob`), nodes of all trees in flat arrays. */
+export interface TreeEnsemble {
+  numClasses: number;
+  numFeatures: number;
+  /** Added to every class margin (XGBoost's `base_score`). */
+  baseScore: number;
+  /** Class whose margin tree t adds to. */
+  treeClass: Uint8Array;
+  /** Index of tree t's root in the node arrays. */
+  treeRoot: Int32Array;
+  /** Split feature of each node; −1 for a leaf. */
+  feature: Int16Array;
+  /** Left / right child, as absolute node indices (−1 for a leaf). */
+  left: Int32Array;
+  right: Int32Array;
+  /** Missing values (NaN) go left. */
+  defaultLeft: Uint8Array;
+  /** Split threshold (internal node) or leaf value (leaf). */
+  value: Float32Array;
+}
+
+/** Reads a booster in XGBoost's legacy binary format (as saved by ml-xgboost 1.1.2, XGBoost 0.8x). */
+export function parseXgboostModel(bytes: Uint8Array): TreeEnsemble {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = 0;
+  const need = (n: number) => {
+    if (pos + n > bytes.length) throw new ModelError(`Cannot read XGBoost model: truncated at byte ${pos}`);
+  };
+  const i32 = () => (need(4), pos += 4, view.getInt32(pos - 4, true));
+  const f32 = () => (need(4), pos += 4, view.getFloat32(pos - 4, true));
+  const str = () => {
+    need(8);
+    const n = Number(view.getBigUint64(pos, true));
+    pos += 8;
+    need(n);
+    pos += n;
+    return new TextDecoder().decode(bytes.subarray(pos - n, pos));
+  };
+  if (bytes.length >= 4 && new TextDecoder().decode(bytes.subarray(0, 4)) === "binf") pos = 4;
+  // LearnerModelParam: base_score, num_feature, num_class, contain_extra_attrs, contain_eval_metrics, 29 reserved.
+  const baseScore = f32(), numFeatures = i32(), numClassParam = i32();
+  pos += 31 * 4;
+  const objective = str(), booster = str();
+  if (booster !== "gbtree") throw new ModelError(`Cannot read XGBoost model: booster is "${booster}", expected gbtree`);
+  if (objective !== "multi:softprob" && objective !== "multi:softmax") {
+    throw new ModelError(`Cannot read XGBoost model: objective is "${objective}", expected multi:softprob`);
+  }
+  // GBTreeModelParam: num_trees, num_roots, num_feature, pad, num_pbuffer (int64), num_output_group, size_leaf_vector, 32 reserved.
+  const numTrees = i32();
+  pos += 3 * 4 + 8;
+  const numClasses = i32();
+  pos += 33 * 4;
+  if (numClasses !== numClassParam || numClasses < 2) {
+    throw new ModelError(`Cannot read XGBoost model: ${numClasses} output groups, ${numClassParam} classes`);
+  }
+  const feature: number[] = [], left: number[] = [], right: number[] = [], defaultLeft: number[] = [];
+  const value: number[] = [], treeRoot: number[] = [];
+  for (let t = 0; t < numTrees; t++) {
+    // TreeParam: num_roots, num_nodes, num_deleted, max_depth, num_feature, size_leaf_vector, 31 reserved.
+    i32();
+    const numNodes = i32();
+    pos += 35 * 4;
+    const base = feature.length;
+    treeRoot.push(base);
+    for (let j = 0; j < numNodes; j++) {
+      i32(); // parent
+      const cl = i32(), cr = i32();
+      need(4);
+      const sindex = view.getUint32(pos, true);
+      pos += 4;
+      const info = f32();
+      const leaf = cl === -1;
+      feature.push(leaf ? -1 : sindex & 0x7fffffff);
+      left.push(leaf ? -1 : base + cl);
+      right.push(leaf ? -1 : base + cr);
+      defaultLeft.push(sindex >>> 31);
+      value.push(info);
+    }
+    pos += numNodes * 16; // RTreeNodeStat: loss_chg, sum_hess, base_weight, leaf_child_cnt
+  }
+  const treeClass: number[] = [];
+  for (let t = 0; t < numTrees; t++) treeClass.push(i32());
+  return {
+    numClasses,
+    numFeatures,
+    baseScore,
+    treeClass: Uint8Array.from(treeClass),
+    treeRoot: Int32Array.from(treeRoot),
+    feature: Int16Array.from(feature),
+    left: Int32Array.from(left),
+    right: Int32Array.from(right),
+    defaultLeft: Uint8Array.from(defaultLeft),
+    value: Float32Array.from(value),
+  };
+}
+
+/**
+ * Class probabilities of rows of features, as XGBoost's `multi:softprob` predicts them.
+ * @param x `n × numFeatures` row-major.
+ * @returns `n × numClasses` row-major; rows sum to 1.
+ */
+export function predictTreeEnsemble(model: TreeEnsemble, x: Float32Array): Float32Array {
+  const { numClasses: k, numFeatures: d } = model;
+  if (x.length % d !== 0) {
+    throw new ParameterError(`Cannot predict: ${x.length} values are not rows of ${d} features`);
+  }
+  const n = x.length / d;
+  const out = new Float32Array(n * k);
+  const margin = new Float32Array(k);
+  for (let r = 0; r < n; r++) {
+    margin.fill(model.baseScore);
+    for (let t = 0; t < model.treeRoot.length; t++) {
+      let node = model.treeRoot[t];
+      while (model.feature[node] >= 0) {
+        const v = x[r * d + model.feature[node]];
+        const goLeft = Number.isNaN(v) ? model.defaultLeft[node] === 1 : v < model.value[node];
+        node = goLeft ? model.left[node] : model.right[node];
+      }
+      margin[model.treeClass[t]] += model.value[node];
+    }
+    let max = -Infinity, sum = 0;
+    for (let c = 0; c < k; c++) max = Math.max(max, margin[c]);
+    for (let c = 0; c < k; c++) sum += out[r * k + c] = Math.exp(margin[c] - max);
+    for (let c = 0; c < k; c++) out[r * k + c] /= sum;
+  }
+  return out;
+}
+
+/**
+ * A {@linkcode TreeEnsemble} as JSON: typed arrays as little-endian base64, 8 bytes per node.
+ * `node` holds per node the split feature (bit 14 set: missing goes left; −1: leaf) and the left
+ * child as an index within its tree (the right child follows it, as XGBoost allocates them).
+ */
+export interface EncodedTreeEnsemble {
+  format: "xgboost-trees-v2";
+  numClasses: number;
+  numFeatures: number;
+  baseScore: number;
+  numTrees: number;
+  numNodes: number;
+  /** Uint8 per tree: its class. */
+  treeClass: string;
+  /** Uint16 per tree: its node count. */
+  treeSize: string;
+  /** Int16 pairs per node: [feature | 0x4000·defaultLeft or −1, left child within the tree]. */
+  node: string;
+  /** Float32 per node: threshold or leaf value. */
+  value: string;
+}
+
+function toBase64(a: ArrayBufferView): string {
+  const b = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  let s = "";
+  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+function fromBase64<T>(s: string, make: (buffer: ArrayBuffer) => T): T {
+  const bin = atob(s);
+  const b = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) b[i] = bin.charCodeAt(i);
+  return make(b.buffer);
+}
+
+/** Encodes a tree ensemble for a JSON file (about 11 bytes of base64 per node). */
+export function encodeTreeEnsemble(model: TreeEnsemble): EncodedTreeEnsemble {
+  const nt = model.treeRoot.length, nn = model.feature.length;
+  const treeSize = new Uint16Array(nt), node = new Int16Array(2 * nn);
+  for (let t = 0; t < nt; t++) {
+    const root = model.treeRoot[t], end = t + 1 < nt ? model.treeRoot[t + 1] : nn;
+    treeSize[t] = end - root;
+    for (let i = root; i < end; i++) {
+      if (model.feature[i] < 0) {
+        node[2 * i] = -1;
+        continue;
+      }
+      if (model.right[i] !== model.left[i] + 1 || model.feature[i] >= 0x4000 || end - root > 0x7fff) {
+        throw new ModelError(`Cannot encode tree model: node ${i} of tree ${t} has an unexpected layout`);
+      }
+      node[2 * i] = model.feature[i] | (model.defaultLeft[i] ? 0x4000 : 0);
+      node[2 * i + 1] = model.left[i] - root;
+    }
+  }
+  return {
+    format: "xgboost-trees-v2",
+    numClasses: model.numClasses,
+    numFeatures: model.numFeatures,
+    baseScore: model.baseScore,
+    numTrees: nt,
+    numNodes: nn,
+    treeClass: toBase64(model.treeClass),
+    treeSize: toBase64(treeSize),
+    node: toBase64(node),
+    value: toBase64(model.value),
+  };
+}
+
+/** Decodes {@linkcode encodeTreeEnsemble}'s output, checking every array length and child index. */
+export function decodeTreeEnsemble(e: EncodedTreeEnsemble): TreeEnsemble {
+  if (e?.format !== "xgboost-trees-v2") {
+    throw new ModelError(`Cannot load tree model: format is "${e?.format}", expected xgboost-trees-v2`);
+  }
+  const nt = e.numTrees, nn = e.numNodes;
+  const treeClass = fromBase64(e.treeClass, (b) => new Uint8Array(b));
+  const treeSize = fromBase64(e.treeSize, (b) => new Uint16Array(b));
+  const node = fromBase64(e.node, (b) => new Int16Array(b));
+  const value = fromBase64(e.value, (b) => new Float32Array(b));
+  const bad = (what: string) => new ModelError(`Cannot load tree model: ${what} (${nt} trees, ${nn} nodes)`);
+  if (treeClass.length !== nt || treeSize.length !== nt || node.length !== 2 * nn || value.length !== nn) {
+    throw bad("array lengths differ");
+  }
+  const m: TreeEnsemble = {
+    numClasses: e.numClasses,
+    numFeatures: e.numFeatures,
+    baseScore: e.baseScore,
+    treeClass,
+    treeRoot: new Int32Array(nt),
+    feature: new Int16Array(nn),
+    left: new Int32Array(nn).fill(-1),
+    right: new Int32Array(nn).fill(-1),
+    defaultLeft: new Uint8Array(nn),
+    value,
+  };
+  let root = 0;
+  for (let t = 0; t < nt; t++) {
+    if (treeClass[t] >= m.numClasses) throw bad(`tree ${t} has class ${treeClass[t]}`);
+    m.treeRoot[t] = root;
+    const end = root + treeSize[t];
+    if (end > nn || treeSize[t] === 0) throw bad(`tree ${t} overruns the nodes`);
+    for (let i = root; i < end; i++) {
+      const f = node[2 * i];
+      if (f < 0) {
+        m.feature[i] = -1;
+        continue;
+      }
+      const left = root + node[2 * i + 1];
+      // Children after their parent (XGBoost allocates them so) rules out cycles.
+      if ((f & 0x3fff) >= m.numFeatures || left <= i || left + 1 >= end) throw bad(`node ${i} is malformed`);
+      m.feature[i] = f & 0x3fff;
+      m.defaultLeft[i] = f & 0x4000 ? 1 : 0;
+      m.left[i] = left;
+      m.right[i] = left + 1;
+    }
+    root = end;
+  }
+  if (root !== nn) throw bad("tree sizes do not add up");
+  return m;
+}
+
+/** How the CNN's and the trees' probabilities are combined (the `stack` entry of preprocessing.json). */
+export interface StackParameters {
+  /** Class shares of the training data, in output order (the prior of the logit adjustments). */
+  prior: number[];
+  /** The logit adjustment τ already baked into the CNN's output bias (undone before mixing). */
+  cnnTau: number;
+  /** Weight of the CNN in the mix, in [0, 1]; the trees get 1 − w. */
+  cnnWeight: number;
+  /** Logit adjustment applied to the mix: probabilities ∝ p · prior^−τ. */
+  tau: number;
+}
+
+/** Rescales each row of `p` by `f` and renormalises, in place. */
+function rescaleRows(p: Float32Array, k: number, f: number[]): Float32Array {
+  for (let r = 0; r < p.length / k; r++) {
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += p[r * k + c] *= f[c];
+    for (let c = 0; c < k; c++) p[r * k + c] /= sum;
+  }
+  return p;
+}
+
+/**
+ * Combines per-recording CNN and tree probabilities (see the module doc).
+ * @param cnn `n × k` CNN probabilities (as the shipped CNN outputs them, its τ included).
+ * @param trees `n × k` probabilities of {@linkcode predictTreeEnsemble}.
+ * @returns `n × k` combined probabilities; rows sum to 1.
+ */
+export function combineProbabilities(cnn: Float32Array, trees: Float32Array, stack: StackParameters): Float32Array {
+  const k = stack.prior.length;
+  if (cnn.length !== trees.length || cnn.length % k !== 0) {
+    throw new ParameterError(`Cannot combine probabilities: ${cnn.length} CNN and ${trees.length} tree values`);
+  }
+  const raw = rescaleRows(Float32Array.from(cnn), k, stack.prior.map((q) => q ** stack.cnnTau));
+  const mix = new Float32Array(cnn.length);
+  for (let i = 0; i < mix.length; i++) mix[i] = stack.cnnWeight * raw[i] + (1 - stack.cnnWeight) * trees[i];
+  return rescaleRows(mix, k, stack.prior.map((q) => q ** -stack.tau));
+}
+
+/** The loaded second stage: a tree ensemble over hand features and the combination rule. */
+export interface Stack {
+  trees: TreeEnsemble;
+  parameters: StackParameters;
+}
+
+/** The second stage's file (models/stack.json). */
+export interface StackFile {
+  version: 1;
+  /** Names of the hand features, in order (must equal lib/handfeatures.ts HAND_FEATURE_NAMES). */
+  featureNames: string[];
+  parameters: StackParameters;
+  trees: EncodedTreeEnsemble;
+}
+
+/** Reads a parsed models/stack.json, checking it against this version of lib/handfeatures.ts. */
+export function loadStack(file: StackFile, featureNames: readonly string[]): Stack {
+  if (file?.version !== 1) throw new ModelError(`Cannot load stack: version is ${file?.version}, expected 1`);
+  if (file.featureNames.join() !== featureNames.join()) {
+    throw new ModelError(`Cannot load stack: its ${file.featureNames.length} feature names differ from the library's`);
+  }
+  const trees = decodeTreeEnsemble(file.trees);
+  if (trees.numFeatures !== featureNames.length || trees.numClasses !== file.parameters.prior.length) {
+    throw new ModelError(`Cannot load stack: ${trees.numFeatures} tree features, ${trees.numClasses} classes`);
+  }
+  return { trees, parameters: file.parameters };
+}
+
+/**
+ * The full second stage for one recording: hand features of `wave`, tree probabilities, and the
+ * combination with the CNN's recording-level probabilities (mean over its windows).
+ * @param wave The recording, any sample rate (the same waveform the CNN saw).
+ * @param cnnProbabilities The CNN's `k` recording-level probabilities.
+ * @returns `k` combined probabilities.
+ */
+export function classifyWithStack(stack: Stack, wave: Waveform, cnnProbabilities: Float32Array): Float32Array {
+  const trees = predictTreeEnsemble(stack.trees, handFeatures(wave));
+  return combineProbabilities(cnnProbabilities, trees, stack.parameters);
+}
