@@ -4,14 +4,14 @@
  * `{ ready: true }` or `{ loadError }` after loading, then `{ id, result }` or `{ id, error }` per file.
  * @module
  */
-import type { HeartSoundClassifier } from "./classifier.ts";
+import type { Backend, HeartSoundClassifier } from "./classifier.ts";
 import { loadClassifier } from "./infer.ts";
 import { HeartSoundError } from "./errors.ts";
 
 /** First message: which model to load. */
 export interface WorkerInit {
   model?: string;
-  backend: "cpu" | "wasm";
+  backend: Backend;
 }
 
 /** One file to classify. */

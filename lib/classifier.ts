@@ -85,10 +85,18 @@ export interface LoadClassifierOptions {
    * based on `fs.readFile` for file: URLs.
    */
   readFile?: (url: URL) => Promise<Uint8Array>;
-  /** tfjs backend. The first classifier loaded in a process picks it for the whole process (tfjs has one
-   * active backend). "wasm" needs @tensorflow/tfjs-backend-wasm's files and falls back to "cpu". @default {"cpu"} */
-  backend?: "cpu" | "wasm";
+  /** What runs the model. "js" (default): lib/forward.ts, plain TypeScript, no tfjs loaded (faster start and
+   * inference; tfjs Sequential models of the layer kinds it supports). "cpu" or "wasm": tfjs `model.predict` on
+   * that tfjs backend (any tfjs layers model); the first tfjs classifier loaded in a process picks the backend
+   * for the whole process (tfjs has one active backend); "wasm" needs @tensorflow/tfjs-backend-wasm's files and
+   * falls back to "cpu". @default {"js"} */
+  backend?: Backend;
 }
+
+/** What runs the model: lib/forward.ts ("js") or a tfjs backend. */
+export type Backend = "js" | "cpu" | "wasm";
+/** Every {@linkcode Backend}, the default first. */
+export const BACKENDS: readonly Backend[] = ["js", "cpu", "wasm"];
 
 /** Recordings shorter than this many seconds (about one heartbeat) are refused. */
 export const MIN_CLASSIFY_DURATION_S = 0.5;
@@ -125,10 +133,16 @@ export function loadClassifier(
   } catch {
     return Promise.reject(new ModelError(`Cannot load model: "${modelUrl}" is not a URL`));
   }
-  const key = url.href;
+  const backend = options.backend ?? "js";
+  if (!BACKENDS.includes(backend)) {
+    return Promise.reject(
+      new ModelError(`Cannot load model: backend is "${backend}", expected ${BACKENDS.join(", ")}`),
+    );
+  }
+  const key = `${backend} ${url.href}`;
   let promise = loaded.get(key);
   if (!promise) {
-    promise = openClassifier(url, options);
+    promise = openClassifier(url, { ...options, backend });
     loaded.set(key, promise);
     promise.catch(() => loaded.delete(key)); // a failed load may be retried
   }
@@ -136,7 +150,7 @@ export function loadClassifier(
 }
 
 async function openClassifier(url: URL, options: LoadClassifierOptions): Promise<HeartSoundClassifier> {
-  const engine = await openEngine(url, options.readFile ?? fetchBytes, options.backend ?? "cpu");
+  const engine = await openEngine(url, options.readFile ?? fetchBytes, options.backend ?? "js");
   const labels = engine.labels.map((name, i) => {
     if (!(CLASS_NAMES as readonly string[]).includes(name)) {
       throw new ModelError(
@@ -305,12 +319,16 @@ const BEATS_RATE = 2000;
 async function openEngine(
   url: URL,
   readFile: (url: URL) => Promise<Uint8Array>,
-  backend: "cpu" | "wasm",
+  backend: Backend,
 ): Promise<Engine> {
-  // tfjs and the preprocessing code load while the model files are read.
-  const tfLoading = import("./tf.ts").then(({ loadTf, loadTfForInference }) =>
-    backend === "cpu" ? loadTfForInference() : loadTf({ backend, verbose: false })
-  );
+  // The model code (lib/forward.ts, or tfjs) and the preprocessing code load while the model files are read.
+  const tfLoading = backend === "js"
+    ? undefined
+    : import("./tf.ts").then(({ loadTf, loadTfForInference }) =>
+      backend === "cpu" ? loadTfForInference() : loadTf({ backend, verbose: false })
+    );
+  tfLoading?.catch(() => {}); // awaited below; a failed import must not be an unhandled rejection meanwhile
+  const forwardLoading = backend === "js" ? import("./forward.ts") : undefined;
   const preprocessLoading = import("./preprocess.ts");
   const [modelJson, preprocessing] = await Promise.all([
     readFile(url).then((bytes) => parseJson(bytes, url)),
@@ -324,19 +342,68 @@ async function openEngine(
     throw new ModelError(`Cannot load model: preprocessing.json of ${url.href} has no labels list`);
   }
   const artifacts = await readArtifacts(url, modelJson, readFile);
-  const [tf, { classifyWaveform }] = await Promise.all([tfLoading, preprocessLoading]);
-  let model: LayersModel;
-  try {
-    model = await tf.loadLayersModel({ load: () => Promise.resolve(artifacts as never) });
-  } catch (error) {
-    throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error)}`);
+  const { preprocess, aggregateProbabilities, inputSize } = await preprocessLoading;
+  let predict: (input: { data: Float32Array; shape: number[] }) => Float32Array;
+  if (forwardLoading) {
+    const { loadForwardModel } = await forwardLoading;
+    let model;
+    try {
+      model = loadForwardModel(
+        { modelTopology: artifacts.modelTopology, weightsManifest: modelJson.weightsManifest as never },
+        new Uint8Array(artifacts.weightData),
+      );
+    } catch (error) {
+      throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error).replace(/^Cannot load model: /, "")}`);
+    }
+    const outputs = model.outputShape.at(-1);
+    if (model.outputShape.length !== 1 || outputs !== labels.length) {
+      throw new ModelError(`Cannot load model: ${url.href} has ${outputs} outputs but ${labels.length} labels`);
+    }
+    const size = model.inputShape.reduce((a, b) => a * b, 1);
+    let expected: number | undefined;
+    try {
+      expected = inputSize(preprocessing);
+    } catch (error) {
+      throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error)}`);
+    }
+    if (size !== expected) {
+      throw new ModelError(
+        `Cannot load model: ${url.href} takes inputs of [${model.inputShape}] but its preprocessing gives ${expected} values`,
+      );
+    }
+    predict = (input) => model.predict(input.data, input.shape[0]);
+  } else {
+    const tf = await tfLoading!;
+    let model: LayersModel;
+    try {
+      model = await tf.loadLayersModel({ load: () => Promise.resolve(artifacts as never) });
+    } catch (error) {
+      throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error)}`);
+    }
+    const outputs = model.outputs[0].shape.at(-1);
+    if (outputs !== labels.length) {
+      model.dispose();
+      throw new ModelError(`Cannot load model: ${url.href} has ${outputs} outputs but ${labels.length} labels`);
+    }
+    predict = (input) =>
+      tf.tidy(() => {
+        const out = model.predict(tf.tensor(input.data, input.shape, "float32")) as ReturnType<typeof tf.tensor>;
+        return Float32Array.from(out.dataSync());
+      });
   }
-  const outputs = model.outputs[0].shape.at(-1);
-  if (outputs !== labels.length) {
-    model.dispose();
-    throw new ModelError(`Cannot load model: ${url.href} has ${outputs} outputs but ${labels.length} labels`);
-  }
-  const loaded = { model, preprocessing };
+  const k = labels.length;
+  /** Class probabilities of one recording: preprocess, predict every row, mean over rows (lib/preprocess.ts). */
+  const classifyWaveform = (wave: Waveform): Float32Array => {
+    const input = preprocess(wave, preprocessing);
+    const rows = input.shape[0];
+    const probs = predict(input);
+    if (probs.length !== rows * k || input.data.length === 0) {
+      throw new ModelError(
+        `Cannot classify audio: model gave ${probs.length} outputs for ${rows} rows of ${k} classes`,
+      );
+    }
+    return aggregateProbabilities(probs, rows, k);
+  };
   // When the model and the heart-sound detector both resample to the same rate (with the same default
   // filter), resample once and hand both the result: the answers are identical, the work halves.
   const sharedRate = preprocessing.targetSampleRate === BEATS_RATE ? BEATS_RATE : undefined;
@@ -346,7 +413,7 @@ async function openEngine(
       const resampled = sharedRate === undefined || !withBeats || wave.sampleRate === sharedRate
         ? wave
         : resampleWaveform(wave, sharedRate);
-      const probabilities = classifyWaveform(tf, loaded, resampled);
+      const probabilities = classifyWaveform(resampled);
       if (!withBeats) return { probabilities };
       const { heartRateBpm, s1TimesS, s2TimesS } = detectHeartSounds(resampled);
       return { probabilities, beats: { heartRateBpm, s1TimesS, s2TimesS } };

@@ -11,6 +11,8 @@
  * @module
  */
 import {
+  type Backend,
+  BACKENDS,
   type ClassifyOptions,
   type ClassifyResult,
   fetchBytes,
@@ -137,7 +139,8 @@ Options:
   --model <m>       model folder, model.json path or URL (default: the shipped model; URLs need -N)
   --demo            classify the bundled synthetic examples (examples/*.wav)
   --jobs <n>        worker threads (default: one per CPU core from ${PARALLEL_FROM} files on, else 1)
-  --backend <b>     tfjs backend: cpu (default; fastest start) or wasm (falls back to cpu)
+  --backend <b>     what runs the model: js (default: lib/forward.ts, no tfjs), or tfjs on its
+                    cpu or wasm backend (wasm falls back to cpu)
   -h, --help        show this help
 
 Exit status: 0 every file classified, 1 some files failed (the rest are printed), 2 usage error.`;
@@ -146,7 +149,7 @@ Exit status: 0 every file classified, 1 some files failed (the rest are printed)
 export interface CliArgs {
   format: "text" | "json" | "csv";
   model?: string;
-  backend: "cpu" | "wasm";
+  backend: Backend;
   /** Worker threads; undefined = automatic. */
   jobs?: number;
   demo: boolean;
@@ -156,7 +159,7 @@ export interface CliArgs {
 
 /** Parses CLI arguments. @throws {ParameterError} on an unknown option or a missing value. */
 export function parseCliArgs(args: string[]): CliArgs {
-  const out: CliArgs = { format: "text", backend: "cpu", demo: false, help: false, inputs: [] };
+  const out: CliArgs = { format: "text", backend: "js", demo: false, help: false, inputs: [] };
   const formats = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -176,10 +179,10 @@ export function parseCliArgs(args: string[]): CliArgs {
       }
       if (name === "--model") out.model = value;
       else if (name === "--backend") {
-        if (value !== "cpu" && value !== "wasm") {
-          throw new ParameterError(`Cannot parse arguments: --backend is "${value}", expected cpu or wasm`);
+        if (!(BACKENDS as readonly string[]).includes(value)) {
+          throw new ParameterError(`Cannot parse arguments: --backend is "${value}", expected ${BACKENDS.join(", ")}`);
         }
-        out.backend = value;
+        out.backend = value as Backend;
       } else {
         const n = Number(value);
         if (!Number.isInteger(n) || n < 1 || n > 64) {
@@ -341,7 +344,7 @@ function inProcessRunner(classifier: HeartSoundClassifier): Runner {
 }
 
 /** Starts `size` workers (lib/_infer_worker.ts), each loading the model once. @throws {ModelError} when loading fails. */
-async function workerPool(size: number, model: URL | undefined, backend: "cpu" | "wasm"): Promise<Runner> {
+async function workerPool(size: number, model: URL | undefined, backend: Backend): Promise<Runner> {
   const url = new URL("./_infer_worker.ts", import.meta.url);
   const workers = Array.from({ length: size }, () => new Worker(url, { type: "module" }));
   const pending = workers.map(() => new Map<number, PromiseWithResolvers<ClassifyResult>>());

@@ -180,7 +180,7 @@ Deno.test("infer CLI usage errors exit 2 with one stderr line", async (t) => {
     ["two formats", ["--json", "--csv", "x.wav"], /one of --json and --csv/],
     ["--model without value", ["x.wav", "--model"], /--model needs a value/],
     ["bad --jobs", ["--jobs", "0", "x.wav"], /--jobs is "0"/],
-    ["bad --backend", ["--backend=gpu", "x.wav"], /--backend is "gpu", expected cpu or wasm/],
+    ["bad --backend", ["--backend=gpu", "x.wav"], /--backend is "gpu", expected js, cpu, wasm/],
     ["missing model", ["--model", "/nonexistent/model", "x.wav"], /^Cannot load model: .*nonexistent/],
   ];
   for (const [name, args, error] of cases) {

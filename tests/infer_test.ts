@@ -96,14 +96,42 @@ Deno.test("loadClassifier() rejects missing or inconsistent models with ModelErr
   }
 });
 
-Deno.test("classify() leaves the number of tensors unchanged", async () => {
-  const classifier = await loadClassifier();
+Deno.test("classify() on the tfjs backend leaves the number of tensors unchanged", async () => {
+  const classifier = await loadClassifier(undefined, { backend: "cpu" });
   const tf = await loadTf({ backend: "cpu" });
   const rec = synthesizeHeartSound({ seed: 4, kind: "murmur", durationS: 5 });
   classifier.classify(rec.samples, rec.sampleRate); // warm-up: tfjs may create lasting tensors on first use
   const before = tf.memory().numTensors;
   for (let i = 0; i < 3; i++) classifier.classify(rec.samples, rec.sampleRate);
   assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("the js backend (lib/forward.ts, default) and tfjs give the same results", async () => {
+  const js = await loadClassifier();
+  const tfjs = await loadClassifier(DEFAULT_MODEL_URL, { backend: "cpu" });
+  assert.notEqual(js, tfjs);
+  assert.equal(js, await loadClassifier(DEFAULT_MODEL_URL, { backend: "js" }));
+  for (const [seed, kind] of [[1, "normal"], [2, "murmur"], [3, "extrahls"], [4, "extrastole"]] as const) {
+    const rec = synthesizeHeartSound({ seed, kind, durationS: 4 + seed });
+    const a = js.classify(rec.samples, rec.sampleRate), b = tfjs.classify(rec.samples, rec.sampleRate);
+    for (const c of CLASS_NAMES) assertAlmostEquals(a.probabilities[c], b.probabilities[c], 1e-5, `${kind} ${c}`);
+    assert.equal(a.label, b.label);
+    assert.deepEqual([a.heartRateBpm, a.s1TimesS, a.s2TimesS], [b.heartRateBpm, b.s1TimesS, b.s2TimesS]);
+  }
+  await assert.rejects(loadClassifier(DEFAULT_MODEL_URL, { backend: "gpu" as never }), /backend is "gpu"/);
+});
+
+Deno.test("classifyFile() with the default backend does not load tfjs", async () => {
+  const code = `const { classifyFile } = await import(${
+    JSON.stringify(new URL("../lib/infer.ts", import.meta.url).href)
+  });
+    const r = await classifyFile(${JSON.stringify(`${ROOT}/examples/synthetic_murmur.wav`)});
+    console.log(JSON.stringify({ label: r.label, tfjs: "_tfengine" in globalThis }));`;
+  const out = await new Deno.Command(Deno.execPath(), { args: ["eval", "--ext=ts", code], stdout: "piped" }).output();
+  assert.ok(out.success);
+  const { label, tfjs } = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.ok(CLASS_NAMES.includes(label));
+  assert.equal(tfjs, false);
 });
 
 Deno.test("classify() refuses bad recordings with one-line ParameterErrors", async () => {
