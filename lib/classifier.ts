@@ -373,7 +373,9 @@ async function openEngine(
     }
     predict = (input) => model.predict(input.data, input.shape[0]);
   } else {
-    const tf = await tfLoading!;
+    const tf = await tfLoading!.catch((error) => {
+      throw new ModelError(`Cannot load model: tfjs (backend ${backend}) is not available: ${firstLine(error)}`);
+    });
     let model: LayersModel;
     try {
       model = await tf.loadLayersModel({ load: () => Promise.resolve(artifacts as never) });

@@ -4,8 +4,9 @@
  * web page's script.
  *
  * Outputs (dist/ is not committed; CI and tests build it):
- * - dist/heartbeat.js (+ .map): ES module, tfjs included, no imports left but lazy `node:fs` for
- *   file: URLs under Node. `import { loadClassifier } from "./dist/heartbeat.js"`.
+ * - dist/heartbeat.js (+ .map): ES module without tfjs (the model runs in lib/forward.ts), no imports
+ *   left but lazy `node:fs` for file: URLs under Node (and the unresolved lazy imports of
+ *   {@linkcode NOT_BUNDLED}). `import { loadClassifier } from "./dist/heartbeat.js"`.
  * - dist/heartbeat.d.ts and dist/types/: declarations (`// @ts-self-types` points Deno at them).
  * - dist/app.js: web/app.ts, importing ./heartbeat.js.
  * - dist/build-info.json: sizes (raw and gzip) of every output.
@@ -39,11 +40,20 @@ export const BUNDLE_ENTRY = "scripts/bundle_entry.ts";
 export const APP_ENTRY = "web/app.ts";
 
 /**
- * npm packages that lib/ imports only lazily for training or experiments and that the classifier never
- * loads: their dynamic `import("npm:...")` calls are left in the bundle unresolved instead of pulling
- * megabytes of code in.
+ * npm packages that lib/ imports only lazily for training, experiments or the optional tfjs backends, and
+ * that the classifier never loads by default: their dynamic `import("npm:...")` calls are left in the bundle
+ * unresolved instead of pulling megabytes of code in. tfjs is one of them: the classifier runs its model
+ * with lib/forward.ts (backend "js"); in the bundle, `backend: "cpu"` or `"wasm"` fails with a ModelError.
  */
-export const NOT_BUNDLED = ["ml-xgboost", "plotly.js-dist-min", "@tensorflow/tfjs-backend-wasm"];
+export const NOT_BUNDLED = [
+  "ml-xgboost",
+  "plotly.js-dist-min",
+  "@tensorflow/tfjs",
+  "@tensorflow/tfjs-core",
+  "@tensorflow/tfjs-layers",
+  "@tensorflow/tfjs-backend-cpu",
+  "@tensorflow/tfjs-backend-wasm",
+];
 
 /** Size of one output file. */
 export interface OutputSize {
@@ -173,42 +183,6 @@ function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/**
- * tfjs-core's Node platform does `new (require("util").TextEncoder)()`; a browser-platform bundle maps
- * `util` to an empty module, so Node would crash on import. This shim gives it what it uses.
- */
-const UTIL_SHIM = `
-const is = (C) => (x) => x instanceof C;
-export const TextEncoder = globalThis.TextEncoder;
-export const TextDecoder = globalThis.TextDecoder;
-export const types = {
-  isFloat32Array: is(Float32Array), isInt32Array: is(Int32Array),
-  isUint8Array: is(Uint8Array), isUint8ClampedArray: is(Uint8ClampedArray),
-};
-export default { TextEncoder, TextDecoder, types };
-`;
-
-/**
- * `@tensorflow/tfjs` is the union of tfjs-core, -layers, -converter, -data and the cpu and webgl
- * backends. lib/ uses core, layers and the cpu backend only (the classifier selects "cpu"), so the
- * bundle maps the package to those three: about 40 % smaller (webgl alone is a third of tfjs).
- */
-function slimTfjs(version: string): string {
-  return `
-export * from "@tensorflow/tfjs-core";
-export * from "@tensorflow/tfjs-layers";
-export * from "@tensorflow/tfjs-backend-cpu";
-import { version_core } from "@tensorflow/tfjs-core";
-import { version_layers } from "@tensorflow/tfjs-layers";
-import { version_cpu } from "@tensorflow/tfjs-backend-cpu";
-export const version = {
-  "tfjs-core": version_core, "tfjs-backend-cpu": version_cpu, "tfjs-layers": version_layers, tfjs: ${
-    JSON.stringify(version)
-  },
-};
-`;
-}
-
 function denoNpmPlugin(nodeModulesParent: string): esbuild.Plugin {
   return {
     name: "deno-npm",
@@ -217,20 +191,10 @@ function denoNpmPlugin(nodeModulesParent: string): esbuild.Plugin {
         const p = parseNpmSpecifier(args.path);
         if (!p) return { errors: [{ text: `Cannot bundle: bad npm specifier "${args.path}"` }] };
         if (NOT_BUNDLED.includes(p.name)) return { path: args.path, external: true };
-        if (p.name === "@tensorflow/tfjs" && p.subpath === "") {
-          return { path: `tfjs@${p.version}`, namespace: "heartbeat-tfjs" };
-        }
         const result = await b.resolve(`${p.name}${p.subpath}`, { kind: args.kind, resolveDir: nodeModulesParent });
         if (result.errors.length > 0) return { errors: result.errors };
         return { path: result.path, sideEffects: result.sideEffects };
       });
-      b.onLoad({ filter: /.*/, namespace: "heartbeat-tfjs" }, (args) => ({
-        contents: slimTfjs(args.path.slice("tfjs@".length)),
-        loader: "js",
-        resolveDir: nodeModulesParent,
-      }));
-      b.onResolve({ filter: /^util$/ }, () => ({ path: "util", namespace: "heartbeat-shim" }));
-      b.onLoad({ filter: /.*/, namespace: "heartbeat-shim" }, () => ({ contents: UTIL_SHIM, loader: "js" }));
       b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, external: true }));
     },
   };

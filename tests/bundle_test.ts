@@ -22,6 +22,7 @@ interface NodeReport {
   byBytes: NodeAnswer[];
   badWav: { name: string; message: string };
   missingModel: { name: string; message: string };
+  tfjsBackend: { name: string; message: string };
 }
 
 /** Runs in Node: the bundle with the default model (file: URL), over HTTP and from bytes. */
@@ -42,8 +43,10 @@ const error = (e) => ({ name: e.name, message: e.message });
 let badWav, missingModel;
 try { byDefault.classifyWav(new Uint8Array([82, 73, 70, 70, 1, 2, 3])); } catch (e) { badWav = error(e); }
 try { await loadClassifier("file:///nonexistent/heartbeat/model.json"); } catch (e) { missingModel = error(e); }
+let tfjsBackend; // tfjs is not bundled: the model runs in lib/forward.ts
+try { await loadClassifier(undefined, { backend: "cpu" }); } catch (e) { tfjsBackend = error(e); }
 console.log(JSON.stringify({ labels: byDefault.labels(), byDefault: await classifyAll(byDefault),
-  byHttp: await classifyAll(byHttp), byBytes: await classifyAll(byBytes), badWav, missingModel }));
+  byHttp: await classifyAll(byHttp), byBytes: await classifyAll(byBytes), badWav, missingModel, tfjsBackend }));
 `;
 
 Deno.test(
@@ -87,6 +90,9 @@ Deno.test(
         report.missingModel.message,
         /^Cannot load model: file:\/\/\/nonexistent\/heartbeat\/model\.json: no such file/,
       );
+      assert.equal(report.tfjsBackend.name, "ModelError");
+      assert.match(report.tfjsBackend.message, /^Cannot load model: tfjs \(backend cpu\) is not available/);
+      assert.doesNotMatch(await Deno.readTextFile(`${ROOT}/dist/heartbeat.js`), /_tfengine/, "tfjs is not bundled");
     } finally {
       controller.abort();
       await server.finished;
