@@ -84,7 +84,8 @@ function rows(x: Float32Array, numFeatures: number): number[][] {
 
 /**
  * Trains an XGBoost `multi:softprob` booster.
- * @param x n × numFeatures row-major features (NaN = missing).
+ * @param x n × numFeatures row-major features, all finite (this XGBoost build aborts the process on
+ *   NaN, so NaN is rejected here: encode missing values as a sentinel such as −999).
  * @param y Class indices 0..numClasses−1, length n.
  */
 export async function trainGbdt(
@@ -96,6 +97,8 @@ export async function trainGbdt(
     throw new ParameterError(`Cannot train GBDT: ${x.length} values for ${y.length} rows of ${numFeatures} features`);
   }
   if (!(numClasses >= 2)) throw new ParameterError(`Cannot train GBDT: numClasses is ${numClasses}, expected ≥ 2`);
+  const bad = x.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new ParameterError(`Cannot train GBDT: feature value ${bad} is ${x[bad]}, expected finite`);
   const XGBoost = await loadXgboost();
   const booster = new XGBoost({
     booster: "gbtree",
@@ -119,6 +122,10 @@ export async function trainGbdt(
       const n = xs.length / numFeatures;
       if (!Number.isInteger(n)) {
         throw new ParameterError(`Cannot predict: ${xs.length} values are not rows of ${numFeatures} features`);
+      }
+      const badAt = xs.findIndex((v) => !Number.isFinite(v));
+      if (badAt >= 0) {
+        throw new ParameterError(`Cannot predict: feature value ${badAt} is ${xs[badAt]}, expected finite`);
       }
       const out = new Float32Array(n * numClasses);
       if (n === 0) return out;

@@ -83,6 +83,16 @@ export interface LogmelWindowsPreprocessing extends PreprocessingBase {
   hopFrames: number;
   /** At most this many windows per recording (evenly spread); 0 = all. */
   maxWindows: number;
+  /** A second stage to combine with the CNN's recording probabilities (lib/stack.ts). */
+  stack?: StackReference;
+}
+
+/** preprocessing.json's pointer to a second stage (lib/stack.ts `loadStack`, `classifyWithStack`). */
+export interface StackReference {
+  /** "hand-features-xgboost": XGBoost trees over lib/handfeatures.ts features, mixed with the CNN. */
+  kind: "hand-features-xgboost";
+  /** The stack file, relative to preprocessing.json (a lib/stack.ts `StackFile`). */
+  file: string;
 }
 
 /** A model's preprocessing.json. */

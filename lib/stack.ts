@@ -272,6 +272,8 @@ export interface StackParameters {
   prior: number[];
   /** The logit adjustment τ already baked into the CNN's output bias (undone before mixing). */
   cnnTau: number;
+  /** The prior that adjustment used (the CNN's training-window class shares); default `prior`. */
+  cnnPrior?: number[];
   /** Weight of the CNN in the mix, in [0, 1]; the trees get 1 − w. */
   cnnWeight: number;
   /** Logit adjustment applied to the mix: probabilities ∝ p · prior^−τ. */
@@ -299,7 +301,8 @@ export function combineProbabilities(cnn: Float32Array, trees: Float32Array, sta
   if (cnn.length !== trees.length || cnn.length % k !== 0) {
     throw new ParameterError(`Cannot combine probabilities: ${cnn.length} CNN and ${trees.length} tree values`);
   }
-  const raw = rescaleRows(Float32Array.from(cnn), k, stack.prior.map((q) => q ** stack.cnnTau));
+  const cnnPrior = stack.cnnPrior ?? stack.prior;
+  const raw = rescaleRows(Float32Array.from(cnn), k, cnnPrior.map((q) => q ** stack.cnnTau));
   const mix = new Float32Array(cnn.length);
   for (let i = 0; i < mix.length; i++) mix[i] = stack.cnnWeight * raw[i] + (1 - stack.cnnWeight) * trees[i];
   return rescaleRows(mix, k, stack.prior.map((q) => q ** -stack.tau));

@@ -1,10 +1,15 @@
 /**
  * Trains the shipped default model (`deno task train`): the log-mel CNN of lib/cnn.ts.
  *
- * 1. Patient-grouped stratified 5-fold CV on the development data (float32 and quantized
- *    predictions of every fold model) → results/cnn.json.
- * 2. The final model on all development data → models/ (model.json, weights.bin,
- *    preprocessing.json) with the chosen weight quantization, and the model card models/README.md.
+ * 1. Patient-grouped stratified 5-fold CV of the CNN on the development data (float32 and
+ *    quantized predictions of every fold model).
+ * 2. The stacked classifier (lib/stack_train.ts): XGBoost on hand features mixed with the CNN;
+ *    its operating point (CNN weight, τ) is chosen inside each outer training fold on inner-CV
+ *    out-of-fold probabilities (an inner 5-fold CNN CV per outer fold, cached in
+ *    .cache/train/ because it is the slow part: 25 more CNN trainings) → results/cnn.json.
+ * 3. The final models on all development data → models/ (model.json, weights.bin,
+ *    preprocessing.json with a `stack` entry, stack.json) with the chosen weight quantization,
+ *    and the model card models/README.md.
  *
  * Usage: deno task train [--data DIR] [--out models] [--quantization float16|uint8|none]
  *                        [--skip-cv] [--quick] [--seed 42]
@@ -12,6 +17,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { canonicalJson, sha256Hex } from "../lib/cache.ts";
 import { classCounts, listRecordings, resolveDataDir } from "../lib/data.ts";
 import { loadTf } from "../lib/tf.ts";
 import { countParameters, saveModel } from "../lib/model.ts";
@@ -25,12 +31,25 @@ import {
   trainCnn,
 } from "../lib/cnn.ts";
 import { defaultLogmelPreprocessing } from "../lib/preprocess.ts";
-import { meanStd } from "../lib/metrics.ts";
+import { argmaxRows, evaluate, meanStd } from "../lib/metrics.ts";
+import { HAND_FEATURE_NAMES } from "../lib/handfeatures.ts";
+import { groupedStratifiedKFold } from "../lib/splits.ts";
+import {
+  classShares,
+  handFeatureMatrix,
+  nestedStackCv,
+  STACK_GBDT,
+  STACK_GRID,
+  trainStack,
+} from "../lib/stack_train.ts";
+import { combineProbabilities } from "../lib/stack.ts";
 
 const CLASSES = ["normal", "extrahls", "murmur", "extrastole"];
 
 /** The shipped configuration (lib/cnn.ts defaults plus these). */
 export const SHIPPED: Partial<CnnTrainOptions> = {};
+/** The shipped CNN keeps raw probabilities (τ 0): the stack applies its own logit adjustment. */
+const FINAL_CNN: Partial<CnnTrainOptions> = { priorCorrection: 0 };
 /** Logit-adjustment values also scored in CV (the accuracy / balanced-accuracy trade-off). */
 const TAUS = [0, 0.25, 0.5, 0.75, 1];
 
@@ -85,6 +104,7 @@ async function main(): Promise<void> {
   const resultsPath = new URL("../results/cnn.json", import.meta.url).pathname;
 
   let results: Record<string, unknown> | null = null;
+  let stackState: StackState | null = null;
   if (!values["skip-cv"]) {
     const cv = await crossValidateCnn(tf, recs, {
       ...settings,
@@ -159,6 +179,12 @@ async function main(): Promise<void> {
       seconds: cv.seconds,
       backend: tf.getBackend(),
     };
+    // The stack: hand-feature trees + CNN, operating point chosen by nested CV.
+    const stack = await stackCv(tf, recs, cv, settings, seed, values.quick!);
+    results.stack = stack.results;
+    results.description =
+      "Stacked classifier: XGBoost on hand-made recording features (lib/handfeatures.ts) mixed with a 1-D CNN on 3 s log-mel windows (2 kHz, 25–900 Hz band-pass, 16 mel bands, 40 ms hop, training-only augmentation); CNN weight and logit adjustment chosen by nested CV inside the training folds. `stack` holds the shipped classifier's CV metrics; the top-level metrics are the CNN alone";
+    stackState = stack.final;
     await Deno.mkdir(new URL("../results", import.meta.url).pathname, { recursive: true });
     await Deno.writeTextFile(resultsPath, JSON.stringify(results, null, 1) + "\n");
     console.error(
@@ -176,8 +202,31 @@ async function main(): Promise<void> {
 
   const t1 = performance.now();
   const all = recs.map((_, i) => i);
-  const { model, epochsRun } = await trainCnn(tf, recs, all, p, { ...settings, seed });
-  const { bytes } = await saveModel(tf, model, values.out!, p, { quantization });
+  const { model, epochsRun, prior: cnnPrior } = await trainCnn(tf, recs, all, p, { ...settings, ...FINAL_CNN, seed });
+  let shippedP = p;
+  if (stackState) {
+    const { file, chosen } = await trainStack(
+      { ...stackState.inputs, cnnOuter: stackState.cnnOuter },
+      stackState.treeOutOfFold,
+      { tau: FINAL_CNN.priorCorrection!, prior: cnnPrior },
+    );
+    await Deno.mkdir(values.out!, { recursive: true });
+    await Deno.writeTextFile(`${values.out}/stack.json`, JSON.stringify(file) + "\n");
+    shippedP = { ...p, stack: { kind: "hand-features-xgboost", file: "stack.json" } };
+    console.error(
+      `stack: CNN weight ${chosen.cnnWeight}, τ ${chosen.tau} (chosen on the outer CV) → ${values.out}/stack.json`,
+    );
+    if (results) {
+      (results.stack as Record<string, unknown>).shipped = { ...file.parameters, selectionScore: chosen.score };
+    }
+    if (results) await Deno.writeTextFile(resultsPath, JSON.stringify(results, null, 1) + "\n");
+  } else {
+    try {
+      await Deno.remove(`${values.out}/stack.json`);
+    } catch { /* none */ }
+  }
+  const { bytes: cnnBytes } = await saveModel(tf, model, values.out!, shippedP, { quantization });
+  const bytes = cnnBytes + (stackState ? (await Deno.stat(`${values.out}/stack.json`)).size : 0);
   const weightsBytes = (await Deno.stat(`${values.out}/weights.bin`)).size;
   const params = countParameters(model);
   model.dispose();
@@ -190,6 +239,7 @@ async function main(): Promise<void> {
     `${values.out}/README.md`,
     modelCard({
       results,
+      stacked: stackState !== null,
       params,
       bytes,
       weightsBytes,
@@ -197,10 +247,264 @@ async function main(): Promise<void> {
       epochsRun,
       dir,
       counts: classCounts(recordings),
-      train: cnnDefaults({ ...settings, seed }),
+      train: cnnDefaults({ ...settings, ...(stackState ? FINAL_CNN : {}), seed }),
     }),
   );
 }
+
+/** What the final stack needs from the CV: the hand features and out-of-fold probabilities. */
+interface StackState {
+  inputs: { x: Float32Array; numFeatures: number; y: number[]; numClasses: number };
+  /** Raw (τ 0) outer out-of-fold CNN probabilities. */
+  cnnOuter: Float32Array;
+  /** Outer out-of-fold tree probabilities. */
+  treeOutOfFold: Float32Array;
+}
+
+type Cv = Awaited<ReturnType<typeof crossValidateCnn>>;
+type Prepared = Awaited<ReturnType<typeof prepareRecordings>>;
+
+/** Seed of the inner CNN CV inside outer fold f (it also fixes the inner folds). */
+const innerSeed = (seed: number, f: number) => seed + 100 * (f + 1);
+
+/** Where {@linkcode innerCnnProbabilities} caches its result: .cache/train/, named by a hash of every input. */
+export async function innerCnnCachePath(
+  recs: Prepared,
+  folds: { train: number[]; test: number[] }[],
+  settings: Partial<CnnTrainOptions>,
+  seed: number,
+): Promise<string> {
+  const key = await sha256Hex(canonicalJson({
+    v: 1,
+    settings: cnnDefaults({ ...settings, seed }),
+    preprocessing: defaultLogmelPreprocessing(),
+    recordings: recs.map((r) => [r.relPath, r.classIndex, r.patientId]),
+    folds: folds.map((f) => f.train),
+    seeds: folds.map((_, f) => innerSeed(seed, f)),
+  }));
+  return new URL(`../.cache/train/cnn-inner-${key.slice(0, 16)}.json`, import.meta.url).pathname;
+}
+
+/** Inner CNN CVs (raw τ 0 out-of-fold probabilities per outer fold), cached on disk by their inputs. */
+async function innerCnnProbabilities(
+  tf: Awaited<ReturnType<typeof loadTf>>,
+  recs: Prepared,
+  folds: { train: number[]; test: number[] }[],
+  settings: Partial<CnnTrainOptions>,
+  seed: number,
+): Promise<Float32Array[]> {
+  const path = await innerCnnCachePath(recs, folds, settings, seed);
+  try {
+    const cached = JSON.parse(await Deno.readTextFile(path)) as number[][];
+    console.error(`inner CNN CVs: cached ${path}`);
+    return cached.map((a) => Float32Array.from(a));
+  } catch { /* compute */ }
+  const out: Float32Array[] = [];
+  for (const [f, fold] of folds.entries()) {
+    const sub = fold.train.map((i) => recs[i]);
+    const cv = await crossValidateCnn(tf, sub, { ...settings, seed: innerSeed(seed, f), folds: 5, extraTaus: [0] });
+    out.push(cv.tauProbabilities["0"]);
+    console.error(`inner CNN CV ${f + 1}/${folds.length}: ${cv.seconds.toFixed(0)} s`);
+  }
+  await Deno.mkdir(new URL("../.cache/train", import.meta.url).pathname, { recursive: true });
+  await Deno.writeTextFile(path, JSON.stringify(out.map((a) => Array.from(a))));
+  return out;
+}
+
+/** Nested CV of the stacked classifier; its results entry and what the final stack needs. */
+async function stackCv(
+  tf: Awaited<ReturnType<typeof loadTf>>,
+  recs: Prepared,
+  cv: Cv,
+  settings: Partial<CnnTrainOptions>,
+  seed: number,
+  quick: boolean,
+): Promise<{ results: Record<string, unknown>; final: StackState }> {
+  const t0 = performance.now();
+  const k = CLASSES.length;
+  const y = recs.map((r) => r.classIndex), groups = recs.map((r) => r.patientId);
+  const folds = groupedStratifiedKFold(y, groups, 5, seed);
+  const x = handFeatureMatrix(recs.map((r) => r.wave));
+  console.error(
+    `hand features: ${HAND_FEATURE_NAMES.length} per recording in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  const cnnOuter = cv.tauProbabilities["0"];
+  const inner = quick
+    ? folds.map((f) => Float32Array.from(f.train.flatMap((i) => Array.from(cnnOuter.subarray(i * k, i * k + k)))))
+    : await innerCnnProbabilities(tf, recs, folds, settings, seed);
+  const nested = await nestedStackCv({
+    x,
+    numFeatures: HAND_FEATURE_NAMES.length,
+    y,
+    groups,
+    numClasses: k,
+    folds,
+    cnnOuter,
+    cnnInner: inner.map((probabilities, f) => ({ probabilities, seed: innerSeed(seed, f) })),
+  });
+  const probs = nested.probabilities;
+  const foldMetrics = folds.map((f) => evaluate(f.test.map((i) => y[i]), argmaxRows(rowsAt(probs, k, f.test), k), k));
+  const summary = (key: "accuracy" | "balancedAccuracy" | "macroF1") => meanStd(foldMetrics.map((m) => m[key]));
+  const pooled = subsetMetrics(recs, probs, () => true);
+  // The fixed grid on the outer CV (not nested: the trade-off curve, for the model card).
+  const grid = STACK_GRID.cnnWeights.flatMap((cnnWeight) =>
+    STACK_GRID.taus.map((tau) => {
+      const parts = folds.map((f) =>
+        combineProbabilities(rowsAt(cnnOuter, k, f.test), rowsAt(nested.treeProbabilities, k, f.test), {
+          prior: classShares(y, f.train, k),
+          cnnTau: 0,
+          cnnWeight,
+          tau,
+        })
+      );
+      const all = new Float32Array(recs.length * k);
+      folds.forEach((f, j) => f.test.forEach((i, r) => all.set(parts[j].subarray(r * k, r * k + k), i * k)));
+      const m = subsetMetrics(recs, all, () => true);
+      return { cnnWeight, tau, accuracy: m.accuracy, balancedAccuracy: m.balancedAccuracy, macroF1: m.macroF1 };
+    })
+  );
+  const trees = subsetMetrics(recs, nested.treeProbabilities, () => true);
+  console.error(
+    `stack (nested): accuracy ${f3(pooled.accuracy)}, balanced ${f3(pooled.balancedAccuracy)}; chosen ${
+      nested.chosen.map((c) => `w ${c.cnnWeight} τ ${c.tau}`).join(", ")
+    }`,
+  );
+  return {
+    results: {
+      description:
+        "XGBoost on hand features (lib/handfeatures.ts) mixed with the CNN: p ∝ (w·p_cnn + (1−w)·p_trees) · prior^−τ; (w, τ) chosen per outer fold by accuracy + balanced accuracy on inner 5-fold out-of-fold probabilities of its training rows (inner CNN CV with seed + 100·(fold+1))",
+      gbdt: STACK_GBDT,
+      grid: STACK_GRID,
+      numFeatures: HAND_FEATURE_NAMES.length,
+      featureNames: HAND_FEATURE_NAMES,
+      innerCnnCv: quick ? "skipped (--quick: outer CNN probabilities stand in, optimistic)" : "5-fold per outer fold",
+      chosen: nested.chosen,
+      summary: {
+        accuracy: summary("accuracy"),
+        balancedAccuracy: summary("balancedAccuracy"),
+        macroF1: summary("macroF1"),
+      },
+      pooled,
+      perSet: {
+        a: subsetMetrics(recs, probs, (r) => r.set === "a"),
+        b: subsetMetrics(recs, probs, (r) => r.set === "b"),
+      },
+      deviceConfound: {
+        a: normalVsMurmurWithinSet(recs, probs, "a"),
+        b: normalVsMurmurWithinSet(recs, probs, "b"),
+      },
+      treesOnly: {
+        accuracy: trees.accuracy,
+        balancedAccuracy: trees.balancedAccuracy,
+        macroF1: trees.macroF1,
+        perClass: trees.perClass,
+      },
+      outerGrid: grid,
+      seconds: (performance.now() - t0) / 1000,
+    },
+    final: {
+      inputs: { x, numFeatures: HAND_FEATURE_NAMES.length, y, numClasses: k },
+      cnnOuter,
+      treeOutOfFold: nested.treeProbabilities,
+    },
+  };
+}
+
+function rowsAt(p: Float32Array, k: number, idx: readonly number[]): Float32Array {
+  const out = new Float32Array(idx.length * k);
+  idx.forEach((i, r) => out.set(p.subarray(i * k, i * k + k), r * k));
+  return out;
+}
+
+// deno-lint-ignore no-explicit-any
+function stackModelLines(st: any): string[] {
+  const sh = st.shipped;
+  return [
+    `- Second stage (lib/stack.ts, models/stack.json, pointed to by preprocessing.json \`stack\`): XGBoost (${st.gbdt.numRounds} rounds × 4 classes, depth ${st.gbdt.maxDepth}, eta ${st.gbdt.learningRate}) over ${st.numFeatures} hand-made features of the recording (lib/handfeatures.ts: log-mel band means/stds, MFCC means/stds/delta stds, spectral centroid/bandwidth/flatness/roll-off, band-energy shares, loudness-envelope percentiles, kurtosis, crest factor, zero-crossing rate, the beat-interval rhythm features of lib/beats.ts, and per-cycle systole/diastole energies, high-frequency shares and S1/S2 ratios; computed at 2 kHz after a 25–900 Hz band-pass and unit-RMS scaling: no sample rate, duration or level). Evaluated in plain TypeScript (equal to XGBoost's own predictions, tests/stack_test.ts).`,
+    sh
+      ? `- Combination (lib/stack.ts \`combineProbabilities\`): p ∝ (w · p_cnn + (1 − w) · p_trees) · prior^−τ with w = ${sh.cnnWeight}, τ = ${sh.tau}, prior = class shares of the training data (${
+        sh.prior.map((q: number) => q.toFixed(3)).join(", ")
+      }); (w, τ) chosen by accuracy + balanced accuracy on the CV's out-of-fold probabilities.`
+      : "- Combination: see results/cnn.json `stack`.",
+    "- One call for a recording: `classifyWithStack(loadStack(stackJson, HAND_FEATURE_NAMES), wave, cnnProbabilities)` (lib/stack.ts), where `cnnProbabilities` is the CNN's mean window probabilities.",
+  ];
+}
+
+// deno-lint-ignore no-explicit-any
+function stackMetricLines(st: any): string[] {
+  const ms = (v: { mean: number; std: number }) => `${f3(v.mean)} ± ${f3(v.std)}`;
+  const c = (x: { cnnWeight: number; tau: number }) => `(w ${x.cnnWeight}, τ ${x.tau})`;
+  return [
+    "## Cross-validated metrics of the shipped classifier (nested)",
+    "Protocol: patient-grouped stratified 5-fold CV (seed 42), the same folds as the CNN below. Inside every outer training fold: an inner grouped 5-fold CV of both the CNN and the trees gives out-of-fold probabilities of the training rows, on which (w, τ) is chosen; then the CNN (outer fold model) and trees trained on the whole training fold score the test fold. No choice is made on test folds.",
+    `Chosen per outer fold: ${st.chosen.map(c).join(", ")}. ${
+      st.innerCnnCv === "5-fold per outer fold" ? "" : `Inner CNN CV: ${st.innerCnnCv}.`
+    }`,
+    "",
+    "| metric | mean ± std over folds | pooled |",
+    "|---|---|---:|",
+    `| accuracy | ${ms(st.summary.accuracy)} | ${f3(st.pooled.accuracy)} |`,
+    `| balanced accuracy | ${ms(st.summary.balancedAccuracy)} | ${f3(st.pooled.balancedAccuracy)} |`,
+    `| macro-F1 | ${ms(st.summary.macroF1)} | ${f3(st.pooled.macroF1)} |`,
+    "",
+    `Per-class recall: ${CLASSES.map((cl, i) => `${cl} ${f3(st.pooled.perClass[i].recall)}`).join(", ")}.`,
+    "",
+    "Confusion matrix (pooled out-of-fold predictions):",
+    "",
+    table(st.pooled.confusion),
+    "",
+    "Per recording device:",
+    "",
+    "| set | n | accuracy | balanced accuracy |",
+    "|---|---:|---:|---:|",
+    `| a (phone app) | ${st.perSet.a.n} | ${f3(st.perSet.a.accuracy)} | ${f3(st.perSet.a.balancedAccuracy)} |`,
+    `| b (clinical) | ${st.perSet.b.n} | ${f3(st.perSet.b.accuracy)} | ${f3(st.perSet.b.balancedAccuracy)} |`,
+    "",
+    `Device-confound check (normal vs murmur within one set; a device detector would score the majority share with balanced accuracy 0.5): set a accuracy ${
+      f3(st.deviceConfound.a.accuracy)
+    } (balanced ${f3(st.deviceConfound.a.balancedAccuracy)}, n ${st.deviceConfound.a.n}, majority share ${
+      f3(st.deviceConfound.a.majorityShare)
+    }), set b ${f3(st.deviceConfound.b.accuracy)} (balanced ${
+      f3(st.deviceConfound.b.balancedAccuracy)
+    }, n ${st.deviceConfound.b.n}, majority share ${f3(st.deviceConfound.b.majorityShare)}).`,
+    "",
+    `Trees alone (τ 0): accuracy ${f3(st.treesOnly.accuracy)}, balanced accuracy ${
+      f3(st.treesOnly.balancedAccuracy)
+    }, macro-F1 ${f3(st.treesOnly.macroF1)}.`,
+    "",
+    "Trade-off (not nested: the same outer fold models at fixed (w, τ), accuracy / balanced accuracy):",
+    "",
+    `| w \\ τ | ${st.grid.taus.join(" | ")} |`,
+    `|---|${st.grid.taus.map(() => "---:").join("|")}|`,
+    ...st.grid.cnnWeights.map((w: number) =>
+      `| ${w} | ${
+        st.grid.taus.map((t: number) => {
+          const g = st.outerGrid.find((x: { cnnWeight: number; tau: number }) => x.cnnWeight === w && x.tau === t);
+          return `${f3(g.accuracy)} / ${f3(g.balancedAccuracy)}`;
+        }).join(" | ")
+      } |`
+    ),
+    "",
+    "Quantization: the CNN's float16 weights are checked below (fold models reloaded); the trees are stored exactly (float32 thresholds and leaves).",
+    "",
+    "### Every variant tried (grouped 5-fold CV, pooled accuracy / balanced accuracy)",
+    "",
+    ...VARIANTS_TRIED.map((v) => `- ${v}`),
+    "",
+  ];
+}
+
+/** The experiment log behind this model (scratch runs, same folds; see the report of issue 7). */
+const VARIANTS_TRIED: string[] = [
+  "CNN alone (the previous default, 3380 parameters): τ 0 0.734 / 0.473, τ 0.5 0.646 / 0.625 (τ picked on the same CV), τ 0.75 0.595 / 0.660.",
+  "Trees alone on the 130 hand features, τ by inner CV: 0.736 / 0.533 (τ 0 0.757 / 0.489, τ 0.75 0.711 / 0.594). Extrastole recall 0.",
+  "Trees alone with rare classes oversampled to balance, τ by inner CV: 0.711 / 0.538 (worse).",
+];
+
+const STACK_LIMITATIONS = [
+  "- Issue 7's targets (accuracy ≥ 0.80 and balanced accuracy ≥ 0.70 under grouped CV) are not reached at one operating point (see the trade-off table). Extrastole stays the weakest class: a premature beat in a noisy set_b recording is rarely found by the beat detector, so its rhythm features barely differ from normal recordings.",
+  "- The selection of (w, τ) is nested, but the hand features and the tree settings were designed while looking at CV results of the same development data (a mild optimism that nesting does not remove).",
+];
 
 function table(confusion: number[][]): string {
   const head = `| true \\ predicted | ${CLASSES.join(" | ")} |\n|---|${CLASSES.map(() => "---:").join("|")}|\n`;
@@ -209,6 +513,8 @@ function table(confusion: number[][]): string {
 
 function modelCard(o: {
   results: Record<string, unknown> | null;
+  /** True when models/ has the second stage (stack.json). */
+  stacked: boolean;
   params: number;
   bytes: number;
   weightsBytes: number;
@@ -222,7 +528,9 @@ function modelCard(o: {
   const r = o.results as any;
   const ms = (v: { mean: number; std: number }) => `${f3(v.mean)} ± ${f3(v.std)}`;
   const lines = [
-    "# Model card: heartbeat default classifier (log-mel CNN)",
+    r?.stack && o.stacked
+      ? "# Model card: heartbeat default classifier (hand-feature trees + log-mel CNN, stacked)"
+      : "# Model card: heartbeat default classifier (log-mel CNN)",
     "",
     "Classes (output order): normal (label id 0), extrahls (1), murmur (2), extrastole (4).",
     "",
@@ -230,11 +538,12 @@ function modelCard(o: {
     `- 1-D CNN over time on log-mel windows (lib/cnn.ts \`buildCnn\`): 3 × [Conv1D → BatchNorm → ReLU] with max-pooling, global average pooling, dropout, softmax; ${o.params} parameters.`,
     "- Input (models/preprocessing.json, lib/preprocess.ts `preprocess`): resample to 2 kHz, 4th-order Butterworth band-pass 25–900 Hz, log-mel (nFft 128, hop 80 = 40 ms, 16 bands 25–900 Hz), 3 s windows (75 frames) every 38 frames, each window standardised by its own mean and std; a recording shorter than 3 s is repeated to fill one window.",
     "- A recording's probabilities are the mean of its windows' probabilities (`aggregation: \"mean-probability\"`; `classifyWaveform` in lib/preprocess.ts does it in one call).",
+    ...(r?.stack && o.stacked ? stackModelLines(r.stack) : []),
     `- Weights: ${o.quantization ?? "float32"} (${
       o.quantization
         ? "post-training quantization, tfjs-converter `quantization` entries, dequantised by tfjs on load"
         : "not quantized"
-    }); weights.bin ${o.weightsBytes} bytes, all three files ${o.bytes} bytes.`,
+    }); weights.bin ${o.weightsBytes} bytes, all model files ${o.bytes} bytes.`,
     "",
     "## Data",
     `- Development copy of the PASCAL CHSC2011 / Kaggle Heartbeat Sounds data (set_a phone app 44.1 kHz, set_b clinical stethoscope 4 kHz): ${
@@ -246,7 +555,9 @@ function modelCard(o: {
     `- Adam (lr ${o.train.learningRate}, ReduceLROnPlateau ×0.3), batch ${o.train.batchSize}, up to ${o.train.epochs} epochs (early stopping patience ${o.train.patience}), class weights (n / (K · n_c))^${o.train.classWeightPower} over training windows, at most ${o.train.maxTrainWindows} windows per recording and augmented copy (${o.train.augmentCopies} augmented cop${
       o.train.augmentCopies === 1 ? "y" : "ies"
     } per recording).`,
-    `- Logit adjustment after training: output bias −= ${o.train.priorCorrection} · log(class share of training windows) (probabilities ∝ p · prior^−${o.train.priorCorrection}).`,
+    o.train.priorCorrection > 0
+      ? `- Logit adjustment after training: output bias −= ${o.train.priorCorrection} · log(class share of training windows) (probabilities ∝ p · prior^−${o.train.priorCorrection}).`
+      : "- No logit adjustment in the shipped CNN (raw probabilities): the stack applies its own (see above). The CNN-alone CV numbers below are at τ = 0.5, as the CNN used to ship.",
     `- Training-only augmentation: speed change ±${
       Math.round(o.train.speedRange * 100)
     } % (resampling), white noise at ${o.train.noiseSnrDb[0]}–${
@@ -258,7 +569,8 @@ function modelCard(o: {
   if (r) {
     const q = r.quantization;
     lines.push(
-      "## Cross-validated metrics",
+      ...(r.stack && o.stacked ? stackMetricLines(r.stack) : []),
+      r.stack && o.stacked ? "## First stage alone: the CNN" : "## Cross-validated metrics",
       `Protocol: ${r.protocol}. ${r.numRecordings} recordings; CV took ${
         Math.round(r.seconds)
       } s (backend ${r.backend}).`,
@@ -324,7 +636,9 @@ function modelCard(o: {
   }
   lines.push(
     "## Limitations",
-    "- Issue 7's targets (accuracy ≥ 0.80 and balanced accuracy ≥ 0.70 under grouped CV) are not reached. Extrastole is the weakest class (most are called normal): rhythm-irregularity features from lib/beats.ts had nearly the same medians for extrastole and normal set_b recordings, so they were not added. τ = 0.5 was picked on the CV results above (best macro-F1), so those numbers are slightly optimistic.",
+    ...(r?.stack && o.stacked ? STACK_LIMITATIONS : [
+      "- Issue 7's targets (accuracy ≥ 0.80 and balanced accuracy ≥ 0.70 under grouped CV) are not reached. Extrastole is the weakest class (most are called normal). τ = 0.5 was picked on the CV results above (best macro-F1), so those numbers are slightly optimistic.",
+    ]),
     "- Small data (hundreds of recordings, few patients for extrahls and extrastole); per-class recall of the rare classes is uncertain (see the confusion matrix).",
     "- Recording-device confound (see above); not validated on other stethoscopes.",
     "- Not a medical device.",

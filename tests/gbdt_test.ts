@@ -33,9 +33,14 @@ Deno.test("trainGbdt() learns a non-linear 3-class problem and is reproducible p
   again.free();
 });
 
-Deno.test("trainGbdt() rejects a feature array that is not n × numFeatures", async () => {
+Deno.test("trainGbdt() rejects a feature array that is not n × numFeatures, and NaN", async () => {
   await assert.rejects(
     () => trainGbdt({ x: new Float32Array(5), y: new Int32Array(2), numFeatures: 2, numClasses: 2 }, { seed: 1 }),
     ParameterError,
+  );
+  await assert.rejects(
+    () => trainGbdt({ x: Float32Array.of(0, NaN), y: Int32Array.of(0, 1), numFeatures: 1, numClasses: 2 }, { seed: 1 }),
+    ParameterError,
+    "Cannot train GBDT: feature value 1 is NaN",
   );
 });
