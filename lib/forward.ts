@@ -42,6 +42,10 @@ export interface ForwardModelOptions {
   /** Fold a BatchNormalization into the Conv1D or Dense before it (same result up to float rounding,
    * one pass less). @default {true} */
   foldBatchNorm?: boolean;
+  /** Run Conv1D layers whose filter count is a multiple of 4 in WebAssembly (128-bit SIMD, float32
+   * accumulation as tfjs does) when available; false: always plain TypeScript (float64 accumulation).
+   * @default {true} */
+  wasm?: boolean;
 }
 
 /** A loaded model: pure, synchronous, reusable. */
@@ -259,7 +263,117 @@ function window1d(length: number, size: number, stride: number, padding: "same" 
   return { out: Math.max(0, Math.ceil((length - size + 1) / stride)), padLeft: 0 };
 }
 
-function affineStep(a: Affine, inShape: number[]): Step {
+/**
+ * Conv1D in WebAssembly (128-bit SIMD), compiled from the text below with wabt 1.0.39 (`parseWat` with
+ * `simd: true`, then `toBinary`). `conv(x, w, b, o, rows, T, C, K, F, stride, pad, To)` reads `rows` inputs of
+ * T steps × C channels (f32) at byte x, the kernel `[K][C][F]` at w and the bias `[F]` at b, and writes
+ * `rows × To × F` outputs at byte o: four filters at a time, out = bias + Σ over the kernel steps inside the
+ * input and the channels of x · w, in float32 (two interleaved accumulators, added at the end). F must be a
+ * multiple of 4.
+ * ```wat
+ * (module
+ *   (memory (export "memory") 1)
+ *   (func (export "conv")
+ *     (param $x i32) (param $w i32) (param $b i32) (param $o i32) (param $rows i32) (param $T i32)
+ *     (param $C i32) (param $K i32) (param $F i32) (param $stride i32) (param $pad i32) (param $To i32)
+ *     (local $r i32) (local $t i32) (local $f i32) (local $t0 i32) (local $k0 i32) (local $k1 i32)
+ *     (local $xr i32) (local $xp i32) (local $wp i32) (local $n i32) (local $fb i32) (local $op i32)
+ *     (local $acc0 v128) (local $acc1 v128)
+ *     (local.set $fb (i32.shl (local.get $F) (i32.const 2)))
+ *     (local.set $op (local.get $o))
+ *     (block $rowsDone (loop $rowLoop
+ *       (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+ *       (local.set $xr (i32.add (local.get $x)
+ *         (i32.shl (i32.mul (local.get $r) (i32.mul (local.get $T) (local.get $C))) (i32.const 2))))
+ *       (local.set $t (i32.const 0))
+ *       (block $stepsDone (loop $stepLoop
+ *         (br_if $stepsDone (i32.ge_u (local.get $t) (local.get $To)))
+ *         (local.set $t0 (i32.sub (i32.mul (local.get $t) (local.get $stride)) (local.get $pad)))
+ *         (local.set $k0 (select (i32.sub (i32.const 0) (local.get $t0)) (i32.const 0)
+ *           (i32.lt_s (local.get $t0) (i32.const 0))))
+ *         (local.set $k1 (select (i32.sub (local.get $T) (local.get $t0)) (local.get $K)
+ *           (i32.lt_s (i32.sub (local.get $T) (local.get $t0)) (local.get $K))))
+ *         (local.set $f (i32.const 0))
+ *         (block $filtersDone (loop $filterLoop
+ *           (br_if $filtersDone (i32.ge_u (local.get $f) (local.get $F)))
+ *           (local.set $acc0 (v128.load (i32.add (local.get $b) (i32.shl (local.get $f) (i32.const 2)))))
+ *           (local.set $acc1 (v128.const i32x4 0 0 0 0))
+ *           (local.set $xp (i32.add (local.get $xr)
+ *             (i32.shl (i32.mul (i32.add (local.get $t0) (local.get $k0)) (local.get $C)) (i32.const 2))))
+ *           (local.set $wp (i32.add (local.get $w)
+ *             (i32.shl (i32.add (i32.mul (i32.mul (local.get $k0) (local.get $C)) (local.get $F)) (local.get $f))
+ *               (i32.const 2))))
+ *           (local.set $n (i32.mul (i32.sub (local.get $k1) (local.get $k0)) (local.get $C)))
+ *           (block $pairsDone (loop $pairLoop
+ *             (br_if $pairsDone (i32.lt_s (local.get $n) (i32.const 2)))
+ *             (local.set $acc0 (f32x4.add (local.get $acc0)
+ *               (f32x4.mul (v128.load32_splat (local.get $xp)) (v128.load (local.get $wp)))))
+ *             (local.set $acc1 (f32x4.add (local.get $acc1)
+ *               (f32x4.mul (v128.load32_splat offset=4 (local.get $xp))
+ *                 (v128.load (i32.add (local.get $wp) (local.get $fb))))))
+ *             (local.set $xp (i32.add (local.get $xp) (i32.const 8)))
+ *             (local.set $wp (i32.add (local.get $wp) (i32.shl (local.get $fb) (i32.const 1))))
+ *             (local.set $n (i32.sub (local.get $n) (i32.const 2)))
+ *             (br $pairLoop)))
+ *           (if (i32.gt_s (local.get $n) (i32.const 0))
+ *             (then (local.set $acc0 (f32x4.add (local.get $acc0)
+ *               (f32x4.mul (v128.load32_splat (local.get $xp)) (v128.load (local.get $wp)))))))
+ *           (v128.store (local.get $op) (f32x4.add (local.get $acc0) (local.get $acc1)))
+ *           (local.set $op (i32.add (local.get $op) (i32.const 16)))
+ *           (local.set $f (i32.add (local.get $f) (i32.const 4)))
+ *           (br $filterLoop)))
+ *         (local.set $t (i32.add (local.get $t) (i32.const 1)))
+ *         (br $stepLoop)))
+ *       (local.set $r (i32.add (local.get $r) (i32.const 1)))
+ *       (br $rowLoop)))))
+ * ```
+ */
+const CONV_WASM =
+  "AGFzbQEAAAABEAFgDH9/f39/f39/f39/fwADAgEABQMBAAEHEQIGbWVtb3J5AgAEY29udgAACvACAe0CAgx/AnsgCEECdCEWIAMhFwJAA0AgDCAETw0BIAAgDCAFIAZsbEECdGohEkEAIQ0CQANAIA0gC08NASANIAlsIAprIQ9BACAPa0EAIA9BAEgbIRAgBSAPayAHIAUgD2sgB0gbIRFBACEOAkADQCAOIAhPDQEgAiAOQQJ0av0ABAAhGP0MAAAAAAAAAAAAAAAAAAAAACEZIBIgDyAQaiAGbEECdGohEyABIBAgBmwgCGwgDmpBAnRqIRQgESAQayAGbCEVAkADQCAVQQJIDQEgGCAT/QkCACAU/QAEAP3mAf3kASEYIBkgE/0JAgQgFCAWav0ABAD95gH95AEhGSATQQhqIRMgFCAWQQF0aiEUIBVBAmshFQwACwsgFUEASgRAIBggE/0JAgAgFP0ABAD95gH95AEhGAsgFyAYIBn95AH9CwQAIBdBEGohFyAOQQRqIQ4MAAsLIA1BAWohDQwACwsgDEEBaiEMDAALCws=";
+
+interface ConvExports {
+  memory: WebAssembly.Memory;
+  conv: (...args: number[]) => void;
+}
+
+/** The compiled {@linkcode CONV_WASM}; null where WebAssembly SIMD is unavailable; undefined until first use. */
+let convModule: WebAssembly.Module | null | undefined;
+
+/** A WebAssembly instance of one model: its Conv1D weights, then scratch space for a step's input and output. */
+class WasmArena {
+  readonly exports: ConvExports;
+  /** First free byte after the weights. */
+  top = 0;
+  constructor(exports: ConvExports) {
+    this.exports = exports;
+  }
+  /** Copies `values` in (16-byte aligned); returns their byte offset. */
+  store(values: Float32Array): number {
+    const at = this.top;
+    this.top = at + 16 * Math.ceil((4 * values.length) / 16);
+    this.ensure(this.top);
+    new Float32Array(this.exports.memory.buffer, at, values.length).set(values);
+    return at;
+  }
+  ensure(bytes: number): void {
+    const memory = this.exports.memory;
+    if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+  }
+}
+
+function wasmArena(): WasmArena | null {
+  if (convModule === undefined) {
+    try {
+      convModule = new WebAssembly.Module(Uint8Array.from(atob(CONV_WASM), (ch) => ch.charCodeAt(0)));
+    } catch {
+      convModule = null;
+    }
+  }
+  if (!convModule) return null;
+  return new WasmArena(new WebAssembly.Instance(convModule).exports as unknown as ConvExports);
+}
+
+function affineStep(a: Affine, inShape: number[], arena: WasmArena | null): Step {
   const { kernel, bias, kernelSize: K, channelsIn: C, units: F, stride } = a;
   const act = a.activation;
   const label = `${a.name} ${[a.kind, ...a.folded].join("+")}${
@@ -299,6 +413,23 @@ function affineStep(a: Affine, inShape: number[]): Step {
   }
   const T = inShape[0];
   const { out: To, padLeft } = window1d(T, K, stride, a.padding);
+  if (arena && F % 4 === 0) {
+    const wAt = arena.store(kernel), bAt = arena.store(bias);
+    return {
+      label: `${label} (wasm)`,
+      outShape: [To, F],
+      run(x, rows) {
+        const xAt = arena.top, oAt = xAt + 16 * Math.ceil((4 * x.length) / 16);
+        arena.ensure(oAt + 4 * rows * To * F);
+        const { memory, conv } = arena.exports;
+        new Float32Array(memory.buffer, xAt, x.length).set(x);
+        conv(xAt, wAt, bAt, oAt, rows, T, C, K, F, stride, padLeft, To);
+        const out = new Float32Array(memory.buffer, oAt, rows * To * F).slice();
+        act?.(out, F);
+        return out;
+      },
+    };
+  }
   return {
     label,
     outShape: [To, F],
@@ -470,6 +601,7 @@ export function loadForwardModel(
   options: ForwardModelOptions = {},
 ): ForwardModel {
   const fold = options.foldBatchNorm ?? true;
+  const arena = options.wasm ?? true ? wasmArena() : null;
   const layers = layersOf(modelJson?.modelTopology);
   const manifest = modelJson.weightsManifest;
   if (!Array.isArray(manifest)) throw new ModelError("Cannot load model: model.json has no weightsManifest");
@@ -500,7 +632,7 @@ export function loadForwardModel(
   let pending: Affine | null = null; // a Conv1D/Dense that later BatchNormalization/Activation may join
   const flush = () => {
     if (pending) {
-      const step = affineStep(pending, shape);
+      const step = affineStep(pending, shape, arena);
       steps.push(step);
       shape = step.outShape;
       pending = null;
