@@ -9,6 +9,10 @@
  *   every recording in set_a and set_b (in process, and the CLI end to end as one subprocess, in process
  *   and with one worker per core). The machine's load average is printed: other processes slow every number.
  *   Warm numbers come with CPU time (user + system of this process) besides wall time.
+ * - `deno run -A bench/infer_bench.ts --model-step`: only the model step, lib/forward.ts (the default "js" backend)
+ *   side by side with tfjs `model.predict` (cpu backend) on the preprocessed windows of the same recordings,
+ *   interleaved per file: CPU and wall time per file, their ratio, and the largest probability difference.
+ *   (Also part of the full run.)
  * - `deno run -A bench/infer_bench.ts --baseline DIR`: warm classifyWav() of this checkout side by side with another
  *   checkout at DIR (e.g. `git archive <commit> | tar -x -C DIR`), both with this checkout's model, interleaved per
  *   file in one process: wall and CPU time per file, their ratio, and the largest difference of the results.
@@ -16,6 +20,11 @@
  */
 import { cpuUsage } from "node:process";
 import { DEFAULT_MODEL_URL, loadClassifier } from "../lib/classifier.ts";
+import { loadForwardModel } from "../lib/forward.ts";
+import { loadModel } from "../lib/model.ts";
+import { preprocess } from "../lib/preprocess.ts";
+import { loadTf } from "../lib/tf.ts";
+import { readWav } from "../lib/wav.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
 import { encodeWav } from "../lib/wav.ts";
 
@@ -69,6 +78,8 @@ if (!import.meta.main) {
       classifier.classifyWav(realBytes[next++ % realBytes.length]);
     });
   }
+} else if (Deno.args.includes("--model-step")) {
+  await compareModelStep();
 } else if (Deno.args.includes("--baseline")) {
   await compareWithBaseline(Deno.args[Deno.args.indexOf("--baseline") + 1]);
 } else {
@@ -99,7 +110,7 @@ if (!import.meta.main) {
   // in process: load, warm per-file latency, throughput
   let t0 = performance.now();
   const classifier = await loadClassifier();
-  console.log(`loadClassifier() in process: ${(performance.now() - t0).toFixed(0)} ms (tfjs import + model)`);
+  console.log(`loadClassifier() in process: ${(performance.now() - t0).toFixed(0)} ms (code + model)`);
   const inputs = files.length > 0 ? files : [one];
   const bytes = await Promise.all(inputs.map((p) => Deno.readFile(p)));
   for (const b of bytes.slice(0, 10)) classifier.classifyWav(b); // warm-up
@@ -136,6 +147,8 @@ if (!import.meta.main) {
   console.log(
     `  of which without beats:  ${(1000 * bytes.length / (performance.now() - t0)).toFixed(0)} files/s`,
   );
+
+  await compareModelStep(files.length > 0 ? files : [one]);
 
   if (files.length > 0) {
     const dirs = [`${DATA}/set_a`, `${DATA}/set_b`];
@@ -204,5 +217,56 @@ async function compareWithBaseline(dir: string): Promise<void> {
     `  speedup (baseline / current): wall ×${(totals.baseline.wall / totals.current.wall).toFixed(2)}, CPU ×${
       (totals.baseline.cpu / totals.current.cpu).toFixed(2)
     }; largest probability difference ${worstProbability.toExponential(1)}; beats differ on ${beatsDiffer} files`,
+  );
+}
+
+/** The model step alone: lib/forward.ts against tfjs predict (cpu backend), interleaved per file (see the module doc). */
+async function compareModelStep(paths?: string[]): Promise<void> {
+  const files = paths ?? [...listWavs(`${DATA}/set_a`), ...listWavs(`${DATA}/set_b`)];
+  if (files.length === 0) files.push(`${ROOT}/examples/synthetic_normal.wav`);
+  const tf = await loadTf({ backend: "cpu", verbose: false });
+  const { model, preprocessing } = await loadModel(tf, `${ROOT}/models`);
+  const json = JSON.parse(await Deno.readTextFile(`${ROOT}/models/model.json`));
+  const forward = loadForwardModel(json, await Deno.readFile(`${ROOT}/models/weights.bin`));
+  const inputs: { data: Float32Array; shape: number[] }[] = [];
+  for (const path of files) {
+    try {
+      inputs.push(preprocess(readWav(await Deno.readFile(path)), preprocessing));
+    } catch { /* too short or unreadable: not a model-step question */ }
+  }
+  const runners = {
+    tfjs: (x: (typeof inputs)[number]) =>
+      tf.tidy(() => (model.predict(tf.tensor(x.data, x.shape)) as ReturnType<typeof tf.tensor>).dataSync()),
+    forward: (x: (typeof inputs)[number]) => forward.predict(x.data, x.shape[0]),
+  };
+  for (const x of inputs.slice(0, 20)) [runners.tfjs(x), runners.forward(x)]; // warm-up
+  const totals = { tfjs: { wall: 0, cpu: 0 }, forward: { wall: 0, cpu: 0 } };
+  let worst = 0, rows = 0;
+  for (const x of inputs) {
+    const out: Record<string, ArrayLike<number>> = {};
+    for (const name of ["tfjs", "forward"] as const) {
+      const c0 = cpuUsage(), t0 = performance.now();
+      out[name] = runners[name](x);
+      totals[name].wall += performance.now() - t0;
+      const used = cpuUsage(c0);
+      totals[name].cpu += (used.user + used.system) / 1000;
+    }
+    for (let i = 0; i < out.tfjs.length; i++) worst = Math.max(worst, Math.abs(out.tfjs[i] - out.forward[i]));
+    rows += x.shape[0];
+  }
+  model.dispose();
+  const n = inputs.length;
+  console.log(
+    `model step on ${n} recordings (${(rows / n).toFixed(1)} windows each), load ${Deno.loadavg()[0].toFixed(1)}:`,
+  );
+  for (const [name, t] of Object.entries(totals)) {
+    console.log(
+      `  ${name.padEnd(8)}: ${(t.wall / n).toFixed(3)} ms wall, ${(t.cpu / n).toFixed(3)} ms CPU per recording`,
+    );
+  }
+  console.log(
+    `  forward.ts vs tfjs predict: wall ×${(totals.tfjs.wall / totals.forward.wall).toFixed(1)}, CPU ×${
+      (totals.tfjs.cpu / totals.forward.cpu).toFixed(1)
+    } faster; largest probability difference ${worst.toExponential(1)}`,
   );
 }
