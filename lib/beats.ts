@@ -313,6 +313,9 @@ interface SameLabelCosts {
   offset: Int32Array;
   /** The candidates' times `cands[i].t`. */
   times: Float64Array;
+  /** `remaining[i]` = Σ over k ≥ i of max(0, reward of candidate k): the most that candidates i … n − 1 can add
+   * to any labelling's score (every interval cost is ≥ 0). `remaining[n]` = 0. */
+  remaining: Float64Array;
 }
 
 function sameLabelCosts(cands: Candidate[], periodS: number): SameLabelCosts {
@@ -328,7 +331,9 @@ function sameLabelCosts(cands: Candidate[], periodS: number): SameLabelCosts {
   for (let i = 0; i < n; i++) {
     for (let j = start[i]; j < i; j++) costs[offset[i] + j - start[i]] = intervalCost(cands[i].t - cands[j].t, periodS);
   }
-  return { costs, start, offset, times: Float64Array.from(cands, (c) => c.t) };
+  const remaining = new Float64Array(n + 1);
+  for (let i = n - 1; i >= 0; i--) remaining[i] = remaining[i + 1] + Math.max(0, cands[i].a - MODEL.rewardThreshold);
+  return { costs, start, offset, times: Float64Array.from(cands, (c) => c.t), remaining };
 }
 
 function segmentSounds(
@@ -339,6 +344,7 @@ function segmentSounds(
   // scratch, 2·n each: every entry is written before it is read, so they can be reused between calls
   best: Float64Array = new Float64Array(2 * cands.length),
   back: Int32Array = new Int32Array(2 * cands.length),
+  mustBeat = -Infinity,
 ): Segmentation {
   const n = cands.length;
   const diastoleS = periodS - systoleS;
@@ -395,6 +401,13 @@ function segmentSounds(
         prefixArg = 2 * i + label;
       }
     }
+    // Every state value is an earlier one (or 0) minus costs ≥ 0 plus its reward, so the final score is at most
+    // max(0, prefixBest) + remaining[i + 1]. When that cannot reach `mustBeat` (the caller only keeps a strictly
+    // higher score), stop: the result would be discarded anyway. The margin covers rounding (sums ≪ 1e9).
+    if (
+      mustBeat > -Infinity &&
+      (prefixBest > 0 ? prefixBest : 0) + same.remaining[i + 1] < mustBeat - 1e-9 * (1 + Math.abs(mustBeat))
+    ) return { score: -Infinity, times: [], labels: [] };
   }
   if (n === 0 || prefixBest <= 0) return { score: 0, times: [], labels: [] };
   const times: number[] = [], labels: number[] = [];
@@ -405,14 +418,19 @@ function segmentSounds(
   return { score: prefixBest, times: times.reverse(), labels: labels.reverse() };
 }
 
-/** Best segmentation over a grid of systole durations for one cycle length. */
-function segmentForPeriod(cands: Candidate[], periodS: number): Segmentation & { systoleS: number } {
+/** Best segmentation over a grid of systole durations for one cycle length. Segmentations that cannot score above
+ * `mustBeat` are abandoned early: when none can, the result has score −Infinity (the caller discards it). */
+function segmentForPeriod(
+  cands: Candidate[],
+  periodS: number,
+  mustBeat = -Infinity,
+): Segmentation & { systoleS: number } {
   let bestSeg: Segmentation & { systoleS: number } = { score: -Infinity, times: [], labels: [], systoleS: periodS / 2 };
   const lo = Math.max(0.1, 0.2 * periodS), hi = periodS / 2;
   const same = sameLabelCosts(cands, periodS);
   const best = new Float64Array(2 * cands.length), back = new Int32Array(2 * cands.length);
   for (let ts = lo; ts <= hi + 1e-9; ts += 0.01) {
-    const seg = segmentSounds(cands, periodS, ts, same, best, back);
+    const seg = segmentSounds(cands, periodS, ts, same, best, back, Math.max(mustBeat, bestSeg.score));
     if (seg.score > bestSeg.score) bestSeg = { ...seg, systoleS: ts };
   }
   return bestSeg;
@@ -455,7 +473,7 @@ function analyse(env: Envelope, options: HeartRateOptions): Analysis {
   const cands = envelopePeaks(env, -Infinity, MODEL.minGapS);
   let bestK = tried[0], bestSeg: Segmentation = { score: -Infinity, times: [], labels: [] };
   for (const k of tried) {
-    const seg = segmentForPeriod(cands, parabolicPeak(r, k) / env.rate);
+    const seg = segmentForPeriod(cands, parabolicPeak(r, k) / env.rate, bestSeg.score);
     if (seg.score > bestSeg.score) {
       bestSeg = seg;
       bestK = k;
