@@ -231,3 +231,22 @@ Deno.test("reproduce --quick runs every experiment end to end on synthetic data 
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("shardPlan() balances by earlier run times, covers every run once, keeps plan order", async () => {
+  const { fullPlan, runId, shardPlan } = await import("../scripts/reproduce.ts");
+  const plan = fullPlan();
+  // made-up times: one long run, the rest one second each
+  const seconds = Object.fromEntries(plan.map((run, i) => [runId(run), i === 3 ? plan.length : 1]));
+  const shards = shardPlan(plan, 2, seconds);
+  const ids = shards.flat().map(runId);
+  assert.deepEqual([...ids].sort(), plan.map(runId).sort());
+  const load = (shard: typeof plan) => shard.reduce((sum, run) => sum + (run.skip ? 0 : seconds[runId(run)]), 0);
+  const skipped = plan.filter((run) => run.skip).length;
+  // the long run alone on one shard, everything else on the other (optimal for these times)
+  assert.ok(shards.some((shard) => shard.length === 1 && runId(shard[0]) === runId(plan[3])));
+  assert.ok(Math.abs(load(shards[0]) - load(shards[1])) <= 1 + skipped);
+  for (const shard of shards) {
+    const positions = shard.map((run) => plan.indexOf(run));
+    assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
+  }
+});
