@@ -372,7 +372,7 @@ async function stackCv(
   return {
     results: {
       description:
-        "XGBoost on hand features (lib/handfeatures.ts) mixed with the CNN: p ∝ (w·p_cnn + (1−w)·p_trees) · prior^−τ; (w, τ) chosen per outer fold by accuracy + balanced accuracy on inner 5-fold out-of-fold probabilities of its training rows (inner CNN CV with seed + 100·(fold+1))",
+        "XGBoost on hand features (lib/handfeatures.ts) mixed with the CNN: p ∝ (w·p_cnn + (1−w)·p_trees) · prior^−τ; (w, τ) chosen per outer fold by accuracy + 2 · balanced accuracy on inner 5-fold out-of-fold probabilities of its training rows (inner CNN CV with seed + 100·(fold+1))",
       gbdt: STACK_GBDT,
       grid: STACK_GRID,
       numFeatures: HAND_FEATURE_NAMES.length,
@@ -424,7 +424,7 @@ function stackModelLines(st: any): string[] {
     sh
       ? `- Combination (lib/stack.ts \`combineProbabilities\`): p ∝ (w · p_cnn + (1 − w) · p_trees) · prior^−τ with w = ${sh.cnnWeight}, τ = ${sh.tau}, prior = class shares of the training data (${
         sh.prior.map((q: number) => q.toFixed(3)).join(", ")
-      }); (w, τ) chosen by accuracy + balanced accuracy on the CV's out-of-fold probabilities.`
+      }); (w, τ) chosen by accuracy + 2 · balanced accuracy on the CV's out-of-fold probabilities.`
       : "- Combination: see results/cnn.json `stack`.",
     "- One call for a recording: `classifyWithStack(loadStack(stackJson, HAND_FEATURE_NAMES), wave, cnnProbabilities)` (lib/stack.ts), where `cnnProbabilities` is the CNN's mean window probabilities.",
   ];
@@ -436,7 +436,7 @@ function stackMetricLines(st: any): string[] {
   const c = (x: { cnnWeight: number; tau: number }) => `(w ${x.cnnWeight}, τ ${x.tau})`;
   return [
     "## Cross-validated metrics of the shipped classifier (nested)",
-    "Protocol: patient-grouped stratified 5-fold CV (seed 42), the same folds as the CNN below. Inside every outer training fold: an inner grouped 5-fold CV of both the CNN and the trees gives out-of-fold probabilities of the training rows, on which (w, τ) is chosen; then the CNN (outer fold model) and trees trained on the whole training fold score the test fold. No choice is made on test folds.",
+    "Protocol: patient-grouped stratified 5-fold CV (seed 42), the same folds as the CNN below. Inside every outer training fold: an inner grouped 5-fold CV of both the CNN and the trees gives out-of-fold probabilities of the training rows, on which (w, τ) is chosen (accuracy + 2 · balanced accuracy); then the CNN (outer fold model) and trees trained on the whole training fold score the test fold. No choice is made on test folds.",
     `Chosen per outer fold: ${st.chosen.map(c).join(", ")}. ${
       st.innerCnnCv === "5-fold per outer fold" ? "" : `Inner CNN CV: ${st.innerCnnCv}.`
     }`,
@@ -496,14 +496,20 @@ function stackMetricLines(st: any): string[] {
 
 /** The experiment log behind this model (scratch runs, same folds; see the report of issue 7). */
 const VARIANTS_TRIED: string[] = [
-  "CNN alone (the previous default, 3380 parameters): τ 0 0.734 / 0.473, τ 0.5 0.646 / 0.625 (τ picked on the same CV), τ 0.75 0.595 / 0.660.",
-  "Trees alone on the 130 hand features, τ by inner CV: 0.736 / 0.533 (τ 0 0.757 / 0.489, τ 0.75 0.711 / 0.594). Extrastole recall 0.",
-  "Trees alone with rare classes oversampled to balance, τ by inner CV: 0.711 / 0.538 (worse).",
+  "CNN alone (the previous default, 3380 parameters): τ 0 0.734 / 0.473; τ 0.5 0.646 / 0.625 (τ picked on the same CV); τ 0.75 0.595 / 0.660.",
+  "Trees alone on the 130 hand features, τ chosen by inner CV (accuracy + balanced accuracy): 0.736 / 0.533 (fixed τ 0: 0.757 / 0.489; τ 0.75: 0.711 / 0.594). Extrastole recall 0.",
+  "Trees, rare classes oversampled to balance: 0.711 / 0.538; oversampled half-way (power 0.5): 0.706 / 0.570.",
+  "Trees, depth 2 × 300 rounds instead of depth 3 × 150: 0.701 / 0.535.",
+  "Trees on the 104 spectral features only (no rhythm or cycle features): 0.674 / 0.496.",
+  "Trees + 6 envelope-peak rhythm features (peak-interval CV, shortest/longest over median, short share, envelope periodicity): 0.715 / 0.532, no gain, dropped.",
+  "Stack, (w, τ) chosen by nested CV, by objective: accuracy + balanced accuracy 0.743 / 0.619 (the first one tried); macro-F1 0.734 / 0.620; balanced accuracy 0.595 / 0.656; accuracy + 2 · balanced accuracy 0.729 / 0.638 (shipped); min(accuracy, balanced accuracy) 0.644 / 0.658; best balanced accuracy with accuracy ≥ majority share 0.648 / 0.654; with accuracy ≥ majority share + 0.05 0.725 / 0.638. The objective was picked after seeing these outer results (a second-level choice the nesting does not cover).",
+  "Not nested, for scale: the best grid points read off the test folds reach 0.750 / 0.631 (w 0.5, τ 0.5) or 0.678 / 0.672 (w 0.5, τ 0.75).",
 ];
 
 const STACK_LIMITATIONS = [
   "- Issue 7's targets (accuracy ≥ 0.80 and balanced accuracy ≥ 0.70 under grouped CV) are not reached at one operating point (see the trade-off table). Extrastole stays the weakest class: a premature beat in a noisy set_b recording is rarely found by the beat detector, so its rhythm features barely differ from normal recordings.",
-  "- The selection of (w, τ) is nested, but the hand features and the tree settings were designed while looking at CV results of the same development data (a mild optimism that nesting does not remove).",
+  "- The selection of (w, τ) is nested, but the hand features, the tree settings and the selection objective were chosen after comparing CV results on the same development data (see the variants above): a mild optimism that the nesting does not remove.",
+  "- Extrahls recall is high but rests on 15 recordings from set a only, and extrastole (set b only) is rarely found: the device confound can still inflate the rare-class numbers; the within-set normal-vs-murmur check above is the device-free evidence.",
 ];
 
 function table(confusion: number[][]): string {

@@ -16,9 +16,9 @@ Deno.test("chooseOperatingPoint() picks the source that is right, first in grid 
   const prior = classShares(y, y.map((_, i) => i), 4);
   const right = oneHot(y, 4, (c, i) => (c === y[i] ? 1 : 0));
   const wrong = oneHot(y, 4, (c, i) => (c === (y[i] + 1) % 4 ? 1 : 0));
-  assert.deepEqual(chooseOperatingPoint(wrong, right, y, prior), { cnnWeight: 0, tau: 0, score: 2 });
+  assert.deepEqual(chooseOperatingPoint(wrong, right, y, prior), { cnnWeight: 0, tau: 0, score: 3 });
   // CNN right, trees wrong: w > 0.5 is needed; 0.6 is the first such weight in the grid.
-  assert.deepEqual(chooseOperatingPoint(right, wrong, y, prior), { cnnWeight: 0.6, tau: 0, score: 2 });
+  assert.deepEqual(chooseOperatingPoint(right, wrong, y, prior), { cnnWeight: 0.6, tau: 0, score: 3 });
 });
 
 Deno.test("nestedStackCv() learns from features when the CNN knows nothing, and trainStack() ships it", async () => {
