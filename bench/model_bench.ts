@@ -2,7 +2,8 @@
  * Inference latency of the shipped model (models/) per recording: preprocessing (resample,
  * band-pass, log-mel, windows) and prediction, separately and together (`classifyWaveform`),
  * for a 10 s set_b-like recording (4 kHz) and a 9 s set_a-like one (44.1 kHz), on the wasm
- * and the cpu backend side by side.
+ * and the cpu backend side by side; and the second stage (lib/stack.ts: hand features, trees,
+ * combination) when models/ ships one.
  *
  * `deno bench -A bench/model_bench.ts`
  * @module
@@ -11,6 +12,8 @@ import { loadTf } from "../lib/tf.ts";
 import { loadModel } from "../lib/model.ts";
 import { classifyWaveform, preprocess } from "../lib/preprocess.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
+import { handFeatures } from "../lib/handfeatures.ts";
+import { loadStackFor, predictTreeEnsemble } from "../lib/stack.ts";
 
 await loadTf({ backend: "cpu" }); // starts the cpu backend once (and silences its banner)
 const tf = await loadTf();
@@ -52,5 +55,28 @@ for (const [name, wave] of Object.entries(waves)) {
         b.end();
       },
     );
+  }
+}
+
+const modelDir = new URL("../models/", import.meta.url);
+const stack = await loadStackFor(
+  loaded.preprocessing as { stack?: { kind: string; file: string } },
+  new URL("preprocessing.json", modelDir),
+  (u) => Deno.readFile(u),
+);
+if (stack) {
+  await tf.setBackend("wasm");
+  for (const [name, wave] of Object.entries(waves)) {
+    const w = { samples: wave.samples, sampleRate: wave.sampleRate };
+    const features = handFeatures(w);
+    Deno.bench(`hand features, ${name}`, { group: `stack ${name}` }, () => {
+      handFeatures(w);
+    });
+    Deno.bench(`trees, ${name}`, { group: `stack ${name}` }, () => {
+      predictTreeEnsemble(stack.trees, features);
+    });
+    Deno.bench(`classifyWaveform with stack (wasm), ${name}`, { group: `end to end ${name}` }, () => {
+      classifyWaveform(tf, { ...loaded, stack }, w);
+    });
   }
 }

@@ -25,6 +25,7 @@ import { logMelSpectrogram, type MelFilterBank, melFilterBank } from "./mel.ts";
 import { resampleWaveform } from "./resample.ts";
 import { assertValidAudio, stft } from "./stft.ts";
 import type { Waveform } from "./types.ts";
+import { classifyWithStack, type Stack } from "./stack.ts";
 import type { LayersModel } from "./model.ts";
 import type { Tf } from "./tf.ts";
 
@@ -250,13 +251,15 @@ export function aggregateProbabilities(probabilities: Float32Array, rows: number
 /**
  * One recording → class probabilities (in `preprocessing.labels` order): {@linkcode preprocess},
  * predict every row, then aggregate as `preprocessing.aggregation` says (mean of the windows'
- * probabilities). Frees its tensors.
+ * probabilities). With `loaded.stack` (lib/stack.ts `loadStackFor`, for a preprocessing.json with a
+ * `stack` entry), those CNN probabilities are then combined with the second stage's
+ * (`classifyWithStack`). Frees its tensors.
  * @param tf From {@linkcode loadTf}.
- * @param loaded From {@linkcode loadModel}.
+ * @param loaded From {@linkcode loadModel}, plus the second stage if the model has one.
  */
 export function classifyWaveform(
   tf: Tf,
-  loaded: { model: LayersModel; preprocessing: Preprocessing },
+  loaded: { model: LayersModel; preprocessing: Preprocessing; stack?: Stack | null },
   wave: Waveform,
 ): Float32Array {
   const input = preprocess(wave, loaded.preprocessing);
@@ -270,5 +273,6 @@ export function classifyWaveform(
   if (probs.length !== rows * k || numFeatures === 0) {
     throw new ModelError(`Cannot classify audio: model gave ${probs.length} outputs for ${rows} rows of ${k} classes`);
   }
-  return aggregateProbabilities(probs, rows, k);
+  const cnn = aggregateProbabilities(probs, rows, k);
+  return loaded.stack ? classifyWithStack(loaded.stack, wave, cnn) : cnn;
 }

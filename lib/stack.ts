@@ -14,7 +14,7 @@
  * @module
  */
 import { ModelError, ParameterError } from "./errors.ts";
-import { handFeatures } from "./handfeatures.ts";
+import { HAND_FEATURE_NAMES, handFeatures } from "./handfeatures.ts";
 import type { Waveform } from "./types.ts";
 
 /** A multi-class tree ensemble (XGBoost `multi:softprob`), nodes of all trees in flat arrays. */
@@ -346,4 +346,32 @@ export function loadStack(file: StackFile, featureNames: readonly string[]): Sta
 export function classifyWithStack(stack: Stack, wave: Waveform, cnnProbabilities: Float32Array): Float32Array {
   const trees = predictTreeEnsemble(stack.trees, handFeatures(wave));
   return combineProbabilities(cnnProbabilities, trees, stack.parameters);
+}
+
+/**
+ * Loads the second stage a model's preprocessing.json points to (its `stack` entry), or null
+ * when it has none.
+ * @param preprocessing The parsed preprocessing.json.
+ * @param preprocessingUrl Its URL (the stack file is resolved relative to it).
+ * @param readFile Reads a URL's bytes (e.g. lib/classifier.ts `fetchBytes`).
+ */
+export async function loadStackFor(
+  preprocessing: { stack?: { kind: string; file: string } },
+  preprocessingUrl: URL,
+  readFile: (url: URL) => Promise<Uint8Array>,
+): Promise<Stack | null> {
+  const ref = preprocessing.stack;
+  if (!ref) return null;
+  if (ref.kind !== "hand-features-xgboost") {
+    throw new ModelError(`Cannot load stack: kind is "${ref.kind}", expected hand-features-xgboost`);
+  }
+  const url = new URL(ref.file, preprocessingUrl);
+  let file: StackFile;
+  try {
+    file = JSON.parse(new TextDecoder().decode(await readFile(url)));
+  } catch (e) {
+    if (e instanceof ModelError) throw e;
+    throw new ModelError(`Cannot load stack: ${url.href}: ${e instanceof Error ? e.message.split("\n")[0] : e}`);
+  }
+  return loadStack(file, HAND_FEATURE_NAMES);
 }
