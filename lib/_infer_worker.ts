@@ -1,7 +1,9 @@
 /**
  * Worker of the CLI's pool (lib/infer.ts `--jobs`): loads the classifier once, then classifies one WAV
- * file per message. Messages in: `{ model?: string, backend }` first, then `{ id, bytes }`. Out:
+ * file per message. Messages in: `{ model?: string, backend, progress }` first, then `{ id, bytes }`. Out:
  * `{ ready: true }` or `{ loadError }` after loading, then `{ id, result }` or `{ id, error }` per file.
+ * `progress` (shared memory) lets the CLI's thread see the worker's state without waiting for its messages:
+ * `progress[0]` counts the files done, `progress[1]` is 1 once the model is loaded (2 if that failed).
  * @module
  */
 import type { Backend, HeartSoundClassifier } from "./classifier.ts";
@@ -12,6 +14,8 @@ import { HeartSoundError } from "./errors.ts";
 export interface WorkerInit {
   model?: string;
   backend: Backend;
+  /** Two Int32 on a SharedArrayBuffer: files done, and 0 loading / 1 ready / 2 failed. */
+  progress: Int32Array;
 }
 
 /** One file to classify. */
@@ -31,22 +35,29 @@ const scope = self as unknown as {
   postMessage(message: unknown): void;
 };
 let classifier: HeartSoundClassifier | undefined;
+let progress: Int32Array | undefined;
 
 scope.onmessage = async (event: MessageEvent) => {
   if (!classifier) {
     const init = event.data as WorkerInit;
+    progress = init.progress;
     try {
       classifier = await loadClassifier(init.model, { backend: init.backend });
+      Atomics.store(progress, 1, 1);
       scope.postMessage({ ready: true });
     } catch (error) {
+      Atomics.store(progress, 1, 2);
       scope.postMessage({ loadError: message(error, "load model") });
     }
     return;
   }
   const { id, bytes } = event.data as WorkerJob;
+  let answer;
   try {
-    scope.postMessage({ id, result: classifier.classifyWav(bytes) });
+    answer = { id, result: classifier.classifyWav(bytes) };
   } catch (error) {
-    scope.postMessage({ id, error: message(error, "classify") });
+    answer = { id, error: message(error, "classify") };
   }
+  Atomics.add(progress!, 0, 1);
+  scope.postMessage(answer);
 };

@@ -341,8 +341,17 @@ async function openEngine(
   if (!Array.isArray(labels) || !labels.every((x) => typeof x === "string")) {
     throw new ModelError(`Cannot load model: preprocessing.json of ${url.href} has no labels list`);
   }
+  // A second stage (lib/stack.ts: trees over hand features, combined with the CNN), when preprocessing.json has one.
+  const stackLoading = (preprocessing as { stack?: unknown }).stack
+    ? import("./stack.ts").then(async (module) => ({
+      stack: await module.loadStackFor(preprocessing as never, new URL("preprocessing.json", url), readFile),
+      classifyWithStack: module.classifyWithStack,
+    }))
+    : undefined;
+  stackLoading?.catch(() => {}); // awaited below
   const artifacts = await readArtifacts(url, modelJson, readFile);
   const { preprocess, aggregateProbabilities, inputSize } = await preprocessLoading;
+  const second = await stackLoading;
   let predict: (input: { data: Float32Array; shape: number[] }) => Float32Array;
   if (forwardLoading) {
     const { loadForwardModel } = await forwardLoading;
@@ -394,7 +403,8 @@ async function openEngine(
       });
   }
   const k = labels.length;
-  /** Class probabilities of one recording: preprocess, predict every row, mean over rows (lib/preprocess.ts). */
+  /** Class probabilities of one recording as lib/preprocess.ts `classifyWaveform` computes them: preprocess, predict
+   * every row, mean over rows, then the second stage if the model has one. */
   const classifyWaveform = (wave: Waveform): Float32Array => {
     const input = preprocess(wave, preprocessing);
     const rows = input.shape[0];
@@ -404,7 +414,8 @@ async function openEngine(
         `Cannot classify audio: model gave ${probs.length} outputs for ${rows} rows of ${k} classes`,
       );
     }
-    return aggregateProbabilities(probs, rows, k);
+    const cnn = aggregateProbabilities(probs, rows, k);
+    return second?.stack ? second.classifyWithStack(second.stack, wave, cnn) : cnn;
   };
   // When the model and the heart-sound detector both resample to the same rate (with the same default
   // filter), resample once and hand both the result: the answers are identical, the work halves.

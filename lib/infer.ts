@@ -97,6 +97,15 @@ function pathToFileUrl(path: string): URL {
   );
 }
 
+/** {@linkcode readInput} without waiting: the bytes, or the ParameterError (returned, not thrown). */
+function readInputSync(path: string | URL): Uint8Array | ParameterError {
+  try {
+    return Deno.readFileSync(path);
+  } catch (error) {
+    return new ParameterError(`Cannot read file "${String(path)}": ${fileErrorText(error)}`);
+  }
+}
+
 async function readInput(path: string | URL): Promise<Uint8Array> {
   try {
     return await Deno.readFile(path);
@@ -138,7 +147,8 @@ Options:
   --csv             CSV with a header row
   --model <m>       model folder, model.json path or URL (default: the shipped model; URLs need -N)
   --demo            classify the bundled synthetic examples (examples/*.wav)
-  --jobs <n>        worker threads (default: one per CPU core from ${PARALLEL_FROM} files on, else 1)
+  --jobs <n>        threads that classify: this one plus n − 1 workers (default: one per CPU core
+                    from ${PARALLEL_FROM} files on, else 1)
   --backend <b>     what runs the model: js (default: lib/forward.ts, no tfjs), or tfjs on its
                     cpu or wasm backend (wasm falls back to cpu)
   -h, --help        show this help
@@ -332,61 +342,121 @@ function formatError(file: string, error: string, format: CliArgs["format"]): st
   return undefined; // text: the stderr line is the report
 }
 
-/** Runs the CLI; returns the exit code (0 all classified, 1 some failed, 2 usage error). */
-/** Classifies WAV bytes: in this thread, or in a pool of workers. */
-interface Runner {
+/** A worker of the CLI's pool (lib/_infer_worker.ts). Its state is read from shared memory, so this thread knows
+ * it without handling the worker's messages (which wait while this thread classifies). */
+interface PoolWorker {
   classify(bytes: Uint8Array): Promise<ClassifyResult>;
-  close(): void;
+  /** "loading", "ready" (model loaded) or "failed" (cannot load the model or crashed: left out). */
+  state(): "loading" | "ready" | "failed";
+  /** Files sent and not yet classified. */
+  queued(): number;
+  terminate(): void;
 }
 
-function inProcessRunner(classifier: HeartSoundClassifier): Runner {
-  return { classify: (bytes) => Promise.resolve().then(() => classifier.classifyWav(bytes)), close: () => {} };
-}
-
-/** Starts `size` workers (lib/_infer_worker.ts), each loading the model once. @throws {ModelError} when loading fails. */
-async function workerPool(size: number, model: URL | undefined, backend: Backend): Promise<Runner> {
-  const url = new URL("./_infer_worker.ts", import.meta.url);
-  const workers = Array.from({ length: size }, () => new Worker(url, { type: "module" }));
-  const pending = workers.map(() => new Map<number, PromiseWithResolvers<ClassifyResult>>());
-  const close = () => workers.forEach((w) => w.terminate());
-  try {
-    await Promise.all(workers.map((worker, w) =>
-      new Promise<void>((resolve, reject) => {
-        worker.onerror = (event) => {
-          event.preventDefault();
-          const error = new ModelError(`Cannot classify: worker failed: ${event.message}`);
-          reject(error);
-          for (const p of pending[w].values()) p.reject(error);
-          pending[w].clear();
-        };
-        worker.onmessage = (event: MessageEvent) => {
-          const data = event.data;
-          if (data.ready) return resolve();
-          if (data.loadError) return reject(new ModelError(data.loadError));
-          const p = pending[w].get(data.id)!;
-          pending[w].delete(data.id);
-          if (data.error) p.reject(new ParameterError(data.error));
-          else p.resolve(data.result);
-        };
-        worker.postMessage({ model: model?.href, backend });
-      })
-    ));
-  } catch (error) {
-    close();
-    throw error;
-  }
-  let nextId = 0;
+/** Starts a worker that loads the model once (lib/_infer_worker.ts). */
+function startWorker(model: URL | undefined, backend: Backend): PoolWorker {
+  const worker = new Worker(new URL("./_infer_worker.ts", import.meta.url), { type: "module" });
+  const progress = new Int32Array(new SharedArrayBuffer(8)); // files done; 0 loading, 1 ready, 2 failed
+  const pending = new Map<number, PromiseWithResolvers<ClassifyResult>>();
+  let sent = 0, crashed = false;
+  worker.onerror = (event) => {
+    event.preventDefault();
+    crashed = true;
+    const error = new ModelError(`Cannot classify: worker failed: ${event.message}`);
+    for (const p of pending.values()) p.reject(error);
+    pending.clear();
+  };
+  worker.onmessage = (event: MessageEvent) => {
+    const data = event.data;
+    if (data.ready || data.loadError) return;
+    const p = pending.get(data.id)!;
+    pending.delete(data.id);
+    if (data.error) p.reject(new ParameterError(data.error));
+    else p.resolve(data.result);
+  };
+  worker.postMessage({ model: model?.href, backend, progress });
   return {
     classify(bytes) {
-      let w = 0; // the least busy worker
-      for (let i = 1; i < size; i++) if (pending[i].size < pending[w].size) w = i;
-      const id = nextId++;
+      const id = sent++;
       const p = Promise.withResolvers<ClassifyResult>();
-      pending[w].set(id, p);
-      workers[w].postMessage({ id, bytes }, [bytes.buffer as ArrayBuffer]);
+      pending.set(id, p);
+      worker.postMessage({ id, bytes }, [bytes.buffer as ArrayBuffer]);
       return p.promise;
     },
-    close,
+    state: () => crashed ? "failed" : (["loading", "ready", "failed"] as const)[Atomics.load(progress, 1)],
+    queued: () => sent - Atomics.load(progress, 0),
+    terminate: () => worker.terminate(),
+  };
+}
+
+/** Files sent ahead to each worker: enough to keep it busy while this thread classifies one file. */
+const WORKER_DEPTH = 3;
+
+type Outcome = FileClassifyResult | { file: string; error: string };
+
+/**
+ * Classifies `jobs` on this thread and on `workers` (which may still be loading; one that fails is left out).
+ * Before each file of its own, this thread tops every ready worker up to {@linkcode WORKER_DEPTH} files: a pull
+ * model, so a thread that gets less CPU (other programs, a slow start) simply does fewer files. It yields to the
+ * event loop between its files, so results are printed as they come.
+ * @returns One promise per job, in job order; each resolves (never rejects) with the result or the error line.
+ */
+function classifyAll(
+  jobs: Job[],
+  classifier: HeartSoundClassifier,
+  workers: PoolWorker[],
+  errorText: (error: unknown) => string,
+): { outcomes: Promise<Outcome>[]; close(): void } {
+  const settle = jobs.map(() => Promise.withResolvers<Outcome>());
+  let next = 0;
+  /** The next job with a file to classify, or -1; jobs that failed while listing are settled on the way. */
+  const take = (): number => {
+    while (next < jobs.length) {
+      const i = next++;
+      if (!jobs[i].error) return i;
+      settle[i].resolve({ file: jobs[i].file, error: jobs[i].error! });
+    }
+    return -1;
+  };
+  const done = (i: number, result: Promise<ClassifyResult>) =>
+    result.then(
+      (r) => settle[i].resolve({ file: jobs[i].file, ...r }),
+      (error) => settle[i].resolve({ file: jobs[i].file, error: errorText(error) }),
+    );
+  const feed = () => {
+    for (const worker of workers) {
+      while (worker.state() === "ready" && worker.queued() < WORKER_DEPTH) {
+        const i = take();
+        if (i < 0) return;
+        const bytes = readInputSync(jobs[i].file);
+        done(i, bytes instanceof Error ? Promise.reject(bytes) : worker.classify(bytes));
+      }
+    }
+  };
+  // This thread: one file per turn of the event loop (a MessageChannel message, which unlike setTimeout is not
+  // delayed).
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => {
+    feed();
+    const i = take();
+    if (i < 0) return channel.port1.close();
+    let result: Promise<ClassifyResult>;
+    try {
+      const bytes = readInputSync(jobs[i].file);
+      result = bytes instanceof Error ? Promise.reject(bytes) : Promise.resolve(classifier.classifyWav(bytes));
+    } catch (error) {
+      result = Promise.reject(error); // reported as this file's error
+    }
+    done(i, result);
+    channel.port2.postMessage(null);
+  };
+  channel.port2.postMessage(null);
+  return {
+    outcomes: settle.map((p) => p.promise),
+    close: () => {
+      channel.port1.close();
+      for (const worker of workers) worker.terminate();
+    },
   };
 }
 
@@ -420,13 +490,14 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const files = jobs.filter((job) => !job.error).length;
+  // threads that classify: this one plus size − 1 workers
   const size = Math.max(1, Math.min(cli.jobs ?? (files >= PARALLEL_FROM ? navigator.hardwareConcurrency : 1), files));
-  let runner: Runner;
+  const workers = Array.from({ length: size - 1 }, () => startWorker(model, cli.backend));
+  let classifier: HeartSoundClassifier;
   try {
-    runner = size > 1
-      ? await workerPool(size, model, cli.backend)
-      : inProcessRunner(await loadClassifier(model, { backend: cli.backend }));
+    classifier = await loadClassifier(model, { backend: cli.backend });
   } catch (error) {
+    for (const worker of workers) worker.terminate();
     stderr(errorText(error, "load model"));
     return 2;
   }
@@ -436,22 +507,10 @@ export async function main(args: string[]): Promise<number> {
     stdout("Bundled examples: synthetic heart sounds (examples/make_examples.ts), named after the class synthesised.");
   }
   let failed = 0;
-  // Up to `window` files are read and classified ahead; results are printed in input order.
-  const window = 4 * size + 4;
-  const tasks: Promise<FileClassifyResult | { file: string; error: string }>[] = [];
-  const start = (i: number) => {
-    if (i >= jobs.length) return;
-    const job = jobs[i];
-    tasks[i] = (async () => {
-      if (job.error) throw new ParameterError(job.error);
-      return { file: job.file, ...await runner.classify(await readInput(job.file)) };
-    })().catch((error) => ({ file: job.file, error: errorText(error, "classify") }));
-  };
-  for (let i = 0; i < window; i++) start(i);
-  for (let i = 0; i < jobs.length; i++) {
-    const outcome = await tasks[i];
-    delete tasks[i];
-    start(i + window);
+  // Results are printed in input order as they come.
+  const run = classifyAll(jobs, classifier, workers, (error) => errorText(error, "classify"));
+  for (const pending of run.outcomes) {
+    const outcome = await pending;
     let line: string | undefined;
     if ("error" in outcome) {
       failed++;
@@ -460,7 +519,7 @@ export async function main(args: string[]): Promise<number> {
     } else line = formatResult(outcome, cli.format);
     if (line !== undefined) stdout(line);
   }
-  runner.close();
+  run.close();
   return failed > 0 ? 1 : 0;
 }
 

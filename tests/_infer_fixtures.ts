@@ -52,6 +52,7 @@ export async function writeConstantModel(
   const preprocessing = JSON.parse(await Deno.readTextFile(`${SHIPPED_MODEL_DIR}/preprocessing.json`));
   const shape = inputShapeOf(shipped.modelTopology);
   if (!shape) throw new Error("shipped model.json has no batch_input_shape");
+  delete preprocessing.stack; // no second stage unless the test adds one (the shipped model's stack.json is not copied)
   editPreprocessing(preprocessing);
   await Deno.mkdir(dir, { recursive: true });
   const model = tf.sequential();

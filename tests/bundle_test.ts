@@ -38,6 +38,8 @@ const byHttp = await loadClassifier(httpModelUrl);
 const model = JSON.parse(await readFile("models/model.json", "utf8"));
 const files = { "model.json": model, "preprocessing.json": await readFile("models/preprocessing.json") };
 for (const group of model.weightsManifest) for (const p of group.paths) files[p] = await readFile("models/" + p);
+const stackRef = JSON.parse(await readFile("models/preprocessing.json", "utf8")).stack;
+if (stackRef) files[stackRef.file] = await readFile("models/" + stackRef.file);
 const byBytes = await loadClassifier("memory:/heartbeat/model.json", { readFile: filesReader(files) });
 const error = (e) => ({ name: e.name, message: e.message });
 let badWav, missingModel;

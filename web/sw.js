@@ -5,7 +5,8 @@
 /// <reference lib="webworker" />
 const CACHE = "heartbeat-v1";
 
-/** Files the page needs, relative to this script (web/). Model weight files are added from model.json. */
+/** Files the page needs, relative to this script (web/). Model weight files are added from model.json, a second
+ * stage's file from preprocessing.json. */
 const SHELL = [
   "./",
   "./index.html",
@@ -31,6 +32,10 @@ async function precache() {
     group.paths.map((p) => new URL(p, modelUrl).href)
   );
   await cache.addAll(weights);
+  // A second stage, when preprocessing.json names one (models/stack.json).
+  const ppUrl = new URL("../models/preprocessing.json", self.location.href);
+  const stack = (await (await cache.match(ppUrl)).json()).stack;
+  if (stack?.file) await cache.add(new URL(stack.file, ppUrl).href);
 }
 
 self.addEventListener("install", (event) => {
