@@ -83,7 +83,11 @@ function stdOf(x: ArrayLike<number>): number {
 
 function quantile(x: ArrayLike<number>, q: number): number {
   if (x.length === 0) return NaN;
-  const s = Float64Array.from(x).sort();
+  return quantileOfSorted(Float64Array.from(x).sort(), q);
+}
+
+/** {@linkcode quantile} of values already sorted ascending (several quantiles, one sort). */
+function quantileOfSorted(s: Float64Array, q: number): number {
   const pos = q * (s.length - 1), i = Math.floor(pos), f = pos - i;
   return i + 1 < s.length ? s[i] * (1 - f) + s[i + 1] * f : s[i];
 }
@@ -195,6 +199,7 @@ export function handFeatures(wave: Waveform): Float32Array {
   const centroid = new Float64Array(T), bandwidth = new Float64Array(T), flatness = new Float64Array(T);
   const rolloff = new Float64Array(T), energy = new Float64Array(T);
   const bandPower = new Float64Array(BAND_EDGES_HZ.length - 1);
+  const bandOf = Int32Array.from({ length: hi + 1 }, (_, k) => BAND_EDGES_HZ.findIndex((edge) => k * binHz < edge) - 1);
   for (let t = 0; t < T; t++) {
     let e = 0, ef = 0, logSum = 0;
     for (let k = lo; k <= hi; k++) {
@@ -202,7 +207,7 @@ export function handFeatures(wave: Waveform): Float32Array {
       e += p;
       ef += p * k * binHz;
       logSum += Math.log(p + 1e-12);
-      const band = BAND_EDGES_HZ.findIndex((edge) => k * binHz < edge) - 1;
+      const band = bandOf[k];
       if (band >= 0) bandPower[band] += p;
     }
     const c = e > 0 ? ef / e : 0;
@@ -234,8 +239,13 @@ export function handFeatures(wave: Waveform): Float32Array {
 
   // Loudness envelope (20 ms moving RMS of the unit-RMS signal) and waveform statistics.
   const env = movingRms(bp, Math.round(0.02 * fs));
-  const envDb = Float64Array.from(env, (v) => db(v * v));
-  out.push(quantile(envDb, 0.1), quantile(envDb, 0.9), quantile(envDb, 0.99));
+  const envDb = new Float64Array(env.length);
+  for (let i = 0; i < env.length; i++) envDb[i] = db(env[i] * env[i]);
+  if (envDb.length === 0) out.push(NaN, NaN, NaN);
+  else {
+    envDb.sort();
+    out.push(quantileOfSorted(envDb, 0.1), quantileOfSorted(envDb, 0.9), quantileOfSorted(envDb, 0.99));
+  }
   let m4 = 0, peak = 0, crossings = 0;
   for (let i = 0; i < bp.length; i++) {
     m4 += bp[i] ** 4;
