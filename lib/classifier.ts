@@ -13,7 +13,7 @@
 import { ModelError, ParameterError } from "./errors.ts";
 import type { Waveform } from "./types.ts";
 import { readWav } from "./wav.ts";
-import { detectHeartSounds } from "./beats.ts";
+import { detectHeartSounds, type HeartSounds } from "./beats.ts";
 import { resampleWaveform } from "./resample.ts";
 import type { LayersModel } from "./model.ts";
 import type { Preprocessing } from "./preprocess.ts";
@@ -405,7 +405,7 @@ async function openEngine(
   const k = labels.length;
   /** Class probabilities of one recording as lib/preprocess.ts `classifyWaveform` computes them: preprocess, predict
    * every row, mean over rows, then the second stage if the model has one. */
-  const classifyWaveform = (wave: Waveform): Float32Array => {
+  const classifyWaveform = (wave: Waveform, heartSounds?: HeartSounds): Float32Array => {
     const input = preprocess(wave, preprocessing);
     const rows = input.shape[0];
     const probs = predict(input);
@@ -415,7 +415,7 @@ async function openEngine(
       );
     }
     const cnn = aggregateProbabilities(probs, rows, k);
-    return second?.stack ? second.classifyWithStack(second.stack, wave, cnn) : cnn;
+    return second?.stack ? second.classifyWithStack(second.stack, wave, cnn, { heartSounds }) : cnn;
   };
   // When the model and the heart-sound detector both resample to the same rate (with the same default
   // filter), resample once and hand both the result: the answers are identical, the work halves.
@@ -426,9 +426,10 @@ async function openEngine(
       const resampled = sharedRate === undefined || !withBeats || wave.sampleRate === sharedRate
         ? wave
         : resampleWaveform(wave, sharedRate);
-      const probabilities = classifyWaveform(resampled);
-      if (!withBeats) return { probabilities };
-      const { heartRateBpm, s1TimesS, s2TimesS } = detectHeartSounds(resampled);
+      if (!withBeats) return { probabilities: classifyWaveform(resampled) };
+      const sounds = detectHeartSounds(resampled); // also the second stage's rhythm features (same signal)
+      const probabilities = classifyWaveform(resampled, sounds);
+      const { heartRateBpm, s1TimesS, s2TimesS } = sounds;
       return { probabilities, beats: { heartRateBpm, s1TimesS, s2TimesS } };
     },
   };

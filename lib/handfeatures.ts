@@ -8,7 +8,7 @@
  * the duration are deliberately not features: they identify the recording device).
  * @module
  */
-import { detectHeartSounds, RHYTHM_FEATURE_NAMES, rhythmFeatures } from "./beats.ts";
+import { detectHeartSounds, type HeartSounds, RHYTHM_FEATURE_NAMES, rhythmFeatures } from "./beats.ts";
 import { ParameterError } from "./errors.ts";
 import { bandpass } from "./filter.ts";
 import { logMelSpectrogram, melFilterBank, mfcc } from "./mel.ts";
@@ -145,10 +145,18 @@ function prepare(wave: Waveform): { full: Waveform; bp: Float32Array } {
   return { full: w, bp };
 }
 
+/** Options of {@linkcode handFeatures}. */
+export interface HandFeatureOptions {
+  /** `detectHeartSounds(wave)` (default options) when the caller has it already; used only when `wave` is the
+   * signal the features analyse (2 kHz, at least 1 s), else recomputed. */
+  heartSounds?: HeartSounds;
+}
+
 /**
  * Hand-made features of one recording ({@linkcode HAND_FEATURE_NAMES} order).
  * @param wave Mono waveform, any sample rate, all samples finite, at least 16 samples; clips
  *   shorter than 1 s are repeated to 1 s.
+ * @param options `heartSounds`: see {@linkcode HandFeatureOptions}.
  * @returns `HAND_FEATURE_NAMES.length` finite values; {@linkcode MISSING_FEATURE} marks a missing
  *   value (e.g. cycle features when no S1–S2–S1 cycle was found; the XGBoost build rejects NaN).
  * @example Usage
@@ -157,7 +165,7 @@ function prepare(wave: Waveform): { full: Waveform; bp: Float32Array } {
  * assertEquals(handFeatures(wave).length, HAND_FEATURE_NAMES.length);
  * ```
  */
-export function handFeatures(wave: Waveform): Float32Array {
+export function handFeatures(wave: Waveform, options: HandFeatureOptions = {}): Float32Array {
   assertValidAudio(wave, "compute hand features");
   if (wave.samples.length < 16) {
     throw new ParameterError(`Cannot compute hand features: ${wave.samples.length} samples, expected at least 16`);
@@ -255,7 +263,7 @@ export function handFeatures(wave: Waveform): Float32Array {
   out.push(m4 / bp.length, db(peak * peak), crossings / (2 * bp.length / fs));
 
   // Rhythm (beat intervals) and heart-cycle features from the S1/S2 positions.
-  const sounds = detectHeartSounds(full);
+  const sounds = options.heartSounds && full === wave ? options.heartSounds : detectHeartSounds(full);
   out.push(...rhythmFeatures(sounds));
   out.push(...cycleFeatures(bp, env, sounds.s1TimesS, sounds.s2TimesS, full));
   if (out.length !== HAND_FEATURE_NAMES.length) {

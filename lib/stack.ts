@@ -14,7 +14,7 @@
  * @module
  */
 import { ModelError, ParameterError } from "./errors.ts";
-import { HAND_FEATURE_NAMES, handFeatures } from "./handfeatures.ts";
+import { HAND_FEATURE_NAMES, type HandFeatureOptions, handFeatures } from "./handfeatures.ts";
 import type { Waveform } from "./types.ts";
 
 /** A multi-class tree ensemble (XGBoost `multi:softprob`), nodes of all trees in flat arrays. */
@@ -341,10 +341,16 @@ export function loadStack(file: StackFile, featureNames: readonly string[]): Sta
  * combination with the CNN's recording-level probabilities (mean over its windows).
  * @param wave The recording, any sample rate (the same waveform the CNN saw).
  * @param cnnProbabilities The CNN's `k` recording-level probabilities.
+ * @param options Passed to `handFeatures` (e.g. heart sounds already detected in `wave`).
  * @returns `k` combined probabilities.
  */
-export function classifyWithStack(stack: Stack, wave: Waveform, cnnProbabilities: Float32Array): Float32Array {
-  const trees = predictTreeEnsemble(stack.trees, handFeatures(wave));
+export function classifyWithStack(
+  stack: Stack,
+  wave: Waveform,
+  cnnProbabilities: Float32Array,
+  options: HandFeatureOptions = {},
+): Float32Array {
+  const trees = predictTreeEnsemble(stack.trees, handFeatures(wave, options));
   return combineProbabilities(cnnProbabilities, trees, stack.parameters);
 }
 
