@@ -131,7 +131,7 @@ function movingRms(x: Float32Array, width: number): Float32Array {
 }
 
 /** The 2 kHz, unit-RMS, band-passed signal the features are computed from (short clips repeated to 1 s). */
-function prepare(wave: Waveform): { full: Waveform; bp: Float32Array } {
+function prepare(wave: Waveform): { full: Waveform; bp: Float32Array; rms: number } {
   let w = wave.sampleRate === HAND_FEATURE_RATE ? wave : resampleWaveform(wave, HAND_FEATURE_RATE);
   const minLength = MIN_SECONDS * HAND_FEATURE_RATE;
   if (w.samples.length < minLength) {
@@ -142,7 +142,7 @@ function prepare(wave: Waveform): { full: Waveform; bp: Float32Array } {
   const bp = bandpass(w, { lowHz: 25, highHz: 900 }).samples;
   const rms = Math.sqrt(meanSquare(bp, 0, bp.length));
   if (rms > 0) { for (let i = 0; i < bp.length; i++) bp[i] /= rms; }
-  return { full: w, bp };
+  return { full: w, bp, rms };
 }
 
 /** Options of {@linkcode handFeatures}. */
@@ -170,7 +170,7 @@ export function handFeatures(wave: Waveform, options: HandFeatureOptions = {}): 
   if (wave.samples.length < 16) {
     throw new ParameterError(`Cannot compute hand features: ${wave.samples.length} samples, expected at least 16`);
   }
-  const { full, bp } = prepare(wave);
+  const { full, bp, rms } = prepare(wave);
   const fs = HAND_FEATURE_RATE;
   const out: number[] = [];
 
@@ -192,11 +192,13 @@ export function handFeatures(wave: Waveform, options: HandFeatureOptions = {}): 
     out.push(Math.sqrt(s / T));
   }
   const cc = mfcc(logMel, { nMfcc: N_MFCC });
-  const col = (c: number, delta: boolean) =>
-    Float64Array.from(
-      { length: delta ? Math.max(0, T - 1) : T },
-      (_, t) => delta ? cc.data[(t + 1) * N_MFCC + c] - cc.data[t * N_MFCC + c] : cc.data[t * N_MFCC + c],
-    );
+  const col = (c: number, delta: boolean) => {
+    const x = new Float64Array(delta ? Math.max(0, T - 1) : T);
+    for (let t = 0; t < x.length; t++) {
+      x[t] = delta ? cc.data[(t + 1) * N_MFCC + c] - cc.data[t * N_MFCC + c] : cc.data[t * N_MFCC + c];
+    }
+    return x;
+  };
   for (let c = 0; c < N_MFCC; c++) out.push(meanOf(col(c, false)));
   for (let c = 0; c < N_MFCC; c++) out.push(stdOf(col(c, false)));
   for (let c = 0; c < N_MFCC; c++) out.push(stdOf(col(c, true)));
@@ -265,7 +267,7 @@ export function handFeatures(wave: Waveform, options: HandFeatureOptions = {}): 
   // Rhythm (beat intervals) and heart-cycle features from the S1/S2 positions.
   const sounds = options.heartSounds && full === wave ? options.heartSounds : detectHeartSounds(full);
   out.push(...rhythmFeatures(sounds));
-  out.push(...cycleFeatures(bp, env, sounds.s1TimesS, sounds.s2TimesS, full));
+  out.push(...cycleFeatures(bp, env, sounds.s1TimesS, sounds.s2TimesS, full, rms));
   if (out.length !== HAND_FEATURE_NAMES.length) {
     throw new ParameterError(
       `Cannot compute hand features: ${out.length} values, expected ${HAND_FEATURE_NAMES.length}`,
@@ -281,10 +283,11 @@ function cycleFeatures(
   s1: number[],
   s2: number[],
   full: Waveform,
+  /** RMS of `full` band-passed 25–900 Hz (from prepare). */
+  rms: number,
 ): number[] {
   const fs = HAND_FEATURE_RATE;
   const high = bandpass(full, { lowHz: 150, highHz: 900 }).samples;
-  const rms = Math.sqrt(meanSquare(bandpass(full, { lowHz: 25, highHz: 900 }).samples, 0, high.length));
   if (rms > 0) { for (let i = 0; i < high.length; i++) high[i] /= rms; }
   const sysS1: number[] = [], diaS1: number[] = [], sysDia: number[] = [], sysHigh: number[] = [];
   const diaHigh: number[] = [], s1s2: number[] = [], sysShare: number[] = [], sysSound: number[] = [];
