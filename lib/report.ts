@@ -36,6 +36,43 @@ function formatCount(n: number): string {
   return `${(n / 1e6).toFixed(2)}M`;
 }
 
+/** The shipped model's cross-validated numbers, as `deno task train` wrote them (results/cnn.json). */
+export interface ShippedModelSummary {
+  description: string;
+  protocol: string;
+  accuracy: MeanStd;
+  balancedAccuracy: MeanStd;
+  macroF1: MeanStd;
+  /** Pooled out-of-fold recall per class, in CLASS_NAMES order. */
+  recall: number[];
+}
+
+/**
+ * The shipped model's summary from the parsed results/cnn.json of `deno task train`: the stacked
+ * model's nested-CV numbers when it has a `stack` entry, else the CNN's. Undefined when the file
+ * lacks them.
+ */
+export function shippedModelSummary(cnnJson: Record<string, unknown>): ShippedModelSummary | undefined {
+  type Part = {
+    description?: string;
+    summary?: { accuracy: MeanStd; balancedAccuracy: MeanStd; macroF1: MeanStd };
+    pooled?: { perClass: { recall: number }[] };
+  };
+  const stack = cnnJson.stack as Part | undefined;
+  const part = stack?.summary ? stack : cnnJson as Part;
+  if (!part.summary || !part.pooled) return undefined;
+  return {
+    description: part.description ?? "",
+    protocol: `${cnnJson.protocol ?? "grouped CV"}${
+      stack?.summary ? "; nested: operating point chosen inside the training folds" : ""
+    }`,
+    accuracy: part.summary.accuracy,
+    balancedAccuracy: part.summary.balancedAccuracy,
+    macroF1: part.summary.macroF1,
+    recall: part.pooled.perClass.map((c) => c.recall),
+  };
+}
+
 /** The results table and per-run confusion matrices as Markdown. */
 export function renderResultsMarkdown(
   results: readonly ExperimentResult[],
@@ -46,6 +83,8 @@ export function renderResultsMarkdown(
     totalSeconds?: number;
     quick?: boolean;
     cpus?: number;
+    /** The shipped model's numbers (from `deno task train`, not re-run by reproduce). */
+    shipped?: ShippedModelSummary;
   },
 ): string {
   const lines: string[] = [];
@@ -94,6 +133,22 @@ export function renderResultsMarkdown(
       } | ${formatCount(r.parameterCount)} | ${formatBytes(r.modelBytes)} | ${
         r.status === "ok" ? `${r.seconds.toFixed(0)} s` : "—"
       } | ${origText} |`,
+    );
+  }
+  if (meta.shipped) {
+    const m = meta.shipped;
+    lines.push(
+      "",
+      "## The shipped model",
+      "",
+      "Cross-validated by `deno task train` (results/cnn.json, models/README.md), not re-run here: " +
+        `${m.description.replace(/\.?$/, ".")} Protocol: ${m.protocol}.`,
+      "",
+      "| model | accuracy | balanced acc | macro-F1 | recall " + CLASS_NAMES.join(" / ") + " |",
+      "|---|---|---|---|---|",
+      `| shipped default (models/) | ${pm(m.accuracy, false)} | ${pm(m.balancedAccuracy, false)} | ${
+        pm(m.macroF1, false)
+      } | ${m.recall.map((r) => r.toFixed(2)).join(" / ")} |`,
     );
   }
   lines.push("", ...renderComparison(results));

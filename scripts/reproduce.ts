@@ -34,7 +34,7 @@ import {
   stratifiedSubset,
   writeSyntheticDataset,
 } from "../lib/experiments.ts";
-import { renderResultsMarkdown } from "../lib/report.ts";
+import { renderResultsMarkdown, type ShippedModelSummary, shippedModelSummary } from "../lib/report.ts";
 
 /** One planned run. */
 export interface PlannedRun {
@@ -181,6 +181,15 @@ export async function earlierRunSeconds(plan: PlannedRun[], dir: string): Promis
     }
   }
   return seconds;
+}
+
+/** The shipped model's CV summary from results/cnn.json (written by `deno task train`), if present. */
+async function readShippedSummary(): Promise<ShippedModelSummary | undefined> {
+  try {
+    return shippedModelSummary(JSON.parse(await Deno.readTextFile(new URL("../results/cnn.json", import.meta.url))));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Result of {@linkcode reproduce}. */
@@ -377,6 +386,7 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
       quick,
       totalSeconds: options.renderOnly ? await previousTotalSeconds(outDir) : seconds,
       cpus: navigator.hardwareConcurrency,
+      shipped: quick ? undefined : await readShippedSummary(),
     };
     await Deno.writeTextFile(
       `${outDir}/index.json`,
