@@ -553,7 +553,7 @@ function modelCard(o: {
     ...(r?.stack && o.stacked ? stackModelLines(r.stack) : []),
     `- Weights: ${o.quantization ?? "float32"} (${
       o.quantization
-        ? "post-training quantization, tfjs-converter `quantization` entries, dequantised by tfjs on load"
+        ? "post-training quantization, tfjs-converter `quantization` entries, dequantised on load by lib/forward.ts or tfjs"
         : "not quantized"
     }); weights.bin ${o.weightsBytes} bytes, all model files ${o.bytes} bytes.`,
     "",
