@@ -9,6 +9,7 @@
  *   every recording in set_a and set_b (in process, and the CLI end to end as one subprocess, in process
  *   and with one worker per core). The machine's load average is printed: other processes slow every number.
  *   Warm numbers come with CPU time (user + system of this process) besides wall time.
+ *   `--model DIR` measures another model folder instead of the shipped one.
  * - `deno run -A bench/infer_bench.ts --model-step`: only the model step, lib/forward.ts (the default "js" backend)
  *   side by side with tfjs `model.predict` (cpu backend) on the preprocessed windows of the same recordings,
  *   interleaved per file: CPU and wall time per file, their ratio, and the largest probability difference.
@@ -85,6 +86,11 @@ if (!import.meta.main) {
 } else {
   const runsFlag = Deno.args.indexOf("--runs");
   const runs = runsFlag >= 0 ? Number(Deno.args[runsFlag + 1]) : 7;
+  // --model DIR: measure another model folder (e.g. the shipped one without its second stage)
+  const modelFlag = Deno.args.indexOf("--model");
+  const modelDir = modelFlag >= 0 ? Deno.realPathSync(Deno.args[modelFlag + 1]) : undefined;
+  const modelArgs = modelDir ? ["--model", modelDir] : [];
+  if (modelDir) console.log(`model: ${modelDir}`);
   const files = [...listWavs(`${DATA}/set_a`), ...listWavs(`${DATA}/set_b`)];
   const one = files.length > 0 ? files[0] : `${ROOT}/examples/synthetic_normal.wav`;
   console.log(`deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores; one file: ${one}`);
@@ -93,11 +99,11 @@ if (!import.meta.main) {
   // cold CLI, side by side with an empty deno run (interleaved so load changes hit both)
   const empty = await Deno.makeTempFile({ suffix: ".ts" });
   await Deno.writeTextFile(empty, "");
-  await wallMs(["run", "-R", "lib/infer.ts", one]); // make sure dependencies are cached
+  await wallMs(["run", "-R", "lib/infer.ts", ...modelArgs, one]); // make sure dependencies are cached
   const cold: number[] = [], base: number[] = [];
   for (let i = 0; i < runs; i++) {
     base.push(await wallMs(["run", "-R", empty]));
-    cold.push(await wallMs(["run", "-R", "lib/infer.ts", one]));
+    cold.push(await wallMs(["run", "-R", "lib/infer.ts", ...modelArgs, one]));
   }
   await Deno.remove(empty);
   console.log(
@@ -109,7 +115,7 @@ if (!import.meta.main) {
 
   // in process: load, warm per-file latency, throughput
   let t0 = performance.now();
-  const classifier = await loadClassifier();
+  const classifier = await loadClassifier(modelDir ? new URL(`file://${modelDir}/model.json`) : DEFAULT_MODEL_URL);
   console.log(`loadClassifier() in process: ${(performance.now() - t0).toFixed(0)} ms (code + model)`);
   const inputs = files.length > 0 ? files : [one];
   const bytes = await Promise.all(inputs.map((p) => Deno.readFile(p)));
@@ -153,7 +159,7 @@ if (!import.meta.main) {
   if (files.length > 0) {
     const dirs = [`${DATA}/set_a`, `${DATA}/set_b`];
     for (const jobs of [1, navigator.hardwareConcurrency]) {
-      const ms = await wallMs(["run", "-R", "lib/infer.ts", "--json", "--jobs", String(jobs), ...dirs]);
+      const ms = await wallMs(["run", "-R", "lib/infer.ts", "--json", "--jobs", String(jobs), ...modelArgs, ...dirs]);
       console.log(
         `CLI end to end, --json --jobs ${jobs} set_a set_b: ${files.length} files in ${(ms / 1000).toFixed(2)} s = ${
           (1000 * files.length / ms).toFixed(0)
