@@ -17,9 +17,40 @@ const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace
 /** The notebook this script runs. */
 export const NOTEBOOK = `${ROOT}/notebooks/tslab-quickstart.ipynb`;
 
+/** This checkout's tslab (scripts/setup_browser.sh installs it into .cache/tools). */
+const TSLAB = `${ROOT}/.cache/tools/node_modules/.bin/tslab`;
+/** A Jupyter data folder of this checkout, searched before the user's and the system's ones. */
+const JUPYTER_PATH = `${ROOT}/.cache/jupyter`;
+
+/**
+ * Points a "tslab" kernel spec in {@linkcode JUPYTER_PATH} at this checkout's tslab, so the notebook
+ * runs on it even when the system-wide spec (`tslab install`) belongs to another checkout.
+ */
+async function writeLocalKernelSpec(): Promise<void> {
+  try {
+    await Deno.stat(TSLAB);
+  } catch {
+    return; // no local tslab: rely on the system-wide spec
+  }
+  const dir = `${JUPYTER_PATH}/kernels/tslab`;
+  await Deno.mkdir(dir, { recursive: true });
+  const spec = {
+    argv: [TSLAB, "kernel", "--config-path", "{connection_file}"],
+    display_name: "TypeScript",
+    language: "typescript",
+  };
+  await Deno.writeTextFile(`${dir}/kernel.json`, JSON.stringify(spec));
+}
+
 async function output(cmd: string, args: string[]): Promise<{ ok: boolean; text: string }> {
   try {
-    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", cwd: ROOT }).output();
+    const out = await new Deno.Command(cmd, {
+      args,
+      stdout: "piped",
+      stderr: "piped",
+      cwd: ROOT,
+      env: { JUPYTER_PATH: [JUPYTER_PATH, Deno.env.get("JUPYTER_PATH")].filter(Boolean).join(":") },
+    }).output();
     const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
     return { ok: out.success, text };
   } catch (error) {
@@ -29,6 +60,7 @@ async function output(cmd: string, args: string[]): Promise<{ ok: boolean; text:
 
 /** Why the notebook cannot run here (no Jupyter, no tslab kernel), or null when it can. */
 export async function missingTools(): Promise<string | null> {
+  await writeLocalKernelSpec();
   const kernels = await output("jupyter", ["kernelspec", "list"]);
   if (!kernels.ok) return "jupyter not found (scripts/setup_browser.sh installs it)";
   if (!/^\s*tslab\s/m.test(kernels.text)) return "no tslab kernel (scripts/setup_browser.sh runs `tslab install`)";
