@@ -59,7 +59,7 @@ export const EPOCH_CAPS = { p1: 10, p1Main: 3, p2Main: 10, cnn: 15 } as const;
  * The full plan: baseline, GBDT, preprocessor 1 and 2 under both protocols at native rates for
  * every preset; baseline, GBDT and p2 on small also at the common 4 kHz rate; the CNN on small.
  * Caps, stated in each run's notes and the table: p1 ≤ 10 epochs (every Adam step updates its
- * 3.6M-parameter first layer); on main p1 (28.5M parameters) runs protocol (a) only, 3 epochs;
+ * 3.6M-parameter first layer); on main p1 (28.5M parameters) ≤ 3 epochs;
  * p2 on main ≤ 10 epochs; the CNN ≤ 15 epochs, grouped CV only (it is not the original's model).
  */
 export function fullPlan(): PlannedRun[] {
@@ -72,11 +72,6 @@ export function fullPlan(): PlannedRun[] {
         if (experiment === "p1") {
           run.maxEpochs = preset === "main" ? EPOCH_CAPS.p1Main : EPOCH_CAPS.p1;
           run.notes = [`epochs capped at ${run.maxEpochs} (time budget; original setting unknown)`];
-          if (preset === "main" && protocol === "grouped-cv") {
-            run.skip = "not run: p1 on main is a 28.5M-parameter model (222,938 inputs × 128); one 3-epoch split " +
-              "takes ~3 min on 2 cores, so 5 folds alone would use most of the 15-minute budget (the protocol (a) " +
-              "row has it)";
-          }
         }
         if (experiment === "p2" && preset === "main") {
           run.maxEpochs = EPOCH_CAPS.p2Main;
@@ -142,13 +137,15 @@ export function runId(run: PlannedRun): string {
   return `${run.preset}-${run.experiment}-${run.protocol}-${run.rate}`;
 }
 
-/** Rough cost of a run in seconds (2026 measurements on 2 cores), to balance the shards when no earlier timing exists. */
+/**
+ * Rough cost of a run in seconds, to balance the shards when no earlier timing exists: measured on
+ * 2 cores for "small" under the original protocol, times the preset (p1 on main: 8× the inputs at
+ * 3 of 10 epochs), times 3.5 for 5-fold CV (smaller training sets, plus early stopping).
+ */
 export function estimatedCost(run: PlannedRun): number {
-  const preset = { mini: 0.25, small: 1, main: 2 }[run.preset];
-  const experiment = { baseline: 5, gbdt: 4, p1: 60, p2: 55, cnn: 45 }[run.experiment];
-  const protocol = run.protocol === "original" ? 1 : 3.5;
-  const epochs = run.experiment === "p1" && run.preset === "main" ? 3 : 1; // 8× the inputs at a third of the epochs
-  return (run.experiment === "cnn" ? 1 : preset) * experiment * protocol * epochs;
+  const small = { baseline: 2, gbdt: 1, p1: 27, p2: 22, cnn: 40 }[run.experiment];
+  const preset = run.experiment === "p1" && run.preset === "main" ? 2.4 : { mini: 0.3, small: 1, main: 2 }[run.preset];
+  return small * (run.experiment === "cnn" ? 1 : preset) * (run.protocol === "original" ? 1 : 3.5);
 }
 
 /**
