@@ -465,6 +465,16 @@ export interface FitDesignOptions extends Pick<RunOptions, "alignmentCache" | "p
   fit: readonly number[];
 }
 
+/** FNV-1a hash of the recordings' paths in order, with their count: identifies a feature set's sequences. */
+function recordingSetFingerprint(recordings: readonly { relPath: string }[]): string {
+  let h = 0x811c9dc5;
+  for (const r of recordings) {
+    for (let k = 0; k < r.relPath.length; k++) h = Math.imul(h ^ r.relPath.charCodeAt(k), 0x01000193) >>> 0;
+    h = Math.imul(h ^ 0x0a, 0x01000193) >>> 0;
+  }
+  return `${recordings.length}:${h.toString(16)}`;
+}
+
 /**
  * Fits an experiment's feature transform (scalers, padding length, alignment reference) on the
  * recordings `fit` only, and returns it.
@@ -526,9 +536,11 @@ export function fitFeatureDesign(
   const reference = longestReference(fitSeqs);
   const referenceIndex = fit[fitSeqs.indexOf(reference)];
   const frames = reference.data.length / 2;
+  // The offsets are per sequence of this feature set: the key names the set (all its files, in
+  // order), not only the reference, since "mini" is a subset of "small" with the same frames.
   const key = `${features.params.deltaTimeS}/${features.params.targetRate}/${
     features.recordings[referenceIndex].relPath
-  }`;
+  }/${recordingSetFingerprint(features.recordings)}`;
   let offsets = options.alignmentCache?.get(key);
   if (!offsets) {
     const aligner = createAligner(reference);

@@ -109,6 +109,28 @@ Deno.test("fitFeatureDesign() p2: naive alignment, reference and per-position sc
   assertAllClose(design.x(test), expected, 1e-3, 1e-4);
 });
 
+Deno.test("fitFeatureDesign() p2: a shared alignment cache never hands one feature set another set's offsets", () => {
+  // "mini" is a subset of "small" with the same frames and, often, the same longest reference file.
+  const full = randomFeatureSet(40, 5);
+  const longest = full.sequences.reduce((b, s, i) => (s.data.length > full.sequences[b].data.length ? i : b), 0);
+  const keep = Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 3 !== 1 || i === longest);
+  const subset = {
+    ...full,
+    recordings: keep.map((i) => full.recordings[i]),
+    labels: Int32Array.from(keep, (i) => full.labels[i]),
+    groups: keep.map((i) => full.groups[i]),
+    sequences: keep.map((i) => full.sequences[i]),
+    sampleRates: keep.map(() => 4000),
+  };
+  const all = (fs: typeof full) => Array.from({ length: fs.labels.length }, (_, i) => i);
+  const alignmentCache = new Map<string, Int32Array>();
+  fitFeatureDesign(SPECS.p2, subset, { fit: all(subset), alignmentCache }); // fills the cache first
+  const cached = fitFeatureDesign(SPECS.p2, full, { fit: all(full), alignmentCache });
+  const fresh = fitFeatureDesign(SPECS.p2, full, { fit: all(full) });
+  assert.equal(cached.referenceIndex, fresh.referenceIndex);
+  assert.deepEqual(cached.x(all(full)), fresh.x(all(full)));
+});
+
 Deno.test("fitFeatureDesign() p1: pads to the longest fit sequence, scales per channel", () => {
   const fs = randomFeatureSet(12, 5);
   const design = fitFeatureDesign(SPECS.p1, fs, { fit: [0, 1, 2] });
