@@ -77,8 +77,11 @@ function quantileAbs(x: Float32Array, q: number): number {
   return kthSmallest(a, Math.min(a.length - 1, Math.floor(q * (a.length - 1))));
 }
 
-/** The value `a.sort()[k]` would hold, by quickselect (Hoare partition, median of three) in O(n); reorders `a`. */
-function kthSmallest(a: Float32Array, k: number): number {
+/**
+ * The value `a.sort()[k]` would hold, by quickselect (Hoare partition, median of three) in O(n).
+ * Reorders `a`: afterwards no value after index k is smaller than `a[k]`. `a` must hold no NaN.
+ */
+export function kthSmallest(a: Float32Array | Float64Array, k: number): number {
   let lo = 0, hi = a.length - 1;
   while (hi > lo) {
     const mid = (lo + hi) >> 1;

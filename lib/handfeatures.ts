@@ -8,7 +8,7 @@
  * the duration are deliberately not features: they identify the recording device).
  * @module
  */
-import { detectHeartSounds, type HeartSounds, RHYTHM_FEATURE_NAMES, rhythmFeatures } from "./beats.ts";
+import { detectHeartSounds, type HeartSounds, kthSmallest, RHYTHM_FEATURE_NAMES, rhythmFeatures } from "./beats.ts";
 import { ParameterError } from "./errors.ts";
 import { bandpass } from "./filter.ts";
 import { logMelSpectrogram, melFilterBank, mfcc } from "./mel.ts";
@@ -93,42 +93,16 @@ function quantileOfSorted(s: Float64Array, q: number): number {
 }
 
 /**
- * Moves the k-th smallest value of `x[lo..hi]` to index k, smaller-or-equal values before it and
- * greater-or-equal after it (Hoare's quickselect with median-of-three pivots; no NaN in `x`).
- */
-function selectInPlace(x: Float64Array, k: number, lo = 0, hi = x.length - 1): void {
-  while (hi > lo) {
-    const mid = (lo + hi) >> 1;
-    // median of three as the pivot value
-    const a = x[lo], b = x[mid], c = x[hi];
-    const pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
-    let i = lo, j = hi;
-    while (i <= j) {
-      while (x[i] < pivot) i++;
-      while (x[j] > pivot) j--;
-      if (i <= j) {
-        const t = x[i];
-        x[i++] = x[j];
-        x[j--] = t;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return; // j < k < i: x[k] equals the pivot
-  }
-}
-
-/**
  * The same values as {@linkcode quantileOfSorted} of `x` sorted, in O(n) per quantile instead of a
  * sort (the envelope has one value per sample). Reorders `x`; no NaN in `x`.
  */
 function quantileInPlace(x: Float64Array, q: number): number {
   const pos = q * (x.length - 1), i = Math.floor(pos), f = pos - i;
-  selectInPlace(x, i);
-  if (i + 1 >= x.length) return x[i];
+  const value = kthSmallest(x, i);
+  if (i + 1 >= x.length) return value;
   let next = Infinity; // the (i+1)-th smallest: the least value right of i after the partition
   for (let j = i + 1; j < x.length; j++) if (x[j] < next) next = x[j];
-  return x[i] * (1 - f) + next * f;
+  return value * (1 - f) + next * f;
 }
 
 function median(x: ArrayLike<number>): number {
