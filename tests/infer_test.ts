@@ -17,7 +17,8 @@ import { loadTf } from "../lib/tf.ts";
 import { assertAlmostEquals } from "./_helpers.ts";
 import { badWavs, ROOT, softmax, writeConstantModel } from "./_infer_fixtures.ts";
 import { HAND_FEATURE_NAMES } from "../lib/handfeatures.ts";
-import { encodeTreeEnsemble, type TreeEnsemble } from "../lib/stack.ts";
+import { encodeTreeEnsemble } from "../lib/stack.ts";
+import { constantStack } from "./_stack_fixtures.ts";
 
 function fileUrl(path: string): URL {
   return new URL(`file://${path.split("/").map(encodeURIComponent).join("/")}`);
@@ -59,23 +60,10 @@ Deno.test("loadClassifier() applies the second stage that preprocessing.json poi
   try {
     const bias = [0.2, -1, 1.5, 0.1];
     await writeConstantModel(dir, bias, (p) => (p.stack = { kind: "hand-features-xgboost", file: "stack.json" }));
-    // One single-leaf tree per class: margins 0, 0, ln 2, 0 → tree probabilities 0.2, 0.2, 0.4, 0.2.
-    const trees: TreeEnsemble = {
-      numClasses: 4,
-      numFeatures: HAND_FEATURE_NAMES.length,
-      baseScore: 0.5,
-      treeClass: Uint8Array.of(0, 1, 2, 3),
-      treeRoot: Int32Array.of(0, 1, 2, 3),
-      feature: Int16Array.of(-1, -1, -1, -1),
-      left: Int32Array.of(-1, -1, -1, -1),
-      right: Int32Array.of(-1, -1, -1, -1),
-      defaultLeft: new Uint8Array(4),
-      value: Float32Array.of(0, 0, Math.LN2, 0),
-    };
-    const parameters = { prior: [0.25, 0.25, 0.25, 0.25], cnnTau: 0, cnnWeight: 0.5, tau: 0 };
+    const { trees, parameters, treeProbabilities } = constantStack();
     const stack = { version: 1, featureNames: [...HAND_FEATURE_NAMES], parameters, trees: encodeTreeEnsemble(trees) };
     await Deno.writeTextFile(`${dir}/stack.json`, JSON.stringify(stack));
-    const expected = softmax(bias).map((p, c) => 0.5 * p + 0.5 * [0.2, 0.2, 0.4, 0.2][c]);
+    const expected = softmax(bias).map((p, c) => 0.5 * p + 0.5 * treeProbabilities[c]);
     const rec = synthesizeHeartSound({ seed: 5, kind: "murmur", durationS: 4 });
     for (const backend of ["js", "cpu"] as const) {
       const classifier = await loadClassifier(fileUrl(`${dir}/model.json`), { backend });

@@ -20,8 +20,7 @@ import { synthesizeHeartSound } from "../lib/synth.ts";
 import { loadTf } from "../lib/tf.ts";
 import { buildCnn } from "../lib/cnn.ts";
 import { predictProbabilities } from "../lib/model.ts";
-import { HAND_FEATURE_NAMES } from "../lib/handfeatures.ts";
-import type { TreeEnsemble } from "../lib/stack.ts";
+import { constantStack } from "./_stack_fixtures.ts";
 import { assertAllClose, assertAlmostEquals } from "./_helpers.ts";
 
 function tone(freqHz: number, sampleRate: number, durationS: number, amplitude = 0.5) {
@@ -152,22 +151,9 @@ Deno.test("classifyWaveform() combines the CNN with a second stage when given on
   const loaded = { model, preprocessing: P as Preprocessing };
   const wave = tone(180, 2000, 8);
   const cnn = classifyWaveform(tf, loaded, wave);
-  // One single-leaf tree per class: margins 0, 0, ln 2, 0 → tree probabilities 0.2, 0.2, 0.4, 0.2.
-  const trees: TreeEnsemble = {
-    numClasses: 4,
-    numFeatures: HAND_FEATURE_NAMES.length,
-    baseScore: 0.5,
-    treeClass: Uint8Array.of(0, 1, 2, 3),
-    treeRoot: Int32Array.of(0, 1, 2, 3),
-    feature: Int16Array.of(-1, -1, -1, -1),
-    left: Int32Array.of(-1, -1, -1, -1),
-    right: Int32Array.of(-1, -1, -1, -1),
-    defaultLeft: new Uint8Array(4),
-    value: Float32Array.of(0, 0, Math.LN2, 0),
-  };
-  const parameters = { prior: [0.25, 0.25, 0.25, 0.25], cnnTau: 0, cnnWeight: 0.5, tau: 0 };
+  const { trees, parameters, treeProbabilities } = constantStack();
   const probs = classifyWaveform(tf, { ...loaded, stack: { trees, parameters } }, wave);
-  assertAllClose(probs, Array.from(cnn, (p, c) => 0.5 * p + 0.5 * [0.2, 0.2, 0.4, 0.2][c]), 1e-6);
+  assertAllClose(probs, Array.from(cnn, (p, c) => 0.5 * p + 0.5 * treeProbabilities[c]), 1e-6);
   model.dispose();
 });
 
