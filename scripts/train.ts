@@ -65,6 +65,7 @@ function dataDir(flag: string | undefined): string {
 }
 
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
+const ms = (v: { mean: number; std: number }) => `${f3(v.mean)} ± ${f3(v.std)}`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -435,7 +436,6 @@ function stackModelLines(st: any): string[] {
 
 // deno-lint-ignore no-explicit-any
 function stackMetricLines(st: any): string[] {
-  const ms = (v: { mean: number; std: number }) => `${f3(v.mean)} ± ${f3(v.std)}`;
   const c = (x: { cnnWeight: number; tau: number }) => `(w ${x.cnnWeight}, τ ${x.tau})`;
   return [
     "## Cross-validated metrics of the shipped classifier (nested)",
@@ -452,16 +452,7 @@ function stackMetricLines(st: any): string[] {
     "",
     `Per-class recall: ${CLASSES.map((cl, i) => `${cl} ${f3(st.pooled.perClass[i].recall)}`).join(", ")}.`,
     "",
-    "Confusion matrix (pooled out-of-fold predictions):",
-    "",
-    table(st.pooled.confusion),
-    "",
-    "Per recording device:",
-    "",
-    "| set | n | accuracy | balanced accuracy |",
-    "|---|---:|---:|---:|",
-    `| a (phone app) | ${st.perSet.a.n} | ${f3(st.perSet.a.accuracy)} | ${f3(st.perSet.a.balancedAccuracy)} |`,
-    `| b (clinical) | ${st.perSet.b.n} | ${f3(st.perSet.b.accuracy)} | ${f3(st.perSet.b.balancedAccuracy)} |`,
+    ...confusionAndDeviceLines(st),
     "",
     `Device-confound check (normal vs murmur within one set; a device detector would score the majority share with balanced accuracy 0.5): set a accuracy ${
       f3(st.deviceConfound.a.accuracy)
@@ -518,6 +509,23 @@ const STACK_LIMITATIONS = [
   "- Extrahls recall is high but rests on 15 recordings from set a only, and extrastole (set b only) is rarely found: the device confound can still inflate the rare-class numbers; the within-set normal-vs-murmur check above is the device-free evidence.",
 ];
 
+/** A CV result's pooled confusion matrix and per-recording-device table, as model-card lines. */
+// deno-lint-ignore no-explicit-any
+function confusionAndDeviceLines(r: any): string[] {
+  return [
+    "Confusion matrix (pooled out-of-fold predictions):",
+    "",
+    table(r.pooled.confusion),
+    "",
+    "Per recording device:",
+    "",
+    "| set | n | accuracy | balanced accuracy |",
+    "|---|---:|---:|---:|",
+    `| a (phone app) | ${r.perSet.a.n} | ${f3(r.perSet.a.accuracy)} | ${f3(r.perSet.a.balancedAccuracy)} |`,
+    `| b (clinical) | ${r.perSet.b.n} | ${f3(r.perSet.b.accuracy)} | ${f3(r.perSet.b.balancedAccuracy)} |`,
+  ];
+}
+
 function table(confusion: number[][]): string {
   const head = `| true \\ predicted | ${CLASSES.join(" | ")} |\n|---|${CLASSES.map(() => "---:").join("|")}|\n`;
   return head + confusion.map((row, i) => `| ${CLASSES[i]} | ${row.join(" | ")} |`).join("\n");
@@ -538,7 +546,6 @@ function modelCard(o: {
 }): string {
   // deno-lint-ignore no-explicit-any
   const r = o.results as any;
-  const ms = (v: { mean: number; std: number }) => `${f3(v.mean)} ± ${f3(v.std)}`;
   const lines = [
     r?.stack && o.stacked
       ? "# Model card: heartbeat default classifier (hand-feature trees + log-mel CNN, stacked)"
@@ -600,16 +607,7 @@ function modelCard(o: {
         CLASSES.map((c, i) => `${c} ${f3(r.pooled.perClass[i].recall)}`).join(", ")
       }.`,
       "",
-      "Confusion matrix (pooled out-of-fold predictions):",
-      "",
-      table(r.pooled.confusion),
-      "",
-      "Per recording device:",
-      "",
-      "| set | n | accuracy | balanced accuracy |",
-      "|---|---:|---:|---:|",
-      `| a (phone app) | ${r.perSet.a.n} | ${f3(r.perSet.a.accuracy)} | ${f3(r.perSet.a.balancedAccuracy)} |`,
-      `| b (clinical) | ${r.perSet.b.n} | ${f3(r.perSet.b.accuracy)} | ${f3(r.perSet.b.balancedAccuracy)} |`,
+      ...confusionAndDeviceLines(r),
       "",
       `Device-confound check: extrahls occurs only in set a and extrastole only in set b, so a model could learn the device. Normal vs murmur exist in both sets; within set a the model separates them with accuracy ${
         f3(r.deviceConfound.a.accuracy)
