@@ -345,12 +345,11 @@ async function openEngine(
   const stackLoading = (preprocessing as { stack?: unknown }).stack
     ? import("./stack.ts").then(async (module) => ({
       stack: await module.loadStackFor(preprocessing as never, new URL("preprocessing.json", url), readFile),
-      classifyWithStack: module.classifyWithStack,
     }))
     : undefined;
   stackLoading?.catch(() => {}); // awaited below
   const artifacts = await readArtifacts(url, modelJson, readFile);
-  const { preprocess, aggregateProbabilities, inputSize } = await preprocessLoading;
+  const { classifyWithModel, inputSize } = await preprocessLoading;
   const second = await stackLoading;
   let predict: (input: { data: Float32Array; shape: number[] }) => Float32Array;
   if (forwardLoading) {
@@ -402,21 +401,8 @@ async function openEngine(
         return Float32Array.from(out.dataSync());
       });
   }
-  const k = labels.length;
-  /** Class probabilities of one recording as lib/preprocess.ts `classifyWaveform` computes them: preprocess, predict
-   * every row, mean over rows, then the second stage if the model has one. */
-  const classifyWaveform = (wave: Waveform, heartSounds?: HeartSounds): Float32Array => {
-    const input = preprocess(wave, preprocessing);
-    const rows = input.shape[0];
-    const probs = predict(input);
-    if (probs.length !== rows * k || input.data.length === 0) {
-      throw new ModelError(
-        `Cannot classify audio: model gave ${probs.length} outputs for ${rows} rows of ${k} classes`,
-      );
-    }
-    const cnn = aggregateProbabilities(probs, rows, k);
-    return second?.stack ? second.classifyWithStack(second.stack, wave, cnn, { heartSounds }) : cnn;
-  };
+  const classifyWaveform = (wave: Waveform, heartSounds?: HeartSounds): Float32Array =>
+    classifyWithModel(wave, preprocessing, predict, { stack: second?.stack, heartSounds });
   // When the model and the heart-sound detector both resample to the same rate (with the same default
   // filter), resample once and hand both the result: the answers are identical, the work halves.
   const sharedRate = preprocessing.targetSampleRate === BEATS_RATE ? BEATS_RATE : undefined;

@@ -26,6 +26,7 @@ import { resampleWaveform } from "./resample.ts";
 import { assertValidAudio, stft } from "./stft.ts";
 import type { Waveform } from "./types.ts";
 import { classifyWithStack, type Stack } from "./stack.ts";
+import type { HeartSounds } from "./beats.ts";
 import type { LayersModel } from "./model.ts";
 import type { Tf } from "./tf.ts";
 
@@ -248,12 +249,42 @@ export function aggregateProbabilities(probabilities: Float32Array, rows: number
   return out;
 }
 
+/** Options of {@linkcode classifyWithModel}. */
+export interface ClassifyWithModelOptions {
+  /** The second stage, when the model has one (lib/stack.ts `loadStackFor`). */
+  stack?: Stack | null;
+  /** `detectHeartSounds(wave)` when the caller has it already (the second stage's rhythm features). */
+  heartSounds?: HeartSounds;
+}
+
 /**
- * One recording → class probabilities (in `preprocessing.labels` order): {@linkcode preprocess},
- * predict every row, then aggregate as `preprocessing.aggregation` says (mean of the windows'
- * probabilities). With `loaded.stack` (lib/stack.ts `loadStackFor`, for a preprocessing.json with a
+ * One recording → class probabilities (in `preprocessing.labels` order) with any model runner:
+ * {@linkcode preprocess}, `predict` every row, then aggregate as `preprocessing.aggregation` says
+ * (mean of the windows' probabilities). With `options.stack` (for a preprocessing.json with a
  * `stack` entry), those CNN probabilities are then combined with the second stage's
- * (`classifyWithStack`). Frees its tensors.
+ * (`classifyWithStack`).
+ * @param predict Rows → `rows × labels` probabilities (tfjs `model.predict`, or lib/forward.ts).
+ * @throws {ModelError} The model's output does not have one probability per row and label.
+ */
+export function classifyWithModel(
+  wave: Waveform,
+  preprocessing: Preprocessing,
+  predict: (input: ModelInput) => Float32Array,
+  options: ClassifyWithModelOptions = {},
+): Float32Array {
+  const input = preprocess(wave, preprocessing);
+  const rows = input.shape[0];
+  const k = preprocessing.labels.length;
+  const probs = predict(input);
+  if (probs.length !== rows * k || input.data.length === 0) {
+    throw new ModelError(`Cannot classify audio: model gave ${probs.length} outputs for ${rows} rows of ${k} classes`);
+  }
+  const cnn = aggregateProbabilities(probs, rows, k);
+  return options.stack ? classifyWithStack(options.stack, wave, cnn, { heartSounds: options.heartSounds }) : cnn;
+}
+
+/**
+ * {@linkcode classifyWithModel} with a tfjs model loaded by {@linkcode loadModel}. Frees its tensors.
  * @param tf From {@linkcode loadTf}.
  * @param loaded From {@linkcode loadModel}, plus the second stage if the model has one.
  */
@@ -262,17 +293,9 @@ export function classifyWaveform(
   loaded: { model: LayersModel; preprocessing: Preprocessing; stack?: Stack | null },
   wave: Waveform,
 ): Float32Array {
-  const input = preprocess(wave, loaded.preprocessing);
-  const rows = input.shape[0];
-  const numFeatures = input.data.length / Math.max(1, rows);
-  const k = loaded.preprocessing.labels.length;
-  const probs = tf.tidy(() => {
-    const out = loaded.model.predict(tf.tensor(input.data, input.shape, "float32")) as ReturnType<Tf["tensor"]>;
-    return Float32Array.from(out.dataSync());
-  });
-  if (probs.length !== rows * k || numFeatures === 0) {
-    throw new ModelError(`Cannot classify audio: model gave ${probs.length} outputs for ${rows} rows of ${k} classes`);
-  }
-  const cnn = aggregateProbabilities(probs, rows, k);
-  return loaded.stack ? classifyWithStack(loaded.stack, wave, cnn) : cnn;
+  return classifyWithModel(wave, loaded.preprocessing, (input) =>
+    tf.tidy(() => {
+      const out = loaded.model.predict(tf.tensor(input.data, input.shape, "float32")) as ReturnType<Tf["tensor"]>;
+      return Float32Array.from(out.dataSync());
+    }), { stack: loaded.stack });
 }
