@@ -260,10 +260,8 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
     log(`running ${plan.length} runs in ${jobs} processes`);
     // The shards balance their work by the times of the previous full run (results/, or outDir);
     // written once here so every worker computes the same split while outDir fills up.
-    const seconds = {
-      ...(await earlierRunSeconds(plan, "results")),
-      ...(await earlierRunSeconds(plan, outDir)),
-    };
+    const seconds: Record<string, number> = {};
+    for (const dir of new Set(["results", outDir])) Object.assign(seconds, await earlierRunSeconds(plan, dir));
     await Deno.writeTextFile(`${outDir}/.shard-costs.json`, JSON.stringify(seconds));
     const children = Array.from({ length: jobs }, (_, k) => {
       const args = ["run", "-A", new URL(import.meta.url).pathname, "--shard", `${k}/${jobs}`, "--out", outDir];
