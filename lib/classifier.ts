@@ -17,6 +17,7 @@ import { detectHeartSounds, type HeartSounds } from "./beats.ts";
 import { resampleWaveform } from "./resample.ts";
 import type { LayersModel } from "./model.ts";
 import type { Preprocessing } from "./preprocess.ts";
+import type { Tf } from "./tf.ts";
 
 /** The four classes, in the class-index order every model uses. */
 export const CLASS_NAMES = ["normal", "extrahls", "murmur", "extrastole"] as const;
@@ -328,6 +329,22 @@ async function openEngine(
       backend === "cpu" ? loadTfForInference() : loadTf({ backend, verbose: false })
     );
   tfLoading?.catch(() => {}); // awaited below; a failed import must not be an unhandled rejection meanwhile
+  try {
+    return await buildEngine(url, readFile, backend, tfLoading);
+  } catch (error) {
+    // A tfjs backend switch left running would change tfjs's one global backend under whatever the
+    // caller does next (e.g. build a model on a backend still initialising): let it finish first.
+    await tfLoading?.catch(() => {});
+    throw error;
+  }
+}
+
+async function buildEngine(
+  url: URL,
+  readFile: (url: URL) => Promise<Uint8Array>,
+  backend: Backend,
+  tfLoading: Promise<Tf> | undefined,
+): Promise<Engine> {
   const forwardLoading = backend === "js" ? import("./forward.ts") : undefined;
   const preprocessLoading = import("./preprocess.ts");
   const [modelJson, preprocessing] = await Promise.all([
