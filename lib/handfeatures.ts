@@ -20,6 +20,8 @@ import type { Waveform } from "./types.ts";
 export const MISSING_FEATURE = -999;
 /** Rate all features are computed at, in Hz. */
 export const HAND_FEATURE_RATE = 2000;
+/** Band-pass edges in Hz (lib/filter.ts `bandpass`, 4th-order Butterworth, zero phase) before every feature. */
+export const HAND_FEATURE_BAND_HZ: readonly [number, number] = [25, 900];
 const N_FFT = 256;
 const HOP = 40; // 20 ms
 const N_MELS = 24;
@@ -144,7 +146,7 @@ function movingRms(x: Float32Array, width: number): Float32Array {
 }
 
 /** The 2 kHz, unit-RMS, band-passed signal the features are computed from (short clips repeated to 1 s). */
-function prepare(wave: Waveform): { full: Waveform; bp: Float32Array; rms: number } {
+function prepare(wave: Waveform, bandpassed?: Float32Array): { full: Waveform; bp: Float32Array; rms: number } {
   let w = wave.sampleRate === HAND_FEATURE_RATE ? wave : resampleWaveform(wave, HAND_FEATURE_RATE);
   const minLength = MIN_SECONDS * HAND_FEATURE_RATE;
   if (w.samples.length < minLength) {
@@ -152,7 +154,9 @@ function prepare(wave: Waveform): { full: Waveform; bp: Float32Array; rms: numbe
     for (let i = 0; i < minLength; i++) s[i] = w.samples[i % w.samples.length];
     w = { samples: s, sampleRate: HAND_FEATURE_RATE };
   }
-  const bp = bandpass(w, { lowHz: 25, highHz: 900 }).samples;
+  const bp = bandpassed && w === wave && bandpassed.length === wave.samples.length
+    ? bandpassed.slice() // scaled in place below: the caller's copy stays as it was
+    : bandpass(w, { lowHz: HAND_FEATURE_BAND_HZ[0], highHz: HAND_FEATURE_BAND_HZ[1] }).samples;
   const rms = Math.sqrt(meanSquare(bp, 0, bp.length));
   if (rms > 0) { for (let i = 0; i < bp.length; i++) bp[i] /= rms; }
   return { full: w, bp, rms };
@@ -163,6 +167,10 @@ export interface HandFeatureOptions {
   /** `detectHeartSounds(wave)` (default options) when the caller has it already; used only when `wave` is the
    * signal the features analyse (2 kHz, at least 1 s), else recomputed. */
   heartSounds?: HeartSounds;
+  /** `bandpass(wave, { lowHz: 25, highHz: 900 }).samples` ({@linkcode HAND_FEATURE_BAND_HZ}) when the caller has it
+   * already (the CNN's preprocessing filters the same 2 kHz signal the same way); used only when `wave` is the
+   * signal the features analyse (2 kHz, at least 1 s), else recomputed. Not modified. */
+  bandpassed?: Float32Array;
 }
 
 /**
@@ -183,13 +191,19 @@ export function handFeatures(wave: Waveform, options: HandFeatureOptions = {}): 
   if (wave.samples.length < 16) {
     throw new ParameterError(`Cannot compute hand features: ${wave.samples.length} samples, expected at least 16`);
   }
-  const { full, bp, rms } = prepare(wave);
+  const { full, bp, rms } = prepare(wave, options.bandpassed);
   const fs = HAND_FEATURE_RATE;
   const out: number[] = [];
 
   // Spectral shape: log-mel band means (relative to their average) and stds; MFCC statistics.
   const spec = stft({ samples: bp, sampleRate: fs }, { nFft: N_FFT, hopLength: HOP });
-  const bank = melFilterBank({ sampleRate: fs, nFft: N_FFT, nMels: N_MELS, fMinHz: 25, fMaxHz: 900 });
+  const bank = melFilterBank({
+    sampleRate: fs,
+    nFft: N_FFT,
+    nMels: N_MELS,
+    fMinHz: HAND_FEATURE_BAND_HZ[0],
+    fMaxHz: HAND_FEATURE_BAND_HZ[1],
+  });
   const logMel = logMelSpectrogram(spec, { filterBank: bank, amin: 1e-10 });
   const T = logMel.numFrames;
   const bandMeans = Array.from({ length: N_MELS }, (_, b) => {
@@ -223,10 +237,13 @@ export function handFeatures(wave: Waveform, options: HandFeatureOptions = {}): 
   const rolloff = new Float64Array(T), energy = new Float64Array(T);
   const bandPower = new Float64Array(BAND_EDGES_HZ.length - 1);
   const bandOf = Int32Array.from({ length: hi + 1 }, (_, k) => BAND_EDGES_HZ.findIndex((edge) => k * binHz < edge) - 1);
+  const power = new Float64Array(hi + 1); // one frame's power spectrum
   for (let t = 0; t < T; t++) {
     let e = 0, ef = 0, logSum = 0;
     for (let k = lo; k <= hi; k++) {
-      const p = spec.data[t * nb + k] ** 2;
+      const a = spec.data[t * nb + k];
+      const p = a * a;
+      power[k] = p;
       e += p;
       ef += p * k * binHz;
       logSum += Math.log(p + 1e-12);
@@ -236,8 +253,8 @@ export function handFeatures(wave: Waveform, options: HandFeatureOptions = {}): 
     const c = e > 0 ? ef / e : 0;
     let bw = 0, acc = 0, roll = hi * binHz;
     for (let k = lo; k <= hi; k++) {
-      const p = spec.data[t * nb + k] ** 2;
-      bw += p * (k * binHz - c) ** 2;
+      const p = power[k], d = k * binHz - c;
+      bw += p * (d * d);
       acc += p;
       if (acc >= 0.85 * e && roll === hi * binHz) roll = k * binHz;
     }
@@ -270,7 +287,8 @@ export function handFeatures(wave: Waveform, options: HandFeatureOptions = {}): 
   }
   let m4 = 0, peak = 0, crossings = 0;
   for (let i = 0; i < bp.length; i++) {
-    m4 += bp[i] ** 4;
+    const square = bp[i] * bp[i]; // exact: a float32 squared fits a float64
+    m4 += square * square; // one rounding of x⁴: what V8's x ** 4 gives too, up to its rare last-bit errors
     peak = Math.max(peak, Math.abs(bp[i]));
     if (i > 0 && (bp[i] >= 0) !== (bp[i - 1] >= 0)) crossings++;
   }

@@ -26,6 +26,7 @@ import { resampleWaveform } from "./resample.ts";
 import { assertValidAudio, stft } from "./stft.ts";
 import type { Waveform } from "./types.ts";
 import { classifyWithStack, type Stack } from "./stack.ts";
+import { HAND_FEATURE_BAND_HZ, HAND_FEATURE_RATE } from "./handfeatures.ts";
 import type { HeartSounds } from "./beats.ts";
 import type { LayersModel } from "./model.ts";
 import type { Tf } from "./tf.ts";
@@ -147,14 +148,26 @@ export function logmelFrames(
   wave: Waveform,
   p: LogmelWindowsPreprocessing,
 ): { data: Float32Array; numFrames: number } {
-  let w = wave.sampleRate === p.targetSampleRate ? wave : resampleWaveform(wave, p.targetSampleRate);
+  return logmelFramesOfBandpassed(logmelBandpassed(wave, p), p);
+}
+
+/** The first steps of {@linkcode logmelFrames}: resampled to `targetSampleRate` and band-passed. */
+function logmelBandpassed(wave: Waveform, p: LogmelWindowsPreprocessing): Waveform {
+  const w = wave.sampleRate === p.targetSampleRate ? wave : resampleWaveform(wave, p.targetSampleRate);
   const minLength = 6 * 4 + 3 + 1;
   if (w.samples.length < Math.max(minLength, p.nFft)) {
     throw new ParameterError(
       `Cannot preprocess audio: ${wave.samples.length} samples at ${wave.sampleRate} Hz is too short`,
     );
   }
-  w = bandpass(w, { lowHz: p.bandpassHz[0], highHz: p.bandpassHz[1] });
+  return bandpass(w, { lowHz: p.bandpassHz[0], highHz: p.bandpassHz[1] });
+}
+
+/** The rest of {@linkcode logmelFrames}: STFT → mel bands → dB. */
+function logmelFramesOfBandpassed(
+  w: Waveform,
+  p: LogmelWindowsPreprocessing,
+): { data: Float32Array; numFrames: number } {
   const spec = stft(w, { nFft: p.nFft, hopLength: p.hopLength });
   let bank = banks.get(p);
   if (!bank) {
@@ -196,16 +209,19 @@ export function windowsFromFrames(
   }
   const size = wf * nMels;
   const out = new Float32Array(starts.length * size);
-  starts.forEach((s, r) => {
-    const window = data.subarray(s * nMels, s * nMels + size);
+  for (let r = 0; r < starts.length; r++) {
+    const from = starts[r] * nMels, to = from + size;
     let mean = 0;
-    for (const v of window) mean += v;
+    for (let i = from; i < to; i++) mean += data[i];
     mean /= size;
     let variance = 0;
-    for (const v of window) variance += (v - mean) ** 2;
+    for (let i = from; i < to; i++) {
+      const d = data[i] - mean;
+      variance += d * d;
+    }
     const scale = Math.sqrt(variance / size) || 1;
-    for (let i = 0; i < size; i++) out[r * size + i] = (window[i] - mean) / scale;
-  });
+    for (let i = 0; i < size; i++) out[r * size + i] = (data[from + i] - mean) / scale;
+  }
   return { data: out, shape: [starts.length, wf, nMels] };
 }
 
@@ -218,7 +234,6 @@ export function windowsFromFrames(
  */
 export function preprocess(wave: Waveform, preprocessing: Preprocessing): ModelInput {
   assertValidAudio(wave, "preprocess audio");
-  if (wave.samples.length === 0) throw new ParameterError("Cannot preprocess audio: no samples");
   const p = preprocessing;
   if (p.kind === "logmel-windows") return windowsFromFrames(logmelFrames(wave, p), p);
   if (p.kind === "frame-features") {
@@ -272,15 +287,27 @@ export function classifyWithModel(
   predict: (input: ModelInput) => Float32Array,
   options: ClassifyWithModelOptions = {},
 ): Float32Array {
-  const input = preprocess(wave, preprocessing);
+  const p = preprocessing;
+  let input: ModelInput, bandpassed: Float32Array | undefined;
+  if (p.kind === "logmel-windows" && options.stack) {
+    assertValidAudio(wave, "preprocess audio");
+    const filtered = logmelBandpassed(wave, p);
+    input = windowsFromFrames(logmelFramesOfBandpassed(filtered, p), p);
+    // The second stage's hand features start with the same filter on the same signal: hand it over.
+    const sameFilter = p.targetSampleRate === HAND_FEATURE_RATE && wave.sampleRate === HAND_FEATURE_RATE &&
+      p.bandpassHz[0] === HAND_FEATURE_BAND_HZ[0] && p.bandpassHz[1] === HAND_FEATURE_BAND_HZ[1];
+    if (sameFilter) bandpassed = filtered.samples;
+  } else input = preprocess(wave, p);
   const rows = input.shape[0];
-  const k = preprocessing.labels.length;
+  const k = p.labels.length;
   const probs = predict(input);
   if (probs.length !== rows * k || input.data.length === 0) {
     throw new ModelError(`Cannot classify audio: model gave ${probs.length} outputs for ${rows} rows of ${k} classes`);
   }
   const cnn = aggregateProbabilities(probs, rows, k);
-  return options.stack ? classifyWithStack(options.stack, wave, cnn, { heartSounds: options.heartSounds }) : cnn;
+  return options.stack
+    ? classifyWithStack(options.stack, wave, cnn, { heartSounds: options.heartSounds, bandpassed })
+    : cnn;
 }
 
 /**

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { HAND_FEATURE_NAMES, handFeatures, MISSING_FEATURE } from "../lib/handfeatures.ts";
+import { HAND_FEATURE_BAND_HZ, HAND_FEATURE_NAMES, handFeatures, MISSING_FEATURE } from "../lib/handfeatures.ts";
+import { bandpass } from "../lib/filter.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
 import { ParameterError } from "../lib/errors.ts";
 import { assertAlmostEquals } from "./_helpers.ts";
@@ -56,4 +57,19 @@ Deno.test("handFeatures() marks cycle features of silence missing and rejects ti
   assert.equal(at(f, "cycleCount"), 0);
   assert.equal(at(f, "systoleOverS1Db"), MISSING_FEATURE);
   assert.throws(() => handFeatures({ samples: new Float32Array(8), sampleRate: 2000 }), ParameterError);
+});
+
+Deno.test("handFeatures() with the caller's 25–900 Hz band-pass gives the same bits and leaves it unchanged", () => {
+  const rec = synthesizeHeartSound({ kind: "murmur", seed: 4, durationS: 4, sampleRate: 2000 });
+  const expected = handFeatures(rec);
+  const filtered = bandpass(rec, { lowHz: HAND_FEATURE_BAND_HZ[0], highHz: HAND_FEATURE_BAND_HZ[1] }).samples;
+  const copy = filtered.slice();
+  assert.deepEqual(handFeatures(rec, { bandpassed: filtered }), expected);
+  assert.deepEqual(filtered, copy);
+  // not the signal analysed (another rate, or another length): ignored, recomputed
+  const at4k = synthesizeHeartSound({ kind: "murmur", seed: 4, durationS: 4, sampleRate: 4000 });
+  assert.deepEqual(handFeatures(at4k, { bandpassed: filtered }), handFeatures(at4k));
+  assert.deepEqual(handFeatures(rec, { bandpassed: filtered.subarray(1) }), expected);
+  // and it is used: a different signal handed over changes the features
+  assert.notDeepEqual(handFeatures(rec, { bandpassed: filtered.map((v) => -v * 0.5 + 0.01) }), expected);
 });

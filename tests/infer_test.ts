@@ -167,6 +167,13 @@ Deno.test("classify() refuses bad recordings with one-line ParameterErrors", asy
     ["too short", new Float32Array(1999).fill(0.1), 4000, /shorter than one heartbeat/],
     ["silence", new Float32Array(8000), 4000, /silent/],
     ["NaN", new Float32Array(8000).fill(0.1).fill(NaN, 10, 11), 4000, /sample 10 is NaN/],
+    ["Infinity last", new Float32Array(8003).fill(0.1).fill(-Infinity, 8002), 4000, /sample 8002 is -Infinity/],
+    [
+      "Infinity first of two",
+      new Float32Array(8001).fill(0.1).fill(Infinity, 5, 6).fill(NaN, 7),
+      4000,
+      /sample 5 is Infinity/,
+    ],
     ["bad rate", new Float32Array(8000), 0, /sample rate is 0/],
   ];
   for (const [name, samples, rate, message] of cases) {

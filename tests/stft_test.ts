@@ -112,6 +112,26 @@ Deno.test("stft() and assertValidAudio() reject bad input with ParameterError", 
   }
 });
 
+Deno.test("assertValidAudio() names the first non-finite sample at any position, and passes finite extremes", () => {
+  const finite = [0, -0, 1, -1, 3.4e38, -3.4e38, 1e-45, -1e-45];
+  for (let n = 1; n <= 11; n++) {
+    const ok = Float32Array.from({ length: n }, (_, i) => finite[i % finite.length]);
+    assertValidAudio({ samples: ok, sampleRate: 1 });
+    for (let at = 0; at < n; at++) {
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        const x = ok.slice();
+        x[at] = bad;
+        if (at + 2 < n) x[at + 2] = NaN; // a later bad sample is not the one named
+        assert.throws(
+          () => assertValidAudio({ samples: x, sampleRate: 1 }),
+          (e: unknown) => e instanceof ParameterError && e.message.endsWith(`sample ${at} is ${bad}`),
+          `length ${n}, ${bad} at ${at}`,
+        );
+      }
+    }
+  }
+});
+
 Deno.test("RealFft gives fft.js's realTransform bit for bit", () => {
   for (let size = 4; size <= 4096; size *= 2) {
     const x = Float64Array.from(randomSignal(size, size), (v, i) => v * (1 + (i % 3)));
