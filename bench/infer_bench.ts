@@ -14,6 +14,9 @@
  *   side by side with tfjs `model.predict` (cpu backend) on the preprocessed windows of the same recordings,
  *   interleaved per file: CPU and wall time per file, their ratio, and the largest probability difference.
  *   (Also part of the full run.)
+ * - `deno run -A bench/infer_bench.ts --stages`: where one recording's time goes, the steps of classifyWav() run one
+ *   by one in one pass over set_a and set_b (decode, resample, CNN input, model step, heart sounds, hand features,
+ *   trees): CPU time per file of each and its share.
  * - `deno run -A bench/infer_bench.ts --baseline DIR`: warm classifyWav() of this checkout side by side with another
  *   checkout at DIR (e.g. `git archive <commit> | tar -x -C DIR`), both with this checkout's model, interleaved per
  *   file in one process: wall and CPU time per file, their ratio, and the largest difference of the results.
@@ -22,8 +25,13 @@
 import { cpuUsage } from "node:process";
 import { DEFAULT_MODEL_URL, loadClassifier } from "../lib/classifier.ts";
 import { loadForwardModel } from "../lib/forward.ts";
+import { detectHeartSounds } from "../lib/beats.ts";
+import { HAND_FEATURE_BAND_HZ, handFeatures } from "../lib/handfeatures.ts";
+import { resampleWaveform } from "../lib/resample.ts";
+import { loadStackFor, predictTreeEnsemble } from "../lib/stack.ts";
+import type { LogmelWindowsPreprocessing } from "../lib/preprocess.ts";
 import { loadModel } from "../lib/model.ts";
-import { preprocess } from "../lib/preprocess.ts";
+import { logmelBandpassed, logmelFramesOfBandpassed, preprocess, windowsFromFrames } from "../lib/preprocess.ts";
 import { loadTf } from "../lib/tf.ts";
 import { readWav } from "../lib/wav.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
@@ -79,6 +87,8 @@ if (!import.meta.main) {
       classifier.classifyWav(realBytes[next++ % realBytes.length]);
     });
   }
+} else if (Deno.args.includes("--stages")) {
+  await stageTimes();
 } else if (Deno.args.includes("--model-step")) {
   await compareModelStep();
 } else if (Deno.args.includes("--baseline")) {
@@ -275,4 +285,63 @@ async function compareModelStep(paths?: string[]): Promise<void> {
       (totals.tfjs.cpu / totals.forward.cpu).toFixed(1)
     } faster; largest probability difference ${worst.toExponential(1)}`,
   );
+}
+
+/** CPU time of each step of classifyWav() over every recording, in one pass (see the module doc). */
+async function stageTimes(): Promise<void> {
+  const files = [...listWavs(`${DATA}/set_a`), ...listWavs(`${DATA}/set_b`)];
+  if (files.length === 0) {
+    console.log("SKIP: real dataset not found (set HEARTBEAT_DATA)");
+    return;
+  }
+  const ppUrl = new URL("../models/preprocessing.json", import.meta.url);
+  const pp = JSON.parse(await Deno.readTextFile(ppUrl)) as LogmelWindowsPreprocessing;
+  const json = JSON.parse(await Deno.readTextFile(`${ROOT}/models/model.json`));
+  const forward = loadForwardModel(json, await Deno.readFile(`${ROOT}/models/weights.bin`));
+  const stack = await loadStackFor(pp, ppUrl, (url) => Deno.readFile(url));
+  const bytes = await Promise.all(files.map((p) => Deno.readFile(p)));
+  const cpu: Record<string, number> = {};
+  const step = <T>(name: string, fn: () => T): T => {
+    const c0 = cpuUsage();
+    const out = fn();
+    const used = cpuUsage(c0);
+    cpu[name] = (cpu[name] ?? 0) + (used.user + used.system) / 1000;
+    return out;
+  };
+  let done = 0;
+  for (const b of bytes) {
+    let wave;
+    try {
+      wave = step("decode WAV", () => readWav(b));
+      if (wave.samples.length / wave.sampleRate < 0.5) continue;
+    } catch {
+      continue;
+    }
+    const w = wave;
+    const at2k = step("resample to 2 kHz", () => w.sampleRate === 2000 ? w : resampleWaveform(w, 2000));
+    const filtered = step("band-pass 25–900 Hz (shared)", () => logmelBandpassed(at2k, pp));
+    const input = step(
+      "CNN input (log-mel windows)",
+      () => windowsFromFrames(logmelFramesOfBandpassed(filtered, pp), pp),
+    );
+    step("model step (lib/forward.ts)", () => forward.predict(input.data, input.shape[0]));
+    const sounds = step("heart sounds (lib/beats.ts)", () => detectHeartSounds(at2k));
+    const same = HAND_FEATURE_BAND_HZ[0] === pp.bandpassHz[0] && HAND_FEATURE_BAND_HZ[1] === pp.bandpassHz[1];
+    const features = step(
+      "hand features",
+      () => handFeatures(at2k, { heartSounds: sounds, bandpassed: same ? filtered.samples : undefined }),
+    );
+    if (stack) step("trees (lib/stack.ts)", () => predictTreeEnsemble(stack.trees, features));
+    done++;
+  }
+  const total = Object.values(cpu).reduce((a, b) => a + b, 0);
+  console.log(`${done} recordings, one pass (JIT warm-up included), load ${Deno.loadavg()[0].toFixed(1)}`);
+  for (const [name, ms] of Object.entries(cpu)) {
+    console.log(
+      `  ${name.padEnd(30)} ${(ms / done).toFixed(2).padStart(6)} ms CPU per file  ${
+        (100 * ms / total).toFixed(0).padStart(3)
+      } %`,
+    );
+  }
+  console.log(`  ${"total".padEnd(30)} ${(total / done).toFixed(2).padStart(6)} ms CPU per file`);
 }

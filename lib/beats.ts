@@ -156,9 +156,11 @@ export function shannonEnvelope(wave: Waveform, options: EnvelopeOptions = {}): 
   }
   // Shannon energy per sample, |x| clipped to 1 after normalising (−s·ln s with s = x² ∈ [0, 1]).
   const cumulative = new Float64Array(n + 1);
+  let running = 0;
   for (let i = 0; i < n; i++) {
-    const s = Math.min(1, (y[i] / peak) ** 2);
-    cumulative[i + 1] = cumulative[i] + (s > 0 ? -s * Math.log(s) : 0);
+    const r = y[i] / peak, s = Math.min(1, r * r); // r * r: what r ** 2 gives, without the pow call
+    running += s > 0 ? -s * Math.log(s) : 0;
+    cumulative[i + 1] = running;
   }
   const half = Math.max(1, Math.round(windowS * fs / 2));
   const mean = (centre: number) => {
@@ -166,7 +168,11 @@ export function shannonEnvelope(wave: Waveform, options: EnvelopeOptions = {}): 
     return b > a ? (cumulative[b] - cumulative[a]) / (b - a) : 0;
   };
   const fine = new Float32Array(n);
-  for (let i = 0; i < n; i++) fine[i] = mean(i);
+  // interior samples, whose window lies inside the signal, without the clamping of `mean`
+  const inner = Math.max(half, Math.min(n - half, n));
+  for (let i = 0; i < Math.min(half, n); i++) fine[i] = mean(i);
+  for (let i = half; i < inner; i++) fine[i] = (cumulative[i + half] - cumulative[i - half]) / (2 * half);
+  for (let i = Math.max(half, inner); i < n; i++) fine[i] = mean(i);
   const values = new Float32Array(numValues);
   for (let k = 0; k < numValues; k++) values[k] = mean(Math.round(k * hop));
   let mu = 0;

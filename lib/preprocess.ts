@@ -152,7 +152,7 @@ export function logmelFrames(
 }
 
 /** The first steps of {@linkcode logmelFrames}: resampled to `targetSampleRate` and band-passed. */
-function logmelBandpassed(wave: Waveform, p: LogmelWindowsPreprocessing): Waveform {
+export function logmelBandpassed(wave: Waveform, p: LogmelWindowsPreprocessing): Waveform {
   const w = wave.sampleRate === p.targetSampleRate ? wave : resampleWaveform(wave, p.targetSampleRate);
   const minLength = 6 * 4 + 3 + 1;
   if (w.samples.length < Math.max(minLength, p.nFft)) {
@@ -163,8 +163,8 @@ function logmelBandpassed(wave: Waveform, p: LogmelWindowsPreprocessing): Wavefo
   return bandpass(w, { lowHz: p.bandpassHz[0], highHz: p.bandpassHz[1] });
 }
 
-/** The rest of {@linkcode logmelFrames}: STFT → mel bands → dB. */
-function logmelFramesOfBandpassed(
+/** The rest of {@linkcode logmelFrames}: STFT → mel bands → dB, of {@linkcode logmelBandpassed}'s output. */
+export function logmelFramesOfBandpassed(
   w: Waveform,
   p: LogmelWindowsPreprocessing,
 ): { data: Float32Array; numFrames: number } {
