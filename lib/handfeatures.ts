@@ -23,11 +23,18 @@ export const HAND_FEATURE_RATE = 2000;
 /** Band-pass edges in Hz (lib/filter.ts `bandpass`, 4th-order Butterworth, zero phase) before every feature. */
 export const HAND_FEATURE_BAND_HZ: readonly [number, number] = [25, 900];
 const N_FFT = 256;
-const HOP = 40; // 20 ms
+/** STFT hop, 40 ms. The spectral features are means and spreads over frames: a 20 ms hop (the features before
+ * the shipped model) costs twice as much and scored no better (models/README.md, variants). */
+const HOP = 80;
+/** The loudness-envelope percentiles are read off every ENVELOPE_STEP-th envelope value (4 ms apart): the 20 ms
+ * moving RMS changes little between them. */
+const ENVELOPE_STEP = 8;
 const N_MELS = 24;
 const N_MFCC = 13;
 const BAND_EDGES_HZ = [25, 50, 75, 100, 150, 200, 300, 400, 600, 900];
 const MIN_SECONDS = 1;
+/** Lower edge of the "high" band of the systole / diastole high-frequency shares (murmurs), in Hz. */
+const HIGH_BAND_HZ = 150;
 
 const CYCLE_NAMES = [
   "cycleCount",
@@ -146,7 +153,7 @@ function movingRms(x: Float32Array, width: number): Float32Array {
 }
 
 /** The 2 kHz, unit-RMS, band-passed signal the features are computed from (short clips repeated to 1 s). */
-function prepare(wave: Waveform, bandpassed?: Float32Array): { full: Waveform; bp: Float32Array; rms: number } {
+function prepare(wave: Waveform, bandpassed?: Float32Array): { full: Waveform; bp: Float32Array } {
   let w = wave.sampleRate === HAND_FEATURE_RATE ? wave : resampleWaveform(wave, HAND_FEATURE_RATE);
   const minLength = MIN_SECONDS * HAND_FEATURE_RATE;
   if (w.samples.length < minLength) {
@@ -159,7 +166,7 @@ function prepare(wave: Waveform, bandpassed?: Float32Array): { full: Waveform; b
     : bandpass(w, { lowHz: HAND_FEATURE_BAND_HZ[0], highHz: HAND_FEATURE_BAND_HZ[1] }).samples;
   const rms = Math.sqrt(meanSquare(bp, 0, bp.length));
   if (rms > 0) { for (let i = 0; i < bp.length; i++) bp[i] /= rms; }
-  return { full: w, bp, rms };
+  return { full: w, bp };
 }
 
 /** Options of {@linkcode handFeatures}. */
@@ -191,7 +198,7 @@ export function handFeatures(wave: Waveform, options: HandFeatureOptions = {}): 
   if (wave.samples.length < 16) {
     throw new ParameterError(`Cannot compute hand features: ${wave.samples.length} samples, expected at least 16`);
   }
-  const { full, bp, rms } = prepare(wave, options.bandpassed);
+  const { full, bp } = prepare(wave, options.bandpassed);
   const fs = HAND_FEATURE_RATE;
   const out: number[] = [];
 
@@ -234,7 +241,8 @@ export function handFeatures(wave: Waveform, options: HandFeatureOptions = {}): 
   const nb = spec.numBins, binHz = fs / N_FFT;
   const lo = Math.ceil(25 / binHz), hi = Math.floor(900 / binHz);
   const centroid = new Float64Array(T), bandwidth = new Float64Array(T), flatness = new Float64Array(T);
-  const rolloff = new Float64Array(T), energy = new Float64Array(T);
+  const rolloff = new Float64Array(T), energy = new Float64Array(T), highEnergy = new Float64Array(T);
+  const highFrom = Math.ceil(HIGH_BAND_HZ / binHz);
   const bandPower = new Float64Array(BAND_EDGES_HZ.length - 1);
   const bandOf = Int32Array.from({ length: hi + 1 }, (_, k) => BAND_EDGES_HZ.findIndex((edge) => k * binHz < edge) - 1);
   const power = new Float64Array(hi + 1); // one frame's power spectrum
@@ -249,6 +257,7 @@ export function handFeatures(wave: Waveform, options: HandFeatureOptions = {}): 
       logSum += Math.log(p + 1e-12);
       const band = bandOf[k];
       if (band >= 0) bandPower[band] += p;
+      if (k >= highFrom) highEnergy[t] += p;
     }
     const c = e > 0 ? ef / e : 0;
     let bw = 0, acc = 0, roll = hi * binHz;
@@ -279,8 +288,8 @@ export function handFeatures(wave: Waveform, options: HandFeatureOptions = {}): 
 
   // Loudness envelope (20 ms moving RMS of the unit-RMS signal) and waveform statistics.
   const env = movingRms(bp, Math.round(0.02 * fs));
-  const envDb = new Float64Array(env.length);
-  for (let i = 0; i < env.length; i++) envDb[i] = db(env[i] * env[i]);
+  const envDb = new Float64Array(Math.ceil(env.length / ENVELOPE_STEP));
+  for (let i = 0; i < envDb.length; i++) envDb[i] = db(env[i * ENVELOPE_STEP] * env[i * ENVELOPE_STEP]);
   if (envDb.length === 0) out.push(NaN, NaN, NaN);
   else {
     out.push(quantileInPlace(envDb, 0.1), quantileInPlace(envDb, 0.9), quantileInPlace(envDb, 0.99));
@@ -297,7 +306,7 @@ export function handFeatures(wave: Waveform, options: HandFeatureOptions = {}): 
   // Rhythm (beat intervals) and heart-cycle features from the S1/S2 positions.
   const sounds = options.heartSounds && full === wave ? options.heartSounds : detectHeartSounds(full);
   out.push(...rhythmFeatures(sounds));
-  out.push(...cycleFeatures(bp, env, sounds.s1TimesS, sounds.s2TimesS, full, rms));
+  out.push(...cycleFeatures(bp, env, sounds.s1TimesS, sounds.s2TimesS, { energy, highEnergy }));
   if (out.length !== HAND_FEATURE_NAMES.length) {
     throw new ParameterError(
       `Cannot compute hand features: ${out.length} values, expected ${HAND_FEATURE_NAMES.length}`,
@@ -306,19 +315,27 @@ export function handFeatures(wave: Waveform, options: HandFeatureOptions = {}): 
   return Float32Array.from(out, (v) => Number.isFinite(v) ? v : MISSING_FEATURE);
 }
 
+/** Share of the 25–900 Hz energy at or above {@linkcode HIGH_BAND_HZ} in the STFT frames centred in samples
+ * [from, to); NaN when no frame is, or they hold no energy. */
+function highShare(frames: { energy: Float64Array; highEnergy: Float64Array }, from: number, to: number): number {
+  let total = 0, high = 0;
+  for (let t = Math.max(0, Math.ceil(from / HOP)); t < frames.energy.length && t * HOP < to; t++) {
+    total += frames.energy[t];
+    high += frames.highEnergy[t];
+  }
+  return total > 0 ? high / total : NaN;
+}
+
 /** Systole / diastole energies per S1 → S2 → next S1 cycle, summarised by medians. */
 function cycleFeatures(
   bp: Float32Array,
   env: Float32Array,
   s1: number[],
   s2: number[],
-  full: Waveform,
-  /** RMS of `full` band-passed 25–900 Hz (from prepare). */
-  rms: number,
+  /** Per STFT frame (hop {@linkcode HOP}, frame t centred on sample t·HOP): 25–900 Hz and ≥ 150 Hz energy. */
+  frames: { energy: Float64Array; highEnergy: Float64Array },
 ): number[] {
   const fs = HAND_FEATURE_RATE;
-  const high = bandpass(full, { lowHz: 150, highHz: 900 }).samples;
-  if (rms > 0) { for (let i = 0; i < high.length; i++) high[i] /= rms; }
   const sysS1: number[] = [], diaS1: number[] = [], sysDia: number[] = [], sysHigh: number[] = [];
   const diaHigh: number[] = [], s1s2: number[] = [], sysShare: number[] = [], sysSound: number[] = [];
   const diaSound: number[] = [];
@@ -334,8 +351,8 @@ function cycleFeatures(
     sysS1.push(db(eSys / eS1));
     diaS1.push(db(eDia / eS1));
     sysDia.push(db(eSys / eDia));
-    sysHigh.push(meanSquare(high, a + guard, b - guard) / eSys);
-    diaHigh.push(meanSquare(high, b + guard, next - guard) / eDia);
+    sysHigh.push(highShare(frames, a + guard, b - guard));
+    diaHigh.push(highShare(frames, b + guard, next - guard));
     s1s2.push(db(eS1 / eS2));
     sysShare.push((b - a) / (next - a));
     const level = 0.3 * Math.sqrt(Math.min(eS1, eS2));
