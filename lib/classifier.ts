@@ -430,12 +430,13 @@ async function buildEngine(
   const classifyWaveform = (wave: Waveform, heartSounds?: HeartSounds): Float32Array =>
     classifyWithModel(wave, preprocessing, predict, { stack: second?.stack, heartSounds });
   // When the model and the heart-sound detector both resample to the same rate (with the same default
-  // filter), resample once and hand both the result: the answers are identical, the work halves.
+  // filter), resample once and hand both the result: the answers are identical, the work halves. (Also without
+  // beats: the model's second stage detects heart sounds for its rhythm features from the same signal.)
   const sharedRate = preprocessing.targetSampleRate === BEATS_RATE ? BEATS_RATE : undefined;
   return {
     labels,
     run(wave, withBeats) {
-      const resampled = sharedRate === undefined || !withBeats || wave.sampleRate === sharedRate
+      const resampled = sharedRate === undefined || wave.sampleRate === sharedRate
         ? wave
         : resampleWaveform(wave, sharedRate);
       if (!withBeats) return { probabilities: classifyWaveform(resampled) };
