@@ -620,8 +620,9 @@ export async function runCnnExperiment(
   const labels = Int32Array.from(recs.map((r) => r.classIndex));
   return finishResult({
     experiment: "cnn",
-    description:
-      "1-D CNN on 3 s log-mel windows (2 kHz, 24 bands), augmentation, class weights, mean window probability",
+    description: `1-D CNN on ${p.windowFrames * p.hopLength / p.targetSampleRate} s log-mel windows (${
+      p.targetSampleRate / 1000
+    } kHz, ${p.nMels} bands), augmentation, class weights, mean window probability`,
     features: { labels, params: { deltaTimeS: 0, method: "dominant", targetRate: p.targetSampleRate } },
     options: { protocol: options.protocol, preset: options.preset, notes: options.notes },
     settings: { ...cnnDefaults(settings), preprocessing: p },
