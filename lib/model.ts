@@ -400,12 +400,13 @@ export async function saveModel(
       weights.set(p, at);
       at += p.length;
     }
+    const named = canonicalLayerNames(artifacts.modelTopology as Record<string, unknown>, outSpecs);
     const modelJson = {
       format: "layers-model",
       generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
       convertedBy: `heartbeat lib/model.ts${mode ? ` (${mode} weight quantization)` : ""}`,
-      modelTopology: artifacts.modelTopology,
-      weightsManifest: [{ paths: ["weights.bin"], weights: outSpecs }],
+      modelTopology: named.topology,
+      weightsManifest: [{ paths: ["weights.bin"], weights: named.specs }],
     };
     await Deno.mkdir(dir, { recursive: true });
     const json = new TextEncoder().encode(JSON.stringify(modelJson));
@@ -419,6 +420,32 @@ export async function saveModel(
     };
   }));
   return { bytes };
+}
+
+/**
+ * A Sequential topology with its layers named by position and class ("conv1d_1", "batch_normalization_2", …) and
+ * the model named "sequential", and the weight specs renamed to match. tfjs names layers from process-wide counters
+ * ("conv1d_Conv1D91" after 90 earlier ones), so without this the same training wrote a different model.json
+ * depending on how many models the process had built before. Other topologies are returned as they are.
+ */
+export function canonicalLayerNames(
+  topology: Record<string, unknown>,
+  specs: WeightSpec[],
+): { topology: Record<string, unknown>; specs: WeightSpec[] } {
+  const config = topology.config as { name?: string; layers?: { class_name: string; config: { name: string } }[] };
+  if (topology.class_name !== "Sequential" || !Array.isArray(config?.layers)) return { topology, specs };
+  const renamed = new Map<string, string>();
+  const layers = config.layers.map((layer, i) => {
+    const name = `${layer.class_name.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase()}_${i + 1}`;
+    renamed.set(layer.config.name, name);
+    return { ...layer, config: { ...layer.config, name } };
+  });
+  const specsOut = specs.map((spec) => {
+    const slash = spec.name.indexOf("/");
+    const layer = renamed.get(spec.name.slice(0, slash));
+    return layer === undefined ? spec : { ...spec, name: layer + spec.name.slice(slash) };
+  });
+  return { topology: { ...topology, config: { ...config, name: "sequential", layers } }, specs: specsOut };
 }
 
 /** A plain path, file:// URL or http(s):// URL of a model folder (or its model.json) → URL of model.json. */

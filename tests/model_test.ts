@@ -205,6 +205,36 @@ Deno.test("saveModel() → loadModel() gives identical predictions (path, file:/
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("saveModel() writes the same model.json for the same model, however many models the process built before", async () => {
+  const pre = defaultLogmelPreprocessing({ windowFrames: 12, nMels: 3 });
+  const saved: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    // the second build gets other automatic names from tfjs ("conv1d_Conv1D2", …)
+    const model = buildFcnn(tf, 36, 4, { hiddenUnits: [8, 6], batchNorm: true, dropout: 0.2, seed: 3 });
+    const dir = await Deno.makeTempDir();
+    await saveModel(tf, model, dir, pre, { quantization: "float16" });
+    saved.push(await Deno.readTextFile(`${dir}/model.json`));
+    const loaded = await loadModel(tf, dir); // the renamed weights still load into the renamed layers
+    const x = tf.ones([2, 36]);
+    assertAllClose(
+      (loaded.model.predict(x) as typeof x).dataSync(),
+      (model.predict(x) as typeof x).dataSync(),
+      2e-3,
+    );
+    tf.dispose(x);
+    loaded.model.dispose();
+    model.dispose();
+    await Deno.remove(dir, { recursive: true });
+  }
+  assert.equal(saved[1], saved[0]);
+  const json = JSON.parse(saved[0]);
+  assert.equal(json.modelTopology.config.name, "sequential");
+  assert.deepEqual(
+    json.modelTopology.config.layers.map((l: { config: { name: string } }) => l.config.name).slice(0, 3),
+    ["dense_1", "batch_normalization_2", "activation_3"],
+  );
+});
+
 Deno.test("saveModel() quantization: float16 and uint8 weights dequantise to close predictions", async () => {
   const { model, x } = await trainedConvModel();
   const expected = predictProbabilities(tf, model, x, 36);
