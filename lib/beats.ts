@@ -168,11 +168,11 @@ export function shannonEnvelope(wave: Waveform, options: EnvelopeOptions = {}): 
     return b > a ? (cumulative[b] - cumulative[a]) / (b - a) : 0;
   };
   const fine = new Float32Array(n);
-  // interior samples, whose window lies inside the signal, without the clamping of `mean`
-  const inner = Math.max(half, Math.min(n - half, n));
+  // samples [half, inner) have their whole window inside the signal: no clamping as in `mean`
+  const inner = Math.max(half, n - half);
   for (let i = 0; i < Math.min(half, n); i++) fine[i] = mean(i);
   for (let i = half; i < inner; i++) fine[i] = (cumulative[i + half] - cumulative[i - half]) / (2 * half);
-  for (let i = Math.max(half, inner); i < n; i++) fine[i] = mean(i);
+  for (let i = inner; i < n; i++) fine[i] = mean(i);
   const values = new Float32Array(numValues);
   for (let k = 0; k < numValues; k++) values[k] = mean(Math.round(k * hop));
   let mu = 0;

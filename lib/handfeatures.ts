@@ -239,7 +239,7 @@ export function handFeatures(wave: Waveform, options: HandFeatureOptions = {}): 
 
   // Per-frame spectral centroid, bandwidth, flatness, 85 % roll-off (power spectrum, 25–900 Hz bins).
   const nb = spec.numBins, binHz = fs / N_FFT;
-  const lo = Math.ceil(25 / binHz), hi = Math.floor(900 / binHz);
+  const lo = Math.ceil(HAND_FEATURE_BAND_HZ[0] / binHz), hi = Math.floor(HAND_FEATURE_BAND_HZ[1] / binHz);
   const centroid = new Float64Array(T), bandwidth = new Float64Array(T), flatness = new Float64Array(T);
   const rolloff = new Float64Array(T), energy = new Float64Array(T), highEnergy = new Float64Array(T);
   const highFrom = Math.ceil(HIGH_BAND_HZ / binHz);

@@ -233,9 +233,20 @@ export function windowsFromFrames(
  * @throws {ParameterError} Invalid or too short audio. {@link ModelError} Unknown kind.
  */
 export function preprocess(wave: Waveform, preprocessing: Preprocessing): ModelInput {
+  return preprocessKeepingSignal(wave, preprocessing).input;
+}
+
+/** {@linkcode preprocess}, and for "logmel-windows" also the resampled, band-passed signal the input came from. */
+function preprocessKeepingSignal(
+  wave: Waveform,
+  preprocessing: Preprocessing,
+): { input: ModelInput; filtered?: Waveform } {
   assertValidAudio(wave, "preprocess audio");
   const p = preprocessing;
-  if (p.kind === "logmel-windows") return windowsFromFrames(logmelFrames(wave, p), p);
+  if (p.kind === "logmel-windows") {
+    const filtered = logmelBandpassed(wave, p);
+    return { input: windowsFromFrames(logmelFramesOfBandpassed(filtered, p), p), filtered };
+  }
   if (p.kind === "frame-features") {
     const w = p.targetSampleRate == null || p.targetSampleRate === wave.sampleRate
       ? wave
@@ -250,7 +261,7 @@ export function preprocess(wave: Waveform, preprocessing: Preprocessing): ModelI
     const padded = aligner.alignAndPad(sequenceFromFeatures(f.frequencyHz, f.magnitude), "both").padded.data;
     const out = new Float32Array(padded.length);
     for (let i = 0; i < out.length; i++) out[i] = (padded[i] - p.means[i]) / (p.scales[i] || 1);
-    return { data: out, shape: [1, out.length] };
+    return { input: { data: out, shape: [1, out.length] } };
   }
   throw new ModelError(`Cannot preprocess audio: unknown preprocessing kind "${(p as { kind: string }).kind}"`);
 }
@@ -288,16 +299,12 @@ export function classifyWithModel(
   options: ClassifyWithModelOptions = {},
 ): Float32Array {
   const p = preprocessing;
-  let input: ModelInput, bandpassed: Float32Array | undefined;
-  if (p.kind === "logmel-windows" && options.stack) {
-    assertValidAudio(wave, "preprocess audio");
-    const filtered = logmelBandpassed(wave, p);
-    input = windowsFromFrames(logmelFramesOfBandpassed(filtered, p), p);
-    // The second stage's hand features start with the same filter on the same signal: hand it over.
-    const sameFilter = p.targetSampleRate === HAND_FEATURE_RATE && wave.sampleRate === HAND_FEATURE_RATE &&
-      p.bandpassHz[0] === HAND_FEATURE_BAND_HZ[0] && p.bandpassHz[1] === HAND_FEATURE_BAND_HZ[1];
-    if (sameFilter) bandpassed = filtered.samples;
-  } else input = preprocess(wave, p);
+  const { input, filtered } = preprocessKeepingSignal(wave, p);
+  // The second stage's hand features start with the same filter on the same signal: hand it over.
+  const sameFilter = p.kind === "logmel-windows" && p.targetSampleRate === HAND_FEATURE_RATE &&
+    wave.sampleRate === HAND_FEATURE_RATE && p.bandpassHz[0] === HAND_FEATURE_BAND_HZ[0] &&
+    p.bandpassHz[1] === HAND_FEATURE_BAND_HZ[1];
+  const bandpassed = sameFilter ? filtered?.samples : undefined;
   const rows = input.shape[0];
   const k = p.labels.length;
   const probs = predict(input);
