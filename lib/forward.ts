@@ -355,11 +355,21 @@ class WasmArena {
     new Float32Array(this.exports.memory.buffer, at, values.length).set(values);
     return at;
   }
+  /** Grows the memory to at least `bytes`: to twice its size or more, so that it grows a few times at most. */
   ensure(bytes: number): void {
     const memory = this.exports.memory;
-    if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+    const have = memory.buffer.byteLength;
+    if (have < bytes) memory.grow(Math.ceil(Math.max(bytes - have, have) / 65536));
   }
 }
+
+/**
+ * Memory every instance reserves when it is created (weights and a step's input and output: 2 MiB holds a few
+ * minutes of audio). Growing a WebAssembly memory detaches its old ArrayBuffer, and the first detach in a V8 isolate
+ * discards every optimized function that reads typed arrays (the "ArrayBufferDetaching" protector): growing in the
+ * middle of a batch made the CLI compile everything twice.
+ */
+const RESERVED_BYTES = 2 << 20;
 
 function wasmArena(): WasmArena | null {
   if (convModule === undefined) {
@@ -370,7 +380,9 @@ function wasmArena(): WasmArena | null {
     }
   }
   if (!convModule) return null;
-  return new WasmArena(new WebAssembly.Instance(convModule).exports as unknown as ConvExports);
+  const arena = new WasmArena(new WebAssembly.Instance(convModule).exports as unknown as ConvExports);
+  arena.ensure(RESERVED_BYTES);
+  return arena;
 }
 
 function affineStep(a: Affine, inShape: number[], arena: WasmArena | null): Step {
