@@ -83,27 +83,39 @@ function quantileAbs(x: Float32Array, q: number): number {
  */
 export function kthSmallest(a: Float32Array | Float64Array, k: number): number {
   let lo = 0, hi = a.length - 1;
+  const bounds = new Int32Array(2);
   while (hi > lo) {
     const mid = (lo + hi) >> 1;
     if (a[mid] < a[lo]) [a[mid], a[lo]] = [a[lo], a[mid]];
     if (a[hi] < a[lo]) [a[hi], a[lo]] = [a[lo], a[hi]];
     if (a[hi] < a[mid]) [a[hi], a[mid]] = [a[mid], a[hi]];
-    const pivot = a[mid];
-    let i = lo, j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i++] = a[j];
-        a[j--] = t;
-      }
-    }
+    partition(a, lo, hi, a[mid], bounds);
+    const i = bounds[0], j = bounds[1];
     if (k <= j) hi = j;
     else if (k >= i) lo = i;
     else return a[k];
   }
   return a[k];
+}
+
+/**
+ * Hoare partition of `a[lo, hi]` around `pivot`; `bounds` receives i and j: afterwards `a[lo, j]` ≤ pivot ≤
+ * `a[i, hi]`, j < i. A function of its own so that V8 optimizes the long loop by itself: as an inner loop of
+ * {@linkcode kthSmallest}, its optimized (on-stack-replacement) code was discarded at every exit from the loop.
+ */
+function partition(a: Float32Array | Float64Array, lo: number, hi: number, pivot: number, bounds: Int32Array): void {
+  let i = lo, j = hi;
+  while (i <= j) {
+    while (a[i] < pivot) i++;
+    while (a[j] > pivot) j--;
+    if (i <= j) {
+      const t = a[i];
+      a[i++] = a[j];
+      a[j--] = t;
+    }
+  }
+  bounds[0] = i;
+  bounds[1] = j;
 }
 
 /**
@@ -213,14 +225,18 @@ export function autocorrelation(values: Float32Array, maxLag: number): Float64Ar
   const centred = new Float64Array(n);
   for (let i = 0; i < n; i++) centred[i] = values[i] - mu;
   const out = new Float64Array(maxLag + 1);
-  for (let k = 0; k <= maxLag && k < n; k++) {
-    let acc = 0;
-    for (let i = 0; i + k < n; i++) acc += centred[i] * centred[i + k];
-    out[k] = acc;
-  }
+  for (let k = 0; k <= maxLag && k < n; k++) out[k] = lagProduct(centred, k);
   const r0 = out[0];
   if (r0 > 0) { for (let k = 0; k <= maxLag; k++) out[k] /= r0; }
   return out;
+}
+
+/** Σ_i x[i]·x[i + k]. A function of its own so that V8 optimizes it once for all lags (as an inner loop, its
+ * optimized on-stack-replacement code was discarded at every exit). */
+function lagProduct(x: Float64Array, k: number): number {
+  let acc = 0;
+  for (let i = 0; i + k < x.length; i++) acc += x[i] * x[i + k];
+  return acc;
 }
 
 /** Lag of the parabola through (k−1, k, k+1), clamped to ±0.5 around k. */
