@@ -201,7 +201,9 @@ const BLOCK = 256;
  * offsets xp + i·xStride and hp, `taps` a multiple of 16 (in a polyphase filter, outputs m, m + up, m + 2·up, …
  * share a phase, and their inputs start `down` samples apart). Tap j goes to lane j mod 16 (four f32x4
  * accumulators a, b, c, d); the lanes are combined as (a + b) + (c + d), then (l0 + l1) + (l2 + l3).
- * {@linkcode dotsJs} does the same operations in the same order in JavaScript.
+ * {@linkcode dotsJs} does the same operations in the same order in JavaScript. Results are computed two at a time
+ * (accumulators e, f, g, k for the second), so each load of taps serves two outputs: 1.1–1.2× faster than one at
+ * a time, same bits; an odd `count` ends with one result alone.
  *
  * Float32 rather than float64: twice the taps per instruction, so 44.1 → 2 kHz (1,412 taps) is 1.9× faster. The
  * results differ from a float64 sum by less than 3e-7 of full scale (1/100 of a 16-bit step; tests/resample_test.ts).
@@ -211,41 +213,74 @@ const BLOCK = 256;
  *   (func (export "dots")
  *     (param $xp i32) (param $xStride i32) (param $hp i32) (param $taps i32) (param $op i32) (param $oStride i32)
  *     (param $count i32)
- *     (local $x i32) (local $h i32) (local $end i32) (local $a v128) (local $b v128) (local $c v128) (local $d v128)
+ *     (local $x i32) (local $y i32) (local $h i32) (local $end i32) (local $t v128)
+ *     (local $a v128) (local $b v128) (local $c v128) (local $d v128)
+ *     (local $e v128) (local $f v128) (local $g v128) (local $k v128)
  *     (block $done (loop $next
  *       (br_if $done (i32.eqz (local.get $count)))
  *       (local.set $x (local.get $xp))
+ *       (local.set $y (i32.add (local.get $xp) (local.get $xStride)))
  *       (local.set $h (local.get $hp))
  *       (local.set $end (i32.add (local.get $hp) (i32.shl (local.get $taps) (i32.const 2))))
  *       (local.set $a (v128.const i32x4 0 0 0 0))
  *       (local.set $b (v128.const i32x4 0 0 0 0))
  *       (local.set $c (v128.const i32x4 0 0 0 0))
  *       (local.set $d (v128.const i32x4 0 0 0 0))
- *       (block $dotDone (loop $dot
- *         (br_if $dotDone (i32.ge_u (local.get $h) (local.get $end)))
- *         (local.set $a (f32x4.add (local.get $a) (f32x4.mul (v128.load (local.get $x)) (v128.load (local.get $h)))))
- *         (local.set $b (f32x4.add (local.get $b)
- *           (f32x4.mul (v128.load offset=16 (local.get $x)) (v128.load offset=16 (local.get $h)))))
- *         (local.set $c (f32x4.add (local.get $c)
- *           (f32x4.mul (v128.load offset=32 (local.get $x)) (v128.load offset=32 (local.get $h)))))
- *         (local.set $d (f32x4.add (local.get $d)
- *           (f32x4.mul (v128.load offset=48 (local.get $x)) (v128.load offset=48 (local.get $h)))))
- *         (local.set $x (i32.add (local.get $x) (i32.const 64)))
- *         (local.set $h (i32.add (local.get $h) (i32.const 64)))
- *         (br $dot)))
+ *       (local.set $e (v128.const i32x4 0 0 0 0))
+ *       (local.set $f (v128.const i32x4 0 0 0 0))
+ *       (local.set $g (v128.const i32x4 0 0 0 0))
+ *       (local.set $k (v128.const i32x4 0 0 0 0))
+ *       (if (i32.ge_u (local.get $count) (i32.const 2))
+ *         (then
+ *           (block $pairDone (loop $pair
+ *             (br_if $pairDone (i32.ge_u (local.get $h) (local.get $end)))
+ *             (local.set $t (v128.load (local.get $h)))
+ *             (local.set $a (f32x4.add (local.get $a) (f32x4.mul (v128.load (local.get $x)) (local.get $t))))
+ *             (local.set $e (f32x4.add (local.get $e) (f32x4.mul (v128.load (local.get $y)) (local.get $t))))
+ *             (local.set $t (v128.load offset=16 (local.get $h)))
+ *             (local.set $b (f32x4.add (local.get $b) (f32x4.mul (v128.load offset=16 (local.get $x)) (local.get $t))))
+ *             (local.set $f (f32x4.add (local.get $f) (f32x4.mul (v128.load offset=16 (local.get $y)) (local.get $t))))
+ *             (local.set $t (v128.load offset=32 (local.get $h)))
+ *             (local.set $c (f32x4.add (local.get $c) (f32x4.mul (v128.load offset=32 (local.get $x)) (local.get $t))))
+ *             (local.set $g (f32x4.add (local.get $g) (f32x4.mul (v128.load offset=32 (local.get $y)) (local.get $t))))
+ *             (local.set $t (v128.load offset=48 (local.get $h)))
+ *             (local.set $d (f32x4.add (local.get $d) (f32x4.mul (v128.load offset=48 (local.get $x)) (local.get $t))))
+ *             (local.set $k (f32x4.add (local.get $k) (f32x4.mul (v128.load offset=48 (local.get $y)) (local.get $t))))
+ *             (local.set $x (i32.add (local.get $x) (i32.const 64)))
+ *             (local.set $y (i32.add (local.get $y) (i32.const 64)))
+ *             (local.set $h (i32.add (local.get $h) (i32.const 64)))
+ *             (br $pair)))
+ *           (local.set $e (f32x4.add (f32x4.add (local.get $e) (local.get $f)) (f32x4.add (local.get $g) (local.get $k))))
+ *           (f32.store (i32.add (local.get $op) (local.get $oStride))
+ *             (f32.add (f32.add (f32x4.extract_lane 0 (local.get $e)) (f32x4.extract_lane 1 (local.get $e)))
+ *                      (f32.add (f32x4.extract_lane 2 (local.get $e)) (f32x4.extract_lane 3 (local.get $e)))))
+ *           (local.set $count (i32.sub (local.get $count) (i32.const 2))))
+ *         (else
+ *           (block $dotDone (loop $dot
+ *             (br_if $dotDone (i32.ge_u (local.get $h) (local.get $end)))
+ *             (local.set $a (f32x4.add (local.get $a) (f32x4.mul (v128.load (local.get $x)) (v128.load (local.get $h)))))
+ *             (local.set $b (f32x4.add (local.get $b)
+ *               (f32x4.mul (v128.load offset=16 (local.get $x)) (v128.load offset=16 (local.get $h)))))
+ *             (local.set $c (f32x4.add (local.get $c)
+ *               (f32x4.mul (v128.load offset=32 (local.get $x)) (v128.load offset=32 (local.get $h)))))
+ *             (local.set $d (f32x4.add (local.get $d)
+ *               (f32x4.mul (v128.load offset=48 (local.get $x)) (v128.load offset=48 (local.get $h)))))
+ *             (local.set $x (i32.add (local.get $x) (i32.const 64)))
+ *             (local.set $h (i32.add (local.get $h) (i32.const 64)))
+ *             (br $dot)))
+ *           (local.set $count (i32.sub (local.get $count) (i32.const 1)))))
  *       (local.set $a (f32x4.add (f32x4.add (local.get $a) (local.get $b)) (f32x4.add (local.get $c) (local.get $d))))
  *       (f32.store (local.get $op)
  *         (f32.add (f32.add (f32x4.extract_lane 0 (local.get $a)) (f32x4.extract_lane 1 (local.get $a)))
  *                  (f32.add (f32x4.extract_lane 2 (local.get $a)) (f32x4.extract_lane 3 (local.get $a)))))
- *       (local.set $xp (i32.add (local.get $xp) (local.get $xStride)))
- *       (local.set $op (i32.add (local.get $op) (local.get $oStride)))
- *       (local.set $count (i32.sub (local.get $count) (i32.const 1)))
+ *       (local.set $xp (i32.add (local.get $xp) (i32.shl (local.get $xStride) (i32.const 1))))
+ *       (local.set $op (i32.add (local.get $op) (i32.shl (local.get $oStride) (i32.const 1))))
  *       (br $next))))
  * )
  * ```
  */
 const DOTS_WASM =
-  "AGFzbQEAAAABCwFgB39/f39/f38AAwIBAAUDAQABBxECBm1lbW9yeQIABGRvdHMAAAqzAgGwAgIDfwR7AkADQCAGRQ0BIAAhByACIQggAiADQQJ0aiEJ/QwAAAAAAAAAAAAAAAAAAAAAIQr9DAAAAAAAAAAAAAAAAAAAAAAhC/0MAAAAAAAAAAAAAAAAAAAAACEM/QwAAAAAAAAAAAAAAAAAAAAAIQ0CQANAIAggCU8NASAKIAf9AAQAIAj9AAQA/eYB/eQBIQogCyAH/QAEECAI/QAEEP3mAf3kASELIAwgB/0ABCAgCP0ABCD95gH95AEhDCANIAf9AAQwIAj9AAQw/eYB/eQBIQ0gB0HAAGohByAIQcAAaiEIDAALCyAKIAv95AEgDCAN/eQB/eQBIQogBCAK/R8AIAr9HwGSIAr9HwIgCv0fA5KSOAIAIAAgAWohACAEIAVqIQQgBkEBayEGDAALCws=";
+  "AGFzbQEAAAABCwFgB39/f39/f38AAwIBAAUDAQABBxECBm1lbW9yeQIABGRvdHMAAAqpBQGmBQIEfwl7AkADQCAGRQ0BIAAhByAAIAFqIQggAiEJIAIgA0ECdGohCv0MAAAAAAAAAAAAAAAAAAAAACEM/QwAAAAAAAAAAAAAAAAAAAAAIQ39DAAAAAAAAAAAAAAAAAAAAAAhDv0MAAAAAAAAAAAAAAAAAAAAACEP/QwAAAAAAAAAAAAAAAAAAAAAIRD9DAAAAAAAAAAAAAAAAAAAAAAhEf0MAAAAAAAAAAAAAAAAAAAAACES/QwAAAAAAAAAAAAAAAAAAAAAIRMgBkECTwRAAkADQCAJIApPDQEgCf0ABAAhCyAMIAf9AAQAIAv95gH95AEhDCAQIAj9AAQAIAv95gH95AEhECAJ/QAEECELIA0gB/0ABBAgC/3mAf3kASENIBEgCP0ABBAgC/3mAf3kASERIAn9AAQgIQsgDiAH/QAEICAL/eYB/eQBIQ4gEiAI/QAEICAL/eYB/eQBIRIgCf0ABDAhCyAPIAf9AAQwIAv95gH95AEhDyATIAj9AAQwIAv95gH95AEhEyAHQcAAaiEHIAhBwABqIQggCUHAAGohCQwACwsgECAR/eQBIBIgE/3kAf3kASEQIAQgBWogEP0fACAQ/R8BkiAQ/R8CIBD9HwOSkjgCACAGQQJrIQYFAkADQCAJIApPDQEgDCAH/QAEACAJ/QAEAP3mAf3kASEMIA0gB/0ABBAgCf0ABBD95gH95AEhDSAOIAf9AAQgIAn9AAQg/eYB/eQBIQ4gDyAH/QAEMCAJ/QAEMP3mAf3kASEPIAdBwABqIQcgCUHAAGohCQwACwsgBkEBayEGCyAMIA395AEgDiAP/eQB/eQBIQwgBCAM/R8AIAz9HwGSIAz9HwIgDP0fA5KSOAIAIAAgAUEBdGohACAEIAVBAXRqIQQMAAsLCw==";
 
 interface Dots {
   dots: (xp: number, xStride: number, hp: number, taps: number, op: number, oStride: number, count: number) => void;
