@@ -140,15 +140,28 @@ const db = (ratio: number) => 10 * Math.log10(Math.max(ratio, 1e-12));
 
 /** Moving RMS of `x` over `width` samples, centred, same length. */
 function movingRms(x: Float32Array, width: number): Float32Array {
-  const out = new Float32Array(x.length);
+  const n = x.length, out = new Float32Array(n);
   const half = width >> 1;
   let s = 0, lo = 0, hi = 0; // window [lo, hi)
-  for (let i = 0; i < x.length; i++) {
-    const a = Math.max(0, i - half), b = Math.min(x.length, i + half + 1);
+  const step = (i: number) => {
+    const a = Math.max(0, i - half), b = Math.min(n, i + half + 1);
     while (hi < b) s += x[hi] * x[hi++];
     while (lo < a) s -= x[lo] * x[lo++];
     out[i] = Math.sqrt(Math.max(0, s) / (b - a));
+  };
+  // Samples whose window lies inside the signal add one sample and drop one: the same sums as `step`, unclamped.
+  const from = Math.min(n, half + 1), to = Math.max(from, n - half - 1);
+  for (let i = 0; i < from; i++) step(i);
+  for (let i = from; i < to; i++) {
+    s += x[i + half] * x[i + half];
+    s -= x[i - half - 1] * x[i - half - 1];
+    out[i] = Math.sqrt(Math.max(0, s) / (2 * half + 1));
   }
+  if (to > from) {
+    hi = to + half; // the window of sample to − 1
+    lo = to - 1 - half;
+  }
+  for (let i = to; i < n; i++) step(i);
   return out;
 }
 

@@ -5,7 +5,9 @@ import {
   type Envelope,
   estimateHeartRate,
   type HeartSounds,
+  kthSmallest,
   MIN_BEATS_DURATION_S,
+  quantileAbs,
   RHYTHM_FEATURE_NAMES,
   rhythmFeatures,
   shannonEnvelope,
@@ -44,6 +46,29 @@ function cycleBumps(durationS: number, periodS: number, systoleS: number, s2Heig
   for (let t = 0.1; t < durationS; t += periodS) bumps.push([t, 1], [t + systoleS, s2Height]);
   return bumps;
 }
+
+Deno.test("kthSmallest() and quantileAbs() give the values a sort puts at the rank", () => {
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (const n of [1, 2, 3, 10, 1000, 5000]) {
+    // few distinct values (many ties) and continuous ones, both signs
+    for (const levels of [3, 0]) {
+      const x = Float32Array.from({ length: n }, () => {
+        const u = random() * 2 - 1;
+        return levels ? Math.round(u * levels) / levels : u;
+      });
+      const sorted = [...x].sort((a, b) => a - b);
+      const sortedAbs = [...x].map(Math.abs).sort((a, b) => a - b);
+      for (const q of [0, 0.1, 0.5, 0.9, 0.999, 1]) {
+        const k = Math.min(n - 1, Math.floor(q * (n - 1)));
+        // === : a sort may put −0 and 0 either way round
+        assert.ok(kthSmallest(x.slice(), k) === sorted[k], `kthSmallest n ${n} levels ${levels} k ${k}`);
+        // q ≥ 0.9 keeps the largest values (≤ 1024 above the rank), lower q selects by quickselect
+        assert.equal(quantileAbs(x, q), sortedAbs[k], `quantileAbs n ${n} levels ${levels} q ${q}`);
+      }
+    }
+  }
+});
 
 Deno.test("autocorrelation() matches a direct biased estimate", () => {
   const x = Float32Array.from({ length: 50 }, (_, i) => Math.sin(i * 0.7) + (i % 3));
