@@ -8,7 +8,7 @@
 // wavefile is what a plain port would decode with; only the benchmark and tests use it.
 // deno-lint-ignore no-import-prefix
 import wavefile from "npm:wavefile@11.0.0";
-import { FFT } from "../lib/deps.ts";
+import FFT from "npm:fft.js@4.0.4";
 
 /** wavefile decode of a 16-bit mono file to float32 in [-1, 1) (int16 / 32768, as soundfile/librosa). */
 export function baselineReadWav(bytes: Uint8Array): { samples: Float32Array; sampleRate: number } {

@@ -6,7 +6,7 @@
  * Two searches with identical results are exported: {@linkcode bestOffsetNaive}, the
  * original's brute force (O((L−l+1)·l)), and {@linkcode bestOffsetFast} /
  * {@linkcode createAligner}, which expand ‖c−w‖² = ‖c‖² + ‖w‖² − 2·c·w, take the window
- * energies ‖w‖² from double-double prefix sums and the cross-correlations c·w by FFT (fft.js),
+ * energies ‖w‖² from double-double prefix sums and the cross-correlations c·w by FFT (fft.js, as ported to lib/fft.ts),
  * then re-check every offset that rounding could make the winner with the naive distance (see
  * "Tolerance" below), so that the fast offset is always the naive one.
  *
@@ -16,7 +16,7 @@
  * sequences only.
  * @module
  */
-import { FFT } from "./deps.ts";
+import { ComplexFft } from "./fft.ts";
 import { ParameterError } from "./errors.ts";
 
 /** Frame-major multi-channel sequence: frame 0's channels, then frame 1's, ...
@@ -198,9 +198,9 @@ const gamma = (n: number) => (n * U) / (1 - n * U);
  * Single (n ≥ L): one block with the whole reference, one chunk with the whole sequence. */
 interface Plan {
   n: number;
-  fft: InstanceType<typeof FFT>;
+  fft: ComplexFft;
   /** Size n/2, for the inverse: only the real part of the correlation is needed. */
-  half: InstanceType<typeof FFT>;
+  half: ComplexFft;
   /** cos, sin of 2πf/n for f < n/2. */
   twiddle: Float64Array;
   single: boolean;
@@ -530,9 +530,9 @@ class FftAligner implements Aligner {
       const n = bestN;
       const stride = bestSingle ? n : n / 2;
       const blocks = bestSingle ? 1 : Math.ceil(L / stride);
-      const fft = new FFT(n);
+      const fft = new ComplexFft(n);
       // fft.js's table holds cos(πi/n), −sin(πi/n) at i, i + 1 (i even): e^{2πif/n} for f < n/2.
-      const table = (fft as unknown as { table: ArrayLike<number> }).table;
+      const table = fft.table;
       const twiddle = new Float64Array(n);
       for (let f = 0; f < n / 2; f++) {
         twiddle[2 * f] = table[2 * f];
@@ -541,7 +541,7 @@ class FftAligner implements Aligner {
       plan = {
         n,
         fft,
-        half: new FFT(n / 2),
+        half: new ComplexFft(n / 2),
         twiddle,
         single: bestSingle,
         stride,

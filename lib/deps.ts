@@ -1,6 +1,7 @@
 // Every third-party import of lib/ lives here, with a full `npm:` specifier and pinned version,
 // so lib/ works when imported by URL with no import map.
-export { default as FFT } from "npm:fft.js@4.0.4";
+// Inference imports none of them: a static npm import costs every process ~50 ms. fft.js is the tests' oracle for
+// lib/fft.ts and lib/stft.ts, which reproduce its transforms bit for bit.
 /** plotly.js browser bundle for static chart images (lib/plot.ts loads it into headless Chromium, never imports it). */
 export const PLOTLY_JS_NPM = "plotly.js-dist-min@4.1.2";
 /** XGBoost compiled to wasm (ml-xgboost), imported lazily: lib/gbdt.ts works around its loader under Deno. */

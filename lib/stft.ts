@@ -3,6 +3,7 @@
  * @module
  */
 import { ParameterError } from "./errors.ts";
+import { fftBitReversal, fftTable, fftWidth } from "./fft.ts";
 import type { Waveform } from "./types.ts";
 
 /** Magnitude spectrogram, frame-major: frame 0's bins, then frame 1's, ... */
@@ -117,22 +118,9 @@ export class RealFft {
       throw new ParameterError(`Cannot create FFT: size is ${size}, expected a power of two ≥ 4`);
     }
     this.size = size;
-    const table = new Float64Array(2 * size);
-    for (let i = 0; i < table.length; i += 2) {
-      const angle = Math.PI * i / size;
-      table[i] = Math.cos(angle);
-      table[i + 1] = -Math.sin(angle);
-    }
-    this.#table = table;
-    let power = 0;
-    for (let t = 1; size > t; t <<= 1) power++;
-    this.#width = power % 2 === 0 ? power - 1 : power;
-    this.#bitrev = new Int32Array(1 << this.#width);
-    for (let j = 0; j < this.#bitrev.length; j++) {
-      for (let shift = 0; shift < this.#width; shift += 2) {
-        this.#bitrev[j] |= ((j >>> shift) & 3) << (this.#width - shift - 2);
-      }
-    }
+    this.#table = fftTable(size);
+    this.#width = fftWidth(size);
+    this.#bitrev = fftBitReversal(this.#width);
   }
 
   /**
