@@ -342,6 +342,11 @@ export interface BandpassOptions {
   zeroPhase?: boolean;
 }
 
+/** Filters {@linkcode bandpass} designed, by order, edges and rate (the classifier filters every recording with the
+ * same two): designing one costs as much as filtering a second of audio. Read only. */
+const designs = new Map<string, Float64Array>();
+const MAX_DESIGNS = 16;
+
 /**
  * Butterworth band-pass of a waveform; heart sounds live roughly in 25–400 Hz.
  * @param wave Mono samples, all finite; with `zeroPhase`, more than `6·order + 3` samples.
@@ -357,7 +362,14 @@ export function bandpass(wave: Waveform, options: BandpassOptions = {}): Wavefor
   assertValidAudio(wave, "filter audio");
   const lowHz = options.lowHz ?? 25;
   const highHz = options.highHz ?? 400;
-  const sos = butterworthSos(options.order ?? 4, lowHz, highHz, wave.sampleRate);
+  const order = options.order ?? 4;
+  const key = `${order} ${lowHz} ${highHz} ${wave.sampleRate}`;
+  let sos = designs.get(key);
+  if (!sos) {
+    sos = butterworthSos(order, lowHz, highHz, wave.sampleRate);
+    if (designs.size >= MAX_DESIGNS) designs.delete(designs.keys().next().value!);
+    designs.set(key, sos);
+  }
   const samples = (options.zeroPhase ?? true) ? sosFiltFilt(wave.samples, sos) : sosFilter(wave.samples, sos);
   return { samples, sampleRate: wave.sampleRate };
 }

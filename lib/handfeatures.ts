@@ -138,30 +138,30 @@ function fractionAbove(env: Float32Array, from: number, to: number, level: numbe
 
 const db = (ratio: number) => 10 * Math.log10(Math.max(ratio, 1e-12));
 
-/** Moving RMS of `x` over `width` samples, centred, same length. */
-function movingRms(x: Float32Array, width: number): Float32Array {
+/** Moving RMS of `x` over the 2·⌊width / 2⌋ + 1 samples centred on each one (fewer at the ends), same length. */
+export function movingRms(x: Float32Array, width: number): Float32Array {
   const n = x.length, out = new Float32Array(n);
   const half = width >> 1;
+  // Samples whose window [i − half, i + half] lies inside the signal add one sample and drop one (no clamping);
+  // the edges clamp. Both keep one running sum, in the same order as the general loop. No closure here: V8 keeps
+  // variables a closure captures in memory, not in registers.
+  const from = Math.min(n, half + 1), to = Math.max(from, n - half - 1);
   let s = 0, lo = 0, hi = 0; // window [lo, hi)
-  const step = (i: number) => {
+  for (let i = 0; i < n; i++) {
+    if (i === from && to > from) {
+      for (; i < to; i++) {
+        s += x[i + half] * x[i + half];
+        s -= x[i - half - 1] * x[i - half - 1];
+        out[i] = Math.sqrt(Math.max(0, s) / (2 * half + 1));
+      }
+      hi = to + half; // the window of sample to − 1
+      lo = to - 1 - half;
+    }
     const a = Math.max(0, i - half), b = Math.min(n, i + half + 1);
     while (hi < b) s += x[hi] * x[hi++];
     while (lo < a) s -= x[lo] * x[lo++];
     out[i] = Math.sqrt(Math.max(0, s) / (b - a));
-  };
-  // Samples whose window lies inside the signal add one sample and drop one: the same sums as `step`, unclamped.
-  const from = Math.min(n, half + 1), to = Math.max(from, n - half - 1);
-  for (let i = 0; i < from; i++) step(i);
-  for (let i = from; i < to; i++) {
-    s += x[i + half] * x[i + half];
-    s -= x[i - half - 1] * x[i - half - 1];
-    out[i] = Math.sqrt(Math.max(0, s) / (2 * half + 1));
   }
-  if (to > from) {
-    hi = to + half; // the window of sample to − 1
-    lo = to - 1 - half;
-  }
-  for (let i = to; i < n; i++) step(i);
   return out;
 }
 

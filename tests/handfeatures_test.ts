@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { HAND_FEATURE_BAND_HZ, HAND_FEATURE_NAMES, handFeatures, MISSING_FEATURE } from "../lib/handfeatures.ts";
+import {
+  HAND_FEATURE_BAND_HZ,
+  HAND_FEATURE_NAMES,
+  handFeatures,
+  MISSING_FEATURE,
+  movingRms,
+} from "../lib/handfeatures.ts";
 import { bandpass } from "../lib/filter.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
 import { ParameterError } from "../lib/errors.ts";
@@ -72,4 +78,32 @@ Deno.test("handFeatures() with the caller's 25–900 Hz band-pass gives the same
   assert.deepEqual(handFeatures(rec, { bandpassed: filtered.subarray(1) }), expected);
   // and it is used: a different signal handed over changes the features
   assert.notDeepEqual(handFeatures(rec, { bandpassed: filtered.map((v) => -v * 0.5 + 0.01) }), expected);
+});
+
+Deno.test("movingRms() equals a direct windowed RMS, and its running sums bit for bit", () => {
+  /** The general loop, clamping every window: the sums movingRms() must reproduce exactly. */
+  function runningReference(x: Float32Array, width: number): Float32Array {
+    const out = new Float32Array(x.length), half = width >> 1;
+    let s = 0, lo = 0, hi = 0;
+    for (let i = 0; i < x.length; i++) {
+      const a = Math.max(0, i - half), b = Math.min(x.length, i + half + 1);
+      while (hi < b) s += x[hi] * x[hi++];
+      while (lo < a) s -= x[lo] * x[lo++];
+      out[i] = Math.sqrt(Math.max(0, s) / (b - a));
+    }
+    return out;
+  }
+  for (const n of [1, 2, 5, 20, 40, 41, 42, 43, 44, 100, 2000]) {
+    for (const width of [1, 2, 3, 40, 41]) {
+      const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.7) * (1 + (i % 5)));
+      const got = movingRms(x, width);
+      assert.deepEqual(got, runningReference(x, width), `n ${n}, width ${width}`);
+      const half = width >> 1;
+      for (let i = 0; i < n; i++) {
+        let sum = 0, count = 0;
+        for (let j = Math.max(0, i - half); j <= Math.min(n - 1, i + half); j++, count++) sum += x[j] * x[j];
+        assertAlmostEquals(got[i], Math.sqrt(sum / count), 1e-5);
+      }
+    }
+  }
 });
