@@ -213,10 +213,10 @@ export function shannonEnvelope(wave: Waveform, options: EnvelopeOptions = {}): 
   const values = new Float32Array(numValues);
   for (let k = 0; k < numValues; k++) values[k] = mean(Math.round(k * hop));
   let mu = 0;
-  for (const v of values) mu += v;
+  for (let k = 0; k < numValues; k++) mu += values[k];
   mu /= numValues;
   let sd = 0;
-  for (const v of values) sd += (v - mu) ** 2;
+  for (let k = 0; k < numValues; k++) sd += (values[k] - mu) ** 2;
   sd = Math.sqrt(sd / numValues);
   if (!(sd > 0)) return { values: new Float32Array(numValues), rate: envelopeRate, fine, fineRate: fs, silent: true };
   for (let k = 0; k < numValues; k++) values[k] = (values[k] - mu) / sd;
@@ -245,7 +245,7 @@ export interface HeartRateEstimate {
 export function autocorrelation(values: Float32Array, maxLag: number): Float64Array {
   const n = values.length;
   let mu = 0;
-  for (const v of values) mu += v;
+  for (let i = 0; i < n; i++) mu += values[i];
   mu /= n;
   const centred = new Float64Array(n);
   for (let i = 0; i < n; i++) centred[i] = values[i] - mu;

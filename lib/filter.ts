@@ -233,7 +233,10 @@ function runSos(x: Float64Array, sos: Float64Array, zi?: Float64Array, initial =
   const sections = sos.length / 6;
   let s = 0;
   for (; s + 1 < sections; s += 2) {
-    const [b0, b1, b2, , a1, a2, c0, c1, c2, , d1, d2] = sos.subarray(6 * s, 6 * s + 12);
+    // indexed loads, not array destructuring: that runs the iterator protocol, which V8 then has to compile too
+    const at = 6 * s;
+    const b0 = sos[at], b1 = sos[at + 1], b2 = sos[at + 2], a1 = sos[at + 4], a2 = sos[at + 5];
+    const c0 = sos[at + 6], c1 = sos[at + 7], c2 = sos[at + 8], d1 = sos[at + 10], d2 = sos[at + 11];
     let z0 = zi ? zi[2 * s] * initial : 0, z1 = zi ? zi[2 * s + 1] * initial : 0;
     let w0 = zi ? zi[2 * s + 2] * initial : 0, w1 = zi ? zi[2 * s + 3] * initial : 0;
     for (let i = 0; i < x.length; i++) {
@@ -248,7 +251,8 @@ function runSos(x: Float64Array, sos: Float64Array, zi?: Float64Array, initial =
     }
   }
   for (; s < sections; s++) {
-    const [b0, b1, b2, , a1, a2] = sos.subarray(6 * s, 6 * s + 6);
+    const at = 6 * s;
+    const b0 = sos[at], b1 = sos[at + 1], b2 = sos[at + 2], a1 = sos[at + 4], a2 = sos[at + 5];
     let z0 = zi ? zi[2 * s] * initial : 0, z1 = zi ? zi[2 * s + 1] * initial : 0;
     for (let i = 0; i < x.length; i++) {
       const xi = x[i];

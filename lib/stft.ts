@@ -261,6 +261,19 @@ export function fftFrequencies(sampleRate: number, nFft: number): Float64Array {
   return f;
 }
 
+/** Hann windows and FFTs by size, made once: their cosine tables cost as much as a second of 2 kHz audio's STFT.
+ * Both are read only. */
+const framings = new Map<number, { window: Float64Array; fft: RealFft }>();
+
+function framesFor(nFft: number): { window: Float64Array; fft: RealFft } {
+  let framing = framings.get(nFft);
+  if (!framing) {
+    framing = { window: hannWindow(nFft), fft: new RealFft(nFft) };
+    framings.set(nFft, framing);
+  }
+  return framing;
+}
+
 /**
  * Magnitude short-time Fourier transform of a mono waveform (librosa 0.10 `np.abs(stft(y))`).
  * @param wave Mono samples, all finite, at least one sample.
@@ -294,8 +307,7 @@ export function stft(wave: Waveform, options: StftOptions = {}): Spectrogram {
   const numFrames = 1 + Math.floor((paddedLength - nFft) / hopLength);
   const numBins = 1 + nFft / 2;
   const data = new Float32Array(numFrames * numBins);
-  const window = hannWindow(nFft);
-  const fft = new RealFft(nFft);
+  const { window, fft } = framesFor(nFft);
   const frame = new Float64Array(nFft);
   const spectrum = new Float64Array(2 * nFft);
   for (let t = 0; t < numFrames; t++) {
