@@ -291,7 +291,9 @@ function envelopePeaks(env: Envelope, minValue: number, minGapS: number): Candid
   }
   const kept: Candidate[] = [];
   for (const c of raw.toSorted((p, q) => q.a - p.a)) {
-    if (kept.every((k) => Math.abs(k.t - c.t) >= minGapS)) kept.push(c);
+    let far = true;
+    for (let k = 0; k < kept.length && far; k++) far = Math.abs(kept[k].t - c.t) >= minGapS;
+    if (far) kept.push(c);
   }
   return kept.sort((p, q) => p.t - q.t);
 }

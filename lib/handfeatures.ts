@@ -228,7 +228,9 @@ export function handFeatures(wave: Waveform, options: HandFeatureOptions = {}): 
       `Cannot compute hand features: ${out.length} values, expected ${HAND_FEATURE_NAMES.length}`,
     );
   }
-  return Float32Array.from(out, (v) => Number.isFinite(v) ? v : MISSING_FEATURE);
+  const features = new Float32Array(out.length);
+  for (let i = 0; i < out.length; i++) features[i] = Number.isFinite(out[i]) ? out[i] : MISSING_FEATURE;
+  return features;
 }
 
 /** The hand features' mel filter bank (24 bands, 25–900 Hz, on 256-point frames at 2 kHz). */
@@ -244,30 +246,40 @@ const HAND_MEL_BANK: MelFilterBank = melFilterBank({
 function pushSpectralShape(out: number[], spec: Spectrogram): void {
   const logMel = logMelSpectrogram(spec, { filterBank: HAND_MEL_BANK, amin: 1e-10 });
   const T = logMel.numFrames;
-  const bandMeans = Array.from({ length: N_MELS }, (_, b) => {
+  const bandMeans = new Float64Array(N_MELS);
+  for (let b = 0; b < N_MELS; b++) {
     let s = 0;
     for (let t = 0; t < T; t++) s += logMel.data[t * N_MELS + b];
-    return s / T;
-  });
+    bandMeans[b] = s / T;
+  }
   const avg = meanOf(bandMeans);
-  out.push(...bandMeans.map((m) => m - avg));
+  for (let b = 0; b < N_MELS; b++) out.push(bandMeans[b] - avg);
   for (let b = 0; b < N_MELS; b++) {
     let s = 0;
     for (let t = 0; t < T; t++) s += (logMel.data[t * N_MELS + b] - bandMeans[b]) ** 2;
     out.push(Math.sqrt(s / T));
   }
   const cc = mfcc(logMel, { nMfcc: N_MFCC });
-  const col = (c: number, delta: boolean) => {
-    const x = new Float64Array(delta ? Math.max(0, T - 1) : T);
-    for (let t = 0; t < x.length; t++) {
-      x[t] = delta ? cc.data[(t + 1) * N_MFCC + c] - cc.data[t * N_MFCC + c] : cc.data[t * N_MFCC + c];
-    }
-    return x;
-  };
-  for (let c = 0; c < N_MFCC; c++) out.push(meanOf(col(c, false)));
-  for (let c = 0; c < N_MFCC; c++) out.push(stdOf(col(c, false)));
-  for (let c = 0; c < N_MFCC; c++) out.push(stdOf(col(c, true)));
+  const columns = Array.from({ length: N_MFCC }, (_, c) => mfccColumn(cc.data, T, c, false));
+  for (let c = 0; c < N_MFCC; c++) out.push(meanOf(columns[c]));
+  for (let c = 0; c < N_MFCC; c++) out.push(stdOf(columns[c]));
+  for (let c = 0; c < N_MFCC; c++) out.push(stdOf(mfccColumn(cc.data, T, c, true)));
 }
+
+/** Coefficient `c` of `T` frame-major MFCC frames over time, or its frame-to-frame differences (`delta`). */
+function mfccColumn(data: Float32Array, T: number, c: number, delta: boolean): Float64Array {
+  const x = new Float64Array(delta ? Math.max(0, T - 1) : T);
+  for (let t = 0; t < x.length; t++) {
+    x[t] = delta ? data[(t + 1) * N_MFCC + c] - data[t * N_MFCC + c] : data[t * N_MFCC + c];
+  }
+  return x;
+}
+
+/** For each STFT bin up to 900 Hz, the index of its {@linkcode BAND_EDGES_HZ} band (−1 below 25 Hz). */
+const BAND_OF_BIN = Int32Array.from(
+  { length: Math.floor(HAND_FEATURE_BAND_HZ[1] / (HAND_FEATURE_RATE / N_FFT)) + 1 },
+  (_, k) => BAND_EDGES_HZ.findIndex((edge) => k * (HAND_FEATURE_RATE / N_FFT) < edge) - 1,
+);
 
 /** Per STFT frame: 25–900 Hz energy and its part at or above {@linkcode HIGH_BAND_HZ}. */
 interface FrameEnergies {
@@ -284,7 +296,7 @@ function pushFrameSpectra(out: number[], spec: Spectrogram): FrameEnergies {
   const rolloff = new Float64Array(T), energy = new Float64Array(T), highEnergy = new Float64Array(T);
   const highFrom = Math.ceil(HIGH_BAND_HZ / binHz);
   const bandPower = new Float64Array(BAND_EDGES_HZ.length - 1);
-  const bandOf = Int32Array.from({ length: hi + 1 }, (_, k) => BAND_EDGES_HZ.findIndex((edge) => k * binHz < edge) - 1);
+  const bandOf = BAND_OF_BIN;
   const power = new Float64Array(hi + 1); // one frame's power spectrum
   for (let t = 0; t < T; t++) {
     let e = 0, ef = 0, logSum = 0, product = 1;
