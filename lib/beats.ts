@@ -357,8 +357,9 @@ function intervalCost(dt: number, mu: number): number {
  * Best alternating S1/S2 labelling of the candidates for cycle `periodS` and systole `systoleS`:
  * maximises Σ (a − threshold) over chosen sounds − Σ interval penalties, by dynamic programming.
  */
-/** `intervalCost(t_i − t_j, periodS)` for every pair (j, i) {@linkcode segmentSounds} visits: the same for every
- * systole tried, so {@linkcode segmentForPeriod} computes them once. Row i holds j = `start[i]` … i − 1 from `offset[i]`. */
+/** `intervalCost(t_i − t_j, periodS)` for the pairs (j, i) {@linkcode segmentSounds} visits: the same for every
+ * systole tried, so they are kept per period, computed on first use (NaN until then). Row i holds j = `start[i]` …
+ * i − 1 from `offset[i]`. */
 interface SameLabelCosts {
   costs: Float64Array;
   start: Int32Array;
@@ -379,10 +380,7 @@ function sameLabelCosts(cands: Candidate[], periodS: number): SameLabelCosts {
     start[i] = s;
     offset[i + 1] = offset[i] + (i - s);
   }
-  const costs = new Float64Array(offset[n]);
-  for (let i = 0; i < n; i++) {
-    for (let j = start[i]; j < i; j++) costs[offset[i] + j - start[i]] = intervalCost(cands[i].t - cands[j].t, periodS);
-  }
+  const costs = new Float64Array(offset[n]).fill(NaN); // filled by segmentSounds as it needs them
   const remaining = new Float64Array(n + 1);
   for (let i = n - 1; i >= 0; i--) remaining[i] = remaining[i + 1] + Math.max(0, cands[i].a - MODEL.rewardThreshold);
   return { costs, start, offset, times: Float64Array.from(cands, (c) => c.t), remaining };
@@ -416,7 +414,7 @@ function segmentSounds(
     }
     let b1 = b0, arg1 = arg0;
     for (let j = start; j < i; j++) {
-      const dt = ti - tOf[j], best0 = best[2 * j], best1 = best[2 * j + 1], skipCost = costs[row + j];
+      const dt = ti - tOf[j], best0 = best[2 * j], best1 = best[2 * j + 1];
       if (best1 > b0) {
         const other = best1 - costBelow(dt, diastoleS, sigma0, best1 - b0 + 1e-9 * (1 + best1));
         if (other > b0) {
@@ -424,10 +422,16 @@ function segmentSounds(
           arg0 = 2 * j + 1;
         }
       }
-      const skip0 = best0 - skipCost - MODEL.skipCost;
-      if (skip0 > b0) {
-        b0 = skip0;
-        arg0 = 2 * j;
+      // A skip can only win if it would without its interval cost (≥ 0; rounding is monotonic): only then is the
+      // cost needed, computed on first use and kept for the other systoles (most pairs never need it).
+      if (best0 - MODEL.skipCost > b0) {
+        let skipCost = costs[row + j];
+        if (skipCost !== skipCost) costs[row + j] = skipCost = intervalCost(dt, periodS);
+        const skip0 = best0 - skipCost - MODEL.skipCost;
+        if (skip0 > b0) {
+          b0 = skip0;
+          arg0 = 2 * j;
+        }
       }
       if (best0 > b1) {
         const other = best0 - costBelow(dt, systoleS, sigma1, best0 - b1 + 1e-9 * (1 + best0));
@@ -436,10 +440,14 @@ function segmentSounds(
           arg1 = 2 * j;
         }
       }
-      const skip1 = best1 - skipCost - MODEL.skipCost;
-      if (skip1 > b1) {
-        b1 = skip1;
-        arg1 = 2 * j + 1;
+      if (best1 - MODEL.skipCost > b1) {
+        let skipCost = costs[row + j];
+        if (skipCost !== skipCost) costs[row + j] = skipCost = intervalCost(dt, periodS);
+        const skip1 = best1 - skipCost - MODEL.skipCost;
+        if (skip1 > b1) {
+          b1 = skip1;
+          arg1 = 2 * j + 1;
+        }
       }
     }
     best[2 * i] = b0 + reward;
