@@ -347,6 +347,13 @@ function costBelow(dt: number, mu: number, sigma: number, limit: number): number
   return MODEL.intervalWeight * lowerBound <= limit ? MODEL.intervalWeight * Math.log1p(u) : Infinity;
 }
 
+/** `costs[at]`, the interval cost of a skip over `dt` seconds for cycle `periodS`; computed and kept if still NaN. */
+function skipIntervalCost(costs: Float64Array, at: number, dt: number, periodS: number): number {
+  let cost = costs[at];
+  if (cost !== cost) costs[at] = cost = intervalCost(dt, periodS);
+  return cost;
+}
+
 function intervalCost(dt: number, mu: number): number {
   const sigma = MODEL.sigmaRelative * mu + MODEL.sigmaAbsoluteS;
   const z = (dt - mu) / sigma;
@@ -425,9 +432,7 @@ function segmentSounds(
       // A skip can only win if it would without its interval cost (≥ 0; rounding is monotonic): only then is the
       // cost needed, computed on first use and kept for the other systoles (most pairs never need it).
       if (best0 - MODEL.skipCost > b0) {
-        let skipCost = costs[row + j];
-        if (skipCost !== skipCost) costs[row + j] = skipCost = intervalCost(dt, periodS);
-        const skip0 = best0 - skipCost - MODEL.skipCost;
+        const skip0 = best0 - skipIntervalCost(costs, row + j, dt, periodS) - MODEL.skipCost;
         if (skip0 > b0) {
           b0 = skip0;
           arg0 = 2 * j;
@@ -441,9 +446,7 @@ function segmentSounds(
         }
       }
       if (best1 - MODEL.skipCost > b1) {
-        let skipCost = costs[row + j];
-        if (skipCost !== skipCost) costs[row + j] = skipCost = intervalCost(dt, periodS);
-        const skip1 = best1 - skipCost - MODEL.skipCost;
+        const skip1 = best1 - skipIntervalCost(costs, row + j, dt, periodS) - MODEL.skipCost;
         if (skip1 > b1) {
           b1 = skip1;
           arg1 = 2 * j + 1;
