@@ -17,6 +17,7 @@
  * @module
  */
 import { ModelError } from "./errors.ts";
+import { compileEmbedded, ensureMemory } from "./wasm.ts";
 
 /** One entry of a model.json `weightsManifest[].weights`. */
 export interface WeightSpec {
@@ -355,30 +356,18 @@ class WasmArena {
     new Float32Array(this.exports.memory.buffer, at, values.length).set(values);
     return at;
   }
-  /** Grows the memory to at least `bytes`: to twice its size or more, so that it grows a few times at most. */
+  /** Makes the memory hold at least `bytes` (lib/wasm.ts `ensureMemory`). */
   ensure(bytes: number): void {
-    const memory = this.exports.memory;
-    const have = memory.buffer.byteLength;
-    if (have < bytes) memory.grow(Math.ceil(Math.max(bytes - have, have) / 65536));
+    ensureMemory(this.exports.memory, bytes);
   }
 }
 
-/**
- * Memory every instance reserves when it is created (weights and a step's input and output: 2 MiB holds a few
- * minutes of audio). Growing a WebAssembly memory detaches its old ArrayBuffer, and the first detach in a V8 isolate
- * discards every optimized function that reads typed arrays (the "ArrayBufferDetaching" protector): growing in the
- * middle of a batch made the CLI compile everything twice.
- */
+/** Memory every instance reserves when it is created (weights and a step's input and output: 2 MiB holds a few
+ * minutes of audio), so that it does not grow in the middle of a batch (lib/wasm.ts `ensureMemory`). */
 const RESERVED_BYTES = 2 << 20;
 
 function wasmArena(): WasmArena | null {
-  if (convModule === undefined) {
-    try {
-      convModule = new WebAssembly.Module(Uint8Array.from(atob(CONV_WASM), (ch) => ch.charCodeAt(0)));
-    } catch {
-      convModule = null;
-    }
-  }
+  if (convModule === undefined) convModule = compileEmbedded(CONV_WASM);
   if (!convModule) return null;
   const arena = new WasmArena(new WebAssembly.Instance(convModule).exports as unknown as ConvExports);
   arena.ensure(RESERVED_BYTES);

@@ -16,6 +16,7 @@
 import { ParameterError } from "./errors.ts";
 import { assertValidAudio } from "./stft.ts";
 import type { Waveform } from "./types.ts";
+import { compileEmbedded, ensureMemory } from "./wasm.ts";
 
 /** Options of {@linkcode resample}. */
 export interface ResampleOptions {
@@ -287,21 +288,21 @@ interface Dots {
   memory: WebAssembly.Memory;
 }
 
-/** WebAssembly pages reserved on instantiation (1 MiB: the 44.1 → 2 kHz bank is 114 kB), so that the memory rarely
- * grows later (see {@linkcode polyphase}). */
-const RESERVED_PAGES = 16;
+/** Memory reserved on instantiation (1 MiB: the 44.1 → 2 kHz bank is 114 kB), so that it rarely grows later
+ * (lib/wasm.ts `ensureMemory`). */
+const RESERVED_BYTES = 1 << 20;
 
 /** The instantiated {@linkcode DOTS_WASM}; null where WebAssembly SIMD is unavailable; undefined until first use. */
 let wasmDots: Dots | null | undefined;
 
 function simdDots(): Dots | null {
   if (wasmDots === undefined) {
+    const module = compileEmbedded(DOTS_WASM);
     try {
-      const bytes = Uint8Array.from(atob(DOTS_WASM), (ch) => ch.charCodeAt(0));
-      wasmDots = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as Dots;
-      wasmDots.memory.grow(RESERVED_PAGES - wasmDots.memory.buffer.byteLength / 65536);
+      wasmDots = module && new WebAssembly.Instance(module).exports as unknown as Dots;
+      if (wasmDots) ensureMemory(wasmDots.memory, RESERVED_BYTES);
     } catch {
-      wasmDots = null;
+      wasmDots = null; // e.g. no memory to reserve: the JavaScript fallback gives the same bits
     }
   }
   return wasmDots;
@@ -357,9 +358,7 @@ function polyphase(
   const engine = simdDots();
   let memory: Float32Array;
   if (engine) {
-    const bytes = 4 * size, have = engine.memory.buffer.byteLength;
-    // at least doubling: each grow detaches the old buffer, which costs V8 its optimized code once (lib/forward.ts)
-    if (have < bytes) engine.memory.grow(Math.ceil(Math.max(bytes - have, have) / 65536));
+    ensureMemory(engine.memory, 4 * size);
     memory = new Float32Array(engine.memory.buffer, 0, size);
   } else memory = new Float32Array(size);
   memory.set(bank, 0);
