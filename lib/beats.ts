@@ -360,10 +360,6 @@ function intervalCost(dt: number, mu: number): number {
   return MODEL.intervalWeight * Math.log1p(z * z);
 }
 
-/**
- * Best alternating S1/S2 labelling of the candidates for cycle `periodS` and systole `systoleS`:
- * maximises Σ (a − threshold) over chosen sounds − Σ interval penalties, by dynamic programming.
- */
 /** `intervalCost(t_i − t_j, periodS)` for the pairs (j, i) {@linkcode segmentSounds} visits: the same for every
  * systole tried, so they are kept per period, computed on first use (NaN until then). Row i holds j = `start[i]` …
  * i − 1 from `offset[i]`. */
@@ -393,6 +389,10 @@ function sameLabelCosts(cands: Candidate[], periodS: number): SameLabelCosts {
   return { costs, start, offset, times: Float64Array.from(cands, (c) => c.t), remaining };
 }
 
+/**
+ * Best alternating S1/S2 labelling of the candidates for cycle `periodS` and systole `systoleS`:
+ * maximises Σ (a − threshold) over chosen sounds − Σ interval penalties, by dynamic programming.
+ */
 function segmentSounds(
   cands: Candidate[],
   periodS: number,

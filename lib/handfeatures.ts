@@ -275,10 +275,14 @@ function mfccColumn(data: Float32Array, T: number, c: number, delta: boolean): F
   return x;
 }
 
-/** For each STFT bin up to 900 Hz, the index of its {@linkcode BAND_EDGES_HZ} band (−1 below 25 Hz). */
+/** Hz between STFT bins, and the first and last bin inside {@linkcode HAND_FEATURE_BAND_HZ}. */
+const BIN_HZ = HAND_FEATURE_RATE / N_FFT;
+const FIRST_BAND_BIN = Math.ceil(HAND_FEATURE_BAND_HZ[0] / BIN_HZ),
+  LAST_BAND_BIN = Math.floor(HAND_FEATURE_BAND_HZ[1] / BIN_HZ);
+/** For each STFT bin up to {@linkcode LAST_BAND_BIN}, the index of its {@linkcode BAND_EDGES_HZ} band (−1 below). */
 const BAND_OF_BIN = Int32Array.from(
-  { length: Math.floor(HAND_FEATURE_BAND_HZ[1] / (HAND_FEATURE_RATE / N_FFT)) + 1 },
-  (_, k) => BAND_EDGES_HZ.findIndex((edge) => k * (HAND_FEATURE_RATE / N_FFT) < edge) - 1,
+  { length: LAST_BAND_BIN + 1 },
+  (_, k) => BAND_EDGES_HZ.findIndex((edge) => k * BIN_HZ < edge) - 1,
 );
 
 /** Per STFT frame: 25–900 Hz energy and its part at or above {@linkcode HIGH_BAND_HZ}. */
@@ -290,13 +294,11 @@ interface FrameEnergies {
 /** Per-frame spectral centroid, bandwidth, flatness and 85 % roll-off (power spectrum, 25–900 Hz bins), summarised;
  * the loud frames' centroid; the band shares. */
 function pushFrameSpectra(out: number[], spec: Spectrogram): FrameEnergies {
-  const T = spec.numFrames, nb = spec.numBins, binHz = HAND_FEATURE_RATE / N_FFT;
-  const lo = Math.ceil(HAND_FEATURE_BAND_HZ[0] / binHz), hi = Math.floor(HAND_FEATURE_BAND_HZ[1] / binHz);
+  const T = spec.numFrames, nb = spec.numBins, binHz = BIN_HZ, lo = FIRST_BAND_BIN, hi = LAST_BAND_BIN;
   const centroid = new Float64Array(T), bandwidth = new Float64Array(T), flatness = new Float64Array(T);
   const rolloff = new Float64Array(T), energy = new Float64Array(T), highEnergy = new Float64Array(T);
   const highFrom = Math.ceil(HIGH_BAND_HZ / binHz);
   const bandPower = new Float64Array(BAND_EDGES_HZ.length - 1);
-  const bandOf = BAND_OF_BIN;
   const power = new Float64Array(hi + 1); // one frame's power spectrum
   for (let t = 0; t < T; t++) {
     let e = 0, ef = 0, logSum = 0, product = 1;
@@ -313,7 +315,7 @@ function pushFrameSpectra(out: number[], spec: Spectrogram): FrameEnergies {
         logSum += Math.log(product);
         product = 1;
       }
-      const band = bandOf[k];
+      const band = BAND_OF_BIN[k];
       if (band >= 0) bandPower[band] += p;
       if (k >= highFrom) highEnergy[t] += p;
     }
