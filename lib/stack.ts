@@ -146,12 +146,13 @@ export function predictTreeEnsemble(model: TreeEnsemble, x: Float32Array): Float
 }
 
 /**
- * A {@linkcode TreeEnsemble} as JSON: typed arrays as little-endian base64, 8 bytes per node.
- * `node` holds per node the split feature (bit 14 set: missing goes left; −1: leaf) and the left
- * child as an index within its tree (the right child follows it, as XGBoost allocates them).
+ * A {@linkcode TreeEnsemble} as JSON: typed arrays as little-endian base64, 6 bytes per node.
+ * Each tree's nodes are stored in preorder (node, its left subtree, its right subtree), so the
+ * structure is implied by which nodes are leaves; `node` and `value` follow that order.
  */
 export interface EncodedTreeEnsemble {
-  format: "xgboost-trees-v2";
+  /** v3 is written; v2 (XGBoost's node order, explicit left children, 8 bytes per node) is still read. */
+  format: "xgboost-trees-v3" | "xgboost-trees-v2";
   numClasses: number;
   numFeatures: number;
   baseScore: number;
@@ -161,9 +162,14 @@ export interface EncodedTreeEnsemble {
   treeClass: string;
   /** Uint16 per tree: its node count. */
   treeSize: string;
-  /** Int16 pairs per node: [feature | 0x4000·defaultLeft or −1, left child within the tree]. */
+  /**
+   * v3: Uint16 per node in preorder: `feature | 0x4000·defaultLeft` for a split, 0xFFFF for a
+   * leaf; a split's left child is the next node, its right child the node after its left subtree.
+   * v2: Int16 pairs per node: [feature | 0x4000·defaultLeft or −1, left child within the tree],
+   * the right child right after the left one (as XGBoost allocates them).
+   */
   node: string;
-  /** Float32 per node: threshold or leaf value. */
+  /** Float32 per node (in `node`'s order): threshold or leaf value. */
   value: string;
 }
 
@@ -174,58 +180,131 @@ function toBase64(a: ArrayBufferView): string {
   return btoa(s);
 }
 
-function fromBase64<T>(s: string, make: (buffer: ArrayBuffer) => T): T {
-  const bin = atob(s);
+/** Decodes a base64 field into whole elements of `bytesPer` bytes; anything else is a ModelError. */
+function fromBase64<T>(s: unknown, field: string, bytesPer: number, make: (buffer: ArrayBuffer) => T): T {
+  if (typeof s !== "string") throw new ModelError(`Cannot load tree model: ${field} is not a string`);
+  let bin: string;
+  try {
+    bin = atob(s);
+  } catch {
+    throw new ModelError(`Cannot load tree model: ${field} is not base64`);
+  }
+  if (bin.length % bytesPer !== 0) {
+    throw new ModelError(`Cannot load tree model: ${field} is not whole ${bytesPer}-byte values`);
+  }
   const b = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) b[i] = bin.charCodeAt(i);
   return make(b.buffer);
 }
 
-/** Encodes a tree ensemble for a JSON file (about 11 bytes of base64 per node). */
+/** The `node` code of a leaf in format v3. */
+const LEAF = 0xffff;
+
+/** Encodes a tree ensemble for a JSON file (about 8 bytes of base64 per node). */
 export function encodeTreeEnsemble(model: TreeEnsemble): EncodedTreeEnsemble {
   const nt = model.treeRoot.length, nn = model.feature.length;
-  const treeSize = new Uint16Array(nt), node = new Int16Array(2 * nn);
+  // A tree has at most nn nodes; more means a cycle. Its size must also fit treeSize's Uint16.
+  const maxSize = Math.min(nn, 0xffff);
+  const treeSize = new Uint16Array(nt), node: number[] = [], value: number[] = [];
   for (let t = 0; t < nt; t++) {
-    const root = model.treeRoot[t], end = t + 1 < nt ? model.treeRoot[t + 1] : nn;
-    treeSize[t] = end - root;
-    for (let i = root; i < end; i++) {
-      if (model.feature[i] < 0) {
-        node[2 * i] = -1;
+    const start = node.length, stack = [model.treeRoot[t]];
+    while (stack.length > 0) {
+      const i = stack.pop()!;
+      if (!(i >= 0 && i < nn) || node.length - start === maxSize) {
+        throw new ModelError(`Cannot encode tree model: tree ${t} has a bad child index or over ${maxSize} nodes`);
+      }
+      value.push(model.value[i]);
+      const f = model.feature[i];
+      if (f < 0) {
+        node.push(LEAF);
         continue;
       }
-      if (model.right[i] !== model.left[i] + 1 || model.feature[i] >= 0x4000 || end - root > 0x7fff) {
-        throw new ModelError(`Cannot encode tree model: node ${i} of tree ${t} has an unexpected layout`);
-      }
-      node[2 * i] = model.feature[i] | (model.defaultLeft[i] ? 0x4000 : 0);
-      node[2 * i + 1] = model.left[i] - root;
+      if (f >= 0x4000) throw new ModelError(`Cannot encode tree model: node ${i} of tree ${t} splits on feature ${f}`);
+      node.push(f | (model.defaultLeft[i] ? 0x4000 : 0));
+      stack.push(model.right[i], model.left[i]); // left popped first: preorder
     }
+    treeSize[t] = node.length - start;
   }
   return {
-    format: "xgboost-trees-v2",
+    format: "xgboost-trees-v3",
     numClasses: model.numClasses,
     numFeatures: model.numFeatures,
     baseScore: model.baseScore,
     numTrees: nt,
-    numNodes: nn,
+    numNodes: node.length,
     treeClass: toBase64(model.treeClass),
     treeSize: toBase64(treeSize),
-    node: toBase64(node),
-    value: toBase64(model.value),
+    node: toBase64(Uint16Array.from(node)),
+    value: toBase64(Float32Array.from(value)),
   };
 }
 
-/** Decodes {@linkcode encodeTreeEnsemble}'s output, checking every array length and child index. */
+/** Builds the nodes of one tree from format v2 (children within the tree, after their parent). */
+function linkTreeV2(m: TreeEnsemble, node: Int16Array, root: number, end: number, bad: (what: string) => Error): void {
+  for (let i = root; i < end; i++) {
+    const f = node[2 * i];
+    if (f < 0) {
+      m.feature[i] = -1;
+      continue;
+    }
+    const left = root + node[2 * i + 1];
+    // Children after their parent (XGBoost allocates them so) rules out cycles.
+    if ((f & 0x3fff) >= m.numFeatures || left <= i || left + 1 >= end) throw bad(`node ${i} is malformed`);
+    m.feature[i] = f & 0x3fff;
+    m.defaultLeft[i] = f & 0x4000 ? 1 : 0;
+    m.left[i] = left;
+    m.right[i] = left + 1;
+  }
+}
+
+/**
+ * Builds the nodes of tree `t` from format v3 (preorder), which must be exactly `root..end − 1`.
+ * Children always follow their parent, so the result has no cycles.
+ */
+function linkTreeV3(
+  m: TreeEnsemble,
+  node: Uint16Array,
+  t: number,
+  root: number,
+  end: number,
+  bad: (what: string) => Error,
+): void {
+  const open: number[] = []; // splits still waiting for their right child, innermost last
+  for (let i = root; i < end; i++) {
+    if (i > root) {
+      // After a split comes its left child; after a leaf, the right child of the innermost open split.
+      if (m.feature[i - 1] >= 0) m.left[i - 1] = i;
+      else if (open.length > 0) m.right[open.pop()!] = i;
+      else throw bad(`tree ${t} has nodes after its last leaf`);
+    }
+    const code = node[i];
+    if (code === LEAF) {
+      m.feature[i] = -1;
+      continue;
+    }
+    if ((code & 0x3fff) >= m.numFeatures || code & 0x8000) throw bad(`node ${i} is malformed`);
+    m.feature[i] = code & 0x3fff;
+    m.defaultLeft[i] = code & 0x4000 ? 1 : 0;
+    open.push(i);
+  }
+  if (open.length > 0) throw bad(`tree ${t} ends before its splits have children`);
+}
+
+/** Decodes {@linkcode encodeTreeEnsemble}'s output (v3, or v2), checking every array length and child. */
 export function decodeTreeEnsemble(e: EncodedTreeEnsemble): TreeEnsemble {
-  if (e?.format !== "xgboost-trees-v2") {
-    throw new ModelError(`Cannot load tree model: format is "${e?.format}", expected xgboost-trees-v2`);
+  const v2 = e?.format === "xgboost-trees-v2";
+  if (!v2 && e?.format !== "xgboost-trees-v3") {
+    throw new ModelError(
+      `Cannot load tree model: format is "${e?.format}", expected xgboost-trees-v3 or xgboost-trees-v2`,
+    );
   }
   const nt = e.numTrees, nn = e.numNodes;
-  const treeClass = fromBase64(e.treeClass, (b) => new Uint8Array(b));
-  const treeSize = fromBase64(e.treeSize, (b) => new Uint16Array(b));
-  const node = fromBase64(e.node, (b) => new Int16Array(b));
-  const value = fromBase64(e.value, (b) => new Float32Array(b));
+  const treeClass = fromBase64(e.treeClass, "treeClass", 1, (b) => new Uint8Array(b));
+  const treeSize = fromBase64(e.treeSize, "treeSize", 2, (b) => new Uint16Array(b));
+  const node = fromBase64(e.node, "node", v2 ? 4 : 2, (b) => new Uint16Array(b));
+  const value = fromBase64(e.value, "value", 4, (b) => new Float32Array(b));
   const bad = (what: string) => new ModelError(`Cannot load tree model: ${what} (${nt} trees, ${nn} nodes)`);
-  if (treeClass.length !== nt || treeSize.length !== nt || node.length !== 2 * nn || value.length !== nn) {
+  if (treeClass.length !== nt || treeSize.length !== nt || node.length !== (v2 ? 2 : 1) * nn || value.length !== nn) {
     throw bad("array lengths differ");
   }
   const m: TreeEnsemble = {
@@ -240,26 +319,15 @@ export function decodeTreeEnsemble(e: EncodedTreeEnsemble): TreeEnsemble {
     defaultLeft: new Uint8Array(nn),
     value,
   };
+  const pairs = new Int16Array(node.buffer); // v2's signed view
   let root = 0;
   for (let t = 0; t < nt; t++) {
     if (treeClass[t] >= m.numClasses) throw bad(`tree ${t} has class ${treeClass[t]}`);
     m.treeRoot[t] = root;
     const end = root + treeSize[t];
     if (end > nn || treeSize[t] === 0) throw bad(`tree ${t} overruns the nodes`);
-    for (let i = root; i < end; i++) {
-      const f = node[2 * i];
-      if (f < 0) {
-        m.feature[i] = -1;
-        continue;
-      }
-      const left = root + node[2 * i + 1];
-      // Children after their parent (XGBoost allocates them so) rules out cycles.
-      if ((f & 0x3fff) >= m.numFeatures || left <= i || left + 1 >= end) throw bad(`node ${i} is malformed`);
-      m.feature[i] = f & 0x3fff;
-      m.defaultLeft[i] = f & 0x4000 ? 1 : 0;
-      m.left[i] = left;
-      m.right[i] = left + 1;
-    }
+    if (v2) linkTreeV2(m, pairs, root, end, bad);
+    else linkTreeV3(m, node, t, root, end, bad);
     root = end;
   }
   if (root !== nn) throw bad("tree sizes do not add up");

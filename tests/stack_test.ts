@@ -5,6 +5,7 @@ import { ModelError } from "../lib/errors.ts";
 import {
   combineProbabilities,
   decodeTreeEnsemble,
+  type EncodedTreeEnsemble,
   encodeTreeEnsemble,
   parseXgboostModel,
   predictTreeEnsemble,
@@ -35,6 +36,156 @@ Deno.test("predictTreeEnsemble() equals XGBoost's own predictions, also after en
   assertAllClose(predictTreeEnsemble(trees, test.x), expected, 1e-6);
   const json = JSON.parse(JSON.stringify(encodeTreeEnsemble(trees)));
   assertAllClose(predictTreeEnsemble(decodeTreeEnsemble(json), test.x), expected, 1e-6);
+});
+
+/** A trained booster's trees (40 rounds, depth 4, 4 classes) and held-out rows. */
+async function trainedTrees(): Promise<{ trees: TreeEnsemble; test: Float32Array; expected: Float32Array }> {
+  const train = data(300, 1), test = data(200, 2);
+  const booster = await trainGbdt(train, { seed: 5, numRounds: 40, maxDepth: 4 });
+  const expected = booster.predictProbabilities(test.x);
+  const trees = parseXgboostModel(booster.toBytes());
+  booster.free();
+  return { trees, test: test.x, expected };
+}
+
+/** The bytes of `predictTreeEnsemble(m, x)`: equal bytes mean bit-identical predictions. */
+function predictionBits(m: TreeEnsemble, x: Float32Array): Uint8Array {
+  return new Uint8Array(predictTreeEnsemble(m, x).buffer);
+}
+
+function b64(a: ArrayBufferView): string {
+  return btoa(String.fromCharCode(...new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
+}
+
+/**
+ * The previous format, as encodeTreeEnsemble wrote it: per node an Int16 pair [feature |
+ * 0x4000·defaultLeft or −1, left child within the tree], the right child next to the left one.
+ * Nodes are renumbered breadth-first (children allocated in pairs, as XGBoost does), so any
+ * ensemble can be written this way.
+ */
+function encodeV2(m: TreeEnsemble): EncodedTreeEnsemble {
+  const node: number[] = [], value: number[] = [], treeSize: number[] = [];
+  for (const root of m.treeRoot) {
+    const base = value.length, order = [root];
+    for (let j = 0; j < order.length; j++) {
+      const i = order[j];
+      value.push(m.value[i]);
+      if (m.feature[i] < 0) {
+        node.push(-1, 0);
+        continue;
+      }
+      node.push(m.feature[i] | (m.defaultLeft[i] ? 0x4000 : 0), order.length);
+      order.push(m.left[i], m.right[i]);
+    }
+    treeSize.push(value.length - base);
+  }
+  return {
+    format: "xgboost-trees-v2",
+    numClasses: m.numClasses,
+    numFeatures: m.numFeatures,
+    baseScore: m.baseScore,
+    numTrees: m.treeRoot.length,
+    numNodes: value.length,
+    treeClass: b64(m.treeClass),
+    treeSize: b64(Uint16Array.from(treeSize)),
+    node: b64(Int16Array.from(node)),
+    value: b64(Float32Array.from(value)),
+  };
+}
+
+/** Base64 characters of an encoding's arrays. */
+function encodedChars(e: EncodedTreeEnsemble): number {
+  return e.treeClass.length + e.treeSize.length + e.node.length + e.value.length;
+}
+
+/** A copy of `x` with about a quarter of its values NaN (missing: the default branch). */
+function withNaNs(x: Float32Array, seed: number): Float32Array {
+  const rng = mulberry32(seed);
+  return x.map((v) => rng() < 0.25 ? NaN : v);
+}
+
+Deno.test("encodeTreeEnsemble() round trips a trained booster with bit-identical predictions, NaN included", async () => {
+  const { trees } = await trainedTrees();
+  // XGBoost trained without missing values sends them all one way; mix the default branches.
+  let splits = 0;
+  for (let i = 0; i < trees.feature.length; i++) {
+    if (trees.feature[i] >= 0 && splits++ % 3 === 0) trees.defaultLeft[i] ^= 1;
+  }
+  const e = encodeTreeEnsemble(trees);
+  assert.equal(e.format, "xgboost-trees-v3");
+  assert.equal(e.numNodes, trees.feature.length);
+  const back = decodeTreeEnsemble(JSON.parse(JSON.stringify(e)));
+  // Preorder: a split's left child is the next node, its right child comes after the left subtree.
+  for (let i = 0; i < back.feature.length; i++) {
+    if (back.feature[i] >= 0) assert.ok(back.left[i] === i + 1 && back.right[i] > i + 1, `node ${i}`);
+  }
+  const x = withNaNs(data(300, 3).x, 4);
+  assert.deepEqual(predictionBits(back, x), predictionBits(trees, x));
+  assert.deepEqual(encodeTreeEnsemble(back), e); // preorder is a fixed point
+});
+
+Deno.test("encodeTreeEnsemble() renumbers a hand-built tree into preorder, predictions unchanged", () => {
+  // Tree 0, children stored out of order: x0 < 0.5 (NaN right) ? (x1 < 2 (NaN left) ? 1 : 2) : (x1 < −1 ? 3 : 4).
+  // Tree 1: a single leaf for class 1.
+  const m: TreeEnsemble = {
+    numClasses: 2,
+    numFeatures: 2,
+    baseScore: 0.5,
+    treeClass: Uint8Array.of(0, 1),
+    treeRoot: Int32Array.of(0, 7),
+    feature: Int16Array.of(0, 1, 1, -1, -1, -1, -1, -1),
+    left: Int32Array.of(2, 3, 5, -1, -1, -1, -1, -1),
+    right: Int32Array.of(1, 4, 6, -1, -1, -1, -1, -1),
+    defaultLeft: Uint8Array.of(0, 0, 1, 0, 0, 0, 0, 0),
+    value: Float32Array.of(0.5, -1, 2, 3, 4, 1, 2, 0.25),
+  };
+  const back = decodeTreeEnsemble(encodeTreeEnsemble(m));
+  assert.deepEqual(back.treeRoot, Int32Array.of(0, 7));
+  assert.deepEqual(back.feature, Int16Array.of(0, 1, -1, -1, 1, -1, -1, -1));
+  assert.deepEqual(back.left, Int32Array.of(1, 2, -1, -1, 5, -1, -1, -1));
+  assert.deepEqual(back.right, Int32Array.of(4, 3, -1, -1, 6, -1, -1, -1));
+  assert.deepEqual(back.defaultLeft, Uint8Array.of(0, 1, 0, 0, 0, 0, 0, 0));
+  assert.deepEqual(back.value, Float32Array.of(0.5, 2, 1, 2, -1, 3, 4, 0.25));
+  const x = Float32Array.of(0.2, 9, 0.2, NaN, 0.7, -3, NaN, 0, 0.7, NaN, 0.5, 1, NaN, NaN);
+  assert.deepEqual(predictionBits(back, x), predictionBits(m, x));
+  const sig = (z: number) => 1 / (1 + Math.exp(-z)); // P(class 0) = sigmoid(margin0 − margin1)
+  const p = predictTreeEnsemble(back, x);
+  assertAllClose(Array.from({ length: 7 }, (_, r) => p[2 * r]), [2, 1, 3, 4, 4, 4, 4].map((v) => sig(v - 0.25)), 1e-6);
+});
+
+Deno.test("encodeTreeEnsemble() rejects features it cannot store and cyclic trees", () => {
+  const m: TreeEnsemble = {
+    numClasses: 2,
+    numFeatures: 0x5000,
+    baseScore: 0,
+    treeClass: Uint8Array.of(0),
+    treeRoot: Int32Array.of(0),
+    feature: Int16Array.of(0x4000, -1, -1),
+    left: Int32Array.of(1, -1, -1),
+    right: Int32Array.of(2, -1, -1),
+    defaultLeft: new Uint8Array(3),
+    value: new Float32Array(3),
+  };
+  assert.throws(() => encodeTreeEnsemble(m), /Cannot encode tree model: .*feature 16384/);
+  assert.throws(
+    () => encodeTreeEnsemble({ ...m, feature: Int16Array.of(0, -1, -1), left: Int32Array.of(0, -1, -1) }),
+    ModelError,
+  );
+  assert.throws(
+    () => encodeTreeEnsemble({ ...m, feature: Int16Array.of(0, -1, -1), right: Int32Array.of(3, -1, -1) }),
+    ModelError,
+  );
+});
+
+Deno.test("decodeTreeEnsemble() still reads format v2, with the same predictions", async () => {
+  const { trees } = await trainedTrees();
+  const e = JSON.parse(JSON.stringify(encodeV2(trees)));
+  const back = decodeTreeEnsemble(e);
+  const x = withNaNs(data(200, 5).x, 6);
+  assert.deepEqual(predictionBits(back, x), predictionBits(trees, x));
+  assert.deepEqual(predictionBits(decodeTreeEnsemble(encodeTreeEnsemble(back)), x), predictionBits(trees, x));
+  assert.throws(() => decodeTreeEnsemble({ ...e, numNodes: e.numNodes + 1 }), ModelError);
+  assert.throws(() => decodeTreeEnsemble({ ...e, numFeatures: 0 }), ModelError);
 });
 
 Deno.test("predictTreeEnsemble() follows splits, default branches and adds the base score", () => {
@@ -75,6 +226,95 @@ Deno.test("decodeTreeEnsemble() rejects inconsistent files", () => {
   assert.throws(() => decodeTreeEnsemble({ ...e, numNodes: 5 }), ModelError);
   assert.throws(() => decodeTreeEnsemble({ ...e, numFeatures: 0 }), ModelError);
   assert.throws(() => decodeTreeEnsemble({ ...e, format: "x" as "xgboost-trees-v2" }), ModelError);
+});
+
+/** Asserts that `f` throws a one-line ModelError whose message matches `pattern`. */
+function assertModelError(f: () => unknown, pattern: RegExp): void {
+  assert.throws(f, (err: unknown) => {
+    assert.ok(err instanceof ModelError, String(err));
+    assert.match(err.message, pattern);
+    assert.ok(!err.message.includes("\n"), err.message);
+    return true;
+  });
+}
+
+Deno.test("decodeTreeEnsemble() rejects v3 trees that are not exactly consumed", () => {
+  const L = 0xffff; // leaf
+  /** A v3 encoding of two trees over one feature from raw arrays (numNodes from `node`). */
+  const v3 = (treeSize: number[], node: number[], extra: Partial<EncodedTreeEnsemble> = {}): EncodedTreeEnsemble => ({
+    format: "xgboost-trees-v3",
+    numClasses: 2,
+    numFeatures: 1,
+    baseScore: 0.5,
+    numTrees: 2,
+    numNodes: node.length,
+    treeClass: b64(Uint8Array.of(0, 1)),
+    treeSize: b64(Uint16Array.from(treeSize)),
+    node: b64(Uint16Array.from(node)),
+    value: b64(new Float32Array(node.length)),
+    ...extra,
+  });
+  const ok = decodeTreeEnsemble(v3([3, 1], [0x4000, L, L, L]));
+  assert.deepEqual([...ok.left, ...ok.right], [1, -1, -1, -1, 2, -1, -1, -1]);
+  assert.deepEqual(ok.defaultLeft, Uint8Array.of(1, 0, 0, 0));
+  // Truncated node array: one node short, cut base64, half a node, not base64, missing.
+  assertModelError(
+    () => decodeTreeEnsemble(v3([3, 1], [0, L, L, L], { node: b64(Uint16Array.of(0, L, L)) })),
+    /lengths/,
+  );
+  const e = v3([3, 1], [0, L, L, L]);
+  assertModelError(() => decodeTreeEnsemble({ ...e, node: e.node.slice(0, -4) }), /lengths/);
+  assertModelError(() => decodeTreeEnsemble({ ...e, node: b64(Uint8Array.of(0, 0, 0)) }), /node is not whole 2-byte/);
+  assertModelError(() => decodeTreeEnsemble({ ...e, node: "#!" }), /node is not base64/);
+  assertModelError(() => decodeTreeEnsemble({ ...e, node: undefined as unknown as string }), /node is not a string/);
+  // A split without (both) children: inside a tree, at its end, or as a whole one-node tree.
+  assertModelError(() => decodeTreeEnsemble(v3([3, 1], [0, 0, L, L])), /tree 0 ends before its splits have children/);
+  assertModelError(() => decodeTreeEnsemble(v3([3, 1], [0, L, 0, L])), /tree 0 ends before/);
+  assertModelError(() => decodeTreeEnsemble(v3([3, 1], [0, L, L, 0])), /tree 1 ends before/);
+  // Tree sizes that do not match the structure, or the node count.
+  assertModelError(() => decodeTreeEnsemble(v3([2, 2], [0, L, L, L])), /tree 0 ends before/);
+  assertModelError(() => decodeTreeEnsemble(v3([4, 1], [0, L, L, L, L])), /tree 0 has nodes after its last leaf/);
+  assertModelError(() => decodeTreeEnsemble(v3([1, 2], [L, L, L])), /tree 1 has nodes after its last leaf/);
+  assertModelError(() => decodeTreeEnsemble(v3([3, 1], [0, L, L, L, L])), /tree sizes do not add up/);
+  assertModelError(() => decodeTreeEnsemble(v3([3, 2], [0, L, L, L])), /tree 1 overruns/);
+  assertModelError(() => decodeTreeEnsemble(v3([3, 0], [0, L, L, L])), /tree 1 overruns/);
+  assertModelError(() => decodeTreeEnsemble({ ...v3([3, 1], [0, L, L, L]), numNodes: 5 }), /lengths/);
+  // Bad codes and classes.
+  assertModelError(() => decodeTreeEnsemble(v3([3, 1], [1, L, L, L])), /node 0 is malformed/);
+  assertModelError(() => decodeTreeEnsemble(v3([3, 1], [0x8000, L, L, L])), /node 0 is malformed/);
+  assertModelError(() => decodeTreeEnsemble(v3([3, 1], [0, L, L, L], { numClasses: 1 })), /tree 1 has class 1/);
+  // Unknown formats name both accepted ones.
+  for (const format of ["xgboost-trees-v4", "xgboost-trees", undefined]) {
+    const bad = { ...e, format } as unknown as EncodedTreeEnsemble;
+    assertModelError(() => decodeTreeEnsemble(bad), /format is "[^"]*", expected xgboost-trees-v3 or xgboost-trees-v2/);
+  }
+  assertModelError(() => decodeTreeEnsemble(null as unknown as EncodedTreeEnsemble), /format is "undefined"/);
+});
+
+Deno.test("the shipped trees (models/stack.json) are about a quarter shorter in v3 and predict identically", async () => {
+  const shipped = JSON.parse(await Deno.readTextFile(new URL("../models/stack.json", import.meta.url)));
+  const trees = decodeTreeEnsemble(shipped.trees);
+  const v3 = encodeTreeEnsemble(trees), v2 = encodeV2(trees);
+  // The helper reproduces the old encoder's output exactly (while the shipped file is still v2).
+  if (shipped.trees.format === "xgboost-trees-v2") assert.deepEqual(v2, shipped.trees);
+  // 6 bytes per node instead of 8 (plus 3 per tree in both): the node codes halve, the values stay.
+  assert.ok(v3.node.length <= v2.node.length / 2 + 4, `${v3.node.length} vs ${v2.node.length}`);
+  const saved = 1 - encodedChars(v3) / encodedChars(v2);
+  assert.ok(saved >= 0.2, `v3 ${encodedChars(v3)} vs v2 ${encodedChars(v2)} base64 characters`);
+  // Random rows around the trees' own thresholds (both sides, exact ties) with missing values.
+  const d = trees.numFeatures, thresholds: number[][] = Array.from({ length: d }, () => []);
+  for (let i = 0; i < trees.feature.length; i++) {
+    if (trees.feature[i] >= 0) thresholds[trees.feature[i]].push(trees.value[i]);
+  }
+  const rng = mulberry32(11), x = new Float32Array(64 * d);
+  for (let i = 0; i < x.length; i++) {
+    const ts = thresholds[i % d], t = ts.length > 0 ? ts[Math.floor(rng() * ts.length)] : gaussian(rng);
+    const r = rng();
+    x[i] = r < 0.1 ? NaN : r < 0.2 ? -999 : r < 0.4 ? t : t + (rng() - 0.5) * (Math.abs(t) + 1e-3) * 0.01;
+  }
+  const expected = predictionBits(trees, x);
+  assert.deepEqual(predictionBits(decodeTreeEnsemble(JSON.parse(JSON.stringify(v3))), x), expected);
+  assert.deepEqual(predictionBits(decodeTreeEnsemble(v2), x), expected);
 });
 
 Deno.test("combineProbabilities() undoes the CNN's τ, mixes, and applies its own τ", () => {
