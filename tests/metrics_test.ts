@@ -6,6 +6,7 @@ import {
   majorityClass,
   meanStd,
   metricsFromConfusion,
+  rocAuc,
 } from "../lib/metrics.ts";
 import { ParameterError } from "../lib/errors.ts";
 import { assertAlmostEquals } from "./_helpers.ts";
@@ -61,4 +62,28 @@ Deno.test("meanStd() gives the mean and sample standard deviation", () => {
 
 Deno.test("argmaxRows() picks the first largest probability per row", () => {
   assert.deepEqual([...argmaxRows([0.1, 0.7, 0.2, 0.5, 0.5, 0], 3)], [1, 0]);
+});
+
+Deno.test("rocAuc() equals the pairwise win rate (ties one half) of a slow reference", () => {
+  const pairwise = (p: number[], n: number[]) => {
+    let wins = 0;
+    for (const a of p) for (const b of n) wins += a > b ? 1 : a === b ? 0.5 : 0;
+    return wins / (p.length * n.length);
+  };
+  assert.equal(rocAuc([3, 4], [1, 2]), 1);
+  assert.equal(rocAuc([1, 2], [3, 4]), 0);
+  assert.equal(rocAuc([1, 1], [1]), 0.5);
+  let seed = 7;
+  const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  for (let trial = 0; trial < 50; trial++) {
+    // Values on a coarse grid, so that ties within and across the groups are common.
+    const p = Array.from({ length: 1 + Math.floor(rand() * 20) }, () => Math.floor(rand() * 6) + 1);
+    const n = Array.from({ length: 1 + Math.floor(rand() * 20) }, () => Math.floor(rand() * 6));
+    assertAlmostEquals(rocAuc(p, n), pairwise(p, n), 1e-12);
+  }
+});
+
+Deno.test("rocAuc() rejects an empty group and NaN scores", () => {
+  assert.throws(() => rocAuc([], [1]), ParameterError);
+  assert.throws(() => rocAuc([NaN], [1]), ParameterError);
 });
