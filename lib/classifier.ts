@@ -375,58 +375,88 @@ async function buildEngine(
     : undefined;
   stackLoading?.catch(() => {}); // awaited below
   const artifacts = await readArtifacts(url, modelJson, readFile);
-  const { classifyWithModel, inputSize } = await preprocessLoading;
+  const { classifyWithModel, inputSize, meanOfMembers, memberWeightFiles } = await preprocessLoading;
+  // A seed ensemble (preprocessing.json `members`): each member's weights in model.json's layout.
+  let files: string[] | null;
+  try {
+    files = memberWeightFiles(preprocessing);
+  } catch (error) {
+    throw new ModelError(`${firstLine(error)} (${url.href})`);
+  }
+  const manifestPaths = (modelJson.weightsManifest as { paths: string[] }[]).flatMap((group) => group.paths);
+  const weightSets = files
+    ? await Promise.all(files.map(async (file) => {
+      // The first member is usually model.json's own weight file, read already.
+      const bytes = manifestPaths.length === 1 && new URL(file, url).href === new URL(manifestPaths[0], url).href
+        ? new Uint8Array(artifacts.weightData)
+        : await readFile(new URL(file, url));
+      if (bytes.length !== artifacts.weightData.byteLength) {
+        throw new ModelError(
+          `Cannot load model: member ${file} of ${url.href} has ${bytes.length} bytes of weights, model.json's layout ${artifacts.weightData.byteLength}`,
+        );
+      }
+      return bytes;
+    }))
+    : [new Uint8Array(artifacts.weightData)];
   const second = await stackLoading;
-  let predict: (input: { data: Float32Array; shape: number[] }) => Float32Array;
+  const predictors: ((input: { data: Float32Array; shape: number[] }) => Float32Array)[] = [];
   if (forwardLoading) {
     const { loadForwardModel } = await forwardLoading;
-    let model;
-    try {
-      model = loadForwardModel(
-        { modelTopology: artifacts.modelTopology, weightsManifest: modelJson.weightsManifest as never },
-        new Uint8Array(artifacts.weightData),
-      );
-    } catch (error) {
-      throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error).replace(/^Cannot load model: /, "")}`);
-    }
-    const outputs = model.outputShape.at(-1);
-    if (model.outputShape.length !== 1 || outputs !== labels.length) {
-      throw new ModelError(`Cannot load model: ${url.href} has ${outputs} outputs but ${labels.length} labels`);
-    }
-    const size = model.inputShape.reduce((a, b) => a * b, 1);
     let expected: number | undefined;
     try {
       expected = inputSize(preprocessing);
     } catch (error) {
       throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error)}`);
     }
-    if (size !== expected) {
-      throw new ModelError(
-        `Cannot load model: ${url.href} takes inputs of [${model.inputShape}] but its preprocessing gives ${expected} values`,
-      );
+    for (const weights of weightSets) {
+      let model;
+      try {
+        model = loadForwardModel(
+          { modelTopology: artifacts.modelTopology, weightsManifest: modelJson.weightsManifest as never },
+          weights,
+        );
+      } catch (error) {
+        throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error).replace(/^Cannot load model: /, "")}`);
+      }
+      const outputs = model.outputShape.at(-1);
+      if (model.outputShape.length !== 1 || outputs !== labels.length) {
+        throw new ModelError(`Cannot load model: ${url.href} has ${outputs} outputs but ${labels.length} labels`);
+      }
+      const size = model.inputShape.reduce((a, b) => a * b, 1);
+      if (size !== expected) {
+        throw new ModelError(
+          `Cannot load model: ${url.href} takes inputs of [${model.inputShape}] but its preprocessing gives ${expected} values`,
+        );
+      }
+      predictors.push((input) => model.predict(input.data, input.shape[0]));
     }
-    predict = (input) => model.predict(input.data, input.shape[0]);
   } else {
     const tf = await tfLoading!.catch((error) => {
       throw new ModelError(`Cannot load model: tfjs (backend ${backend}) is not available: ${firstLine(error)}`);
     });
-    let model: LayersModel;
-    try {
-      model = await tf.loadLayersModel({ load: () => Promise.resolve(artifacts as never) });
-    } catch (error) {
-      throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error)}`);
+    for (const weights of weightSets) {
+      let model: LayersModel;
+      try {
+        model = await tf.loadLayersModel({
+          load: () => Promise.resolve({ ...artifacts, weightData: weights.slice().buffer } as never),
+        });
+      } catch (error) {
+        throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error)}`);
+      }
+      const outputs = model.outputs[0].shape.at(-1);
+      if (outputs !== labels.length) {
+        model.dispose();
+        throw new ModelError(`Cannot load model: ${url.href} has ${outputs} outputs but ${labels.length} labels`);
+      }
+      predictors.push((input) =>
+        tf.tidy(() => {
+          const out = model.predict(tf.tensor(input.data, input.shape, "float32")) as ReturnType<typeof tf.tensor>;
+          return Float32Array.from(out.dataSync());
+        })
+      );
     }
-    const outputs = model.outputs[0].shape.at(-1);
-    if (outputs !== labels.length) {
-      model.dispose();
-      throw new ModelError(`Cannot load model: ${url.href} has ${outputs} outputs but ${labels.length} labels`);
-    }
-    predict = (input) =>
-      tf.tidy(() => {
-        const out = model.predict(tf.tensor(input.data, input.shape, "float32")) as ReturnType<typeof tf.tensor>;
-        return Float32Array.from(out.dataSync());
-      });
   }
+  const predict = meanOfMembers(predictors);
   const classifyWaveform = (wave: Waveform, heartSounds?: HeartSounds): Float32Array =>
     classifyWithModel(wave, preprocessing, predict, { stack: second?.stack, heartSounds });
   // When the model and the heart-sound detector both resample to the same rate (with the same default

@@ -442,6 +442,9 @@ export interface CnnCvOptions extends Partial<CnnTrainOptions> {
   quantizations?: ("float16" | "uint8")[];
   /** Called after each fold. */
   onFold?: (fold: number, metrics: Metrics) => void;
+  /** Seed of the fold models' training (fold f trains with `trainSeed + f`); `seed` alone fixes the
+   * folds, so members of a seed ensemble share them. @default {seed} */
+  trainSeed?: number;
 }
 
 /**
@@ -458,6 +461,7 @@ export async function crossValidateCnn(
   const k = CLASS_NAMES.length;
   const labels = recs.map((r) => r.classIndex), groups = recs.map((r) => r.patientId);
   const seed = options.seed ?? 42;
+  const trainSeed = options.trainSeed ?? seed;
   const folds: Fold[] = options.protocol === "original"
     ? [randomSplit(recs.length, 0.2, seed)]
     : groupedStratifiedKFold(labels, groups, options.folds ?? 5, seed);
@@ -471,7 +475,7 @@ export async function crossValidateCnn(
   let parameterCount = 0;
   for (const [f, fold] of folds.entries()) {
     const t0 = performance.now();
-    const trained = await trainCnn(tf, recs, fold.train, p, { ...options, seed: seed + f }, cache);
+    const trained = await trainCnn(tf, recs, fold.train, p, { ...options, seed: trainSeed + f }, cache);
     parameterCount = countParameters(trained.model);
     const probs = predictRecordings(tf, trained.model, recs, fold.test, p, cache);
     weightBytes.float32 = 4 * parameterCount;

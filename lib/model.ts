@@ -14,7 +14,7 @@ import type { LayersModel, Tensor, Variable } from "./deps.ts";
 import { ModelError } from "./errors.ts";
 import { mulberry32, shuffleInPlace } from "./rng.ts";
 import type { Tf } from "./tf.ts";
-import type { Preprocessing } from "./preprocess.ts";
+import { memberWeightFiles, type Preprocessing } from "./preprocess.ts";
 
 export type { LayersModel };
 
@@ -498,7 +498,7 @@ function parseJson(bytes: Uint8Array, url: URL): Record<string, unknown> {
 export async function loadModel(
   tf: Tf,
   location: string | URL,
-): Promise<{ model: LayersModel; preprocessing: Preprocessing }> {
+): Promise<{ model: LayersModel; members?: LayersModel[]; preprocessing: Preprocessing }> {
   const url = modelJsonUrl(location);
   const ppUrl = new URL("preprocessing.json", url);
   const [modelJson, preprocessing] = await Promise.all([
@@ -509,32 +509,54 @@ export async function loadModel(
   if (!modelJson.modelTopology || !Array.isArray(manifest)) {
     throw new ModelError(`Cannot load model: ${url.href} has no modelTopology or weightsManifest`);
   }
-  const parts = await Promise.all(manifest.flatMap((g) => g.paths).map((p) => readUrl(new URL(p, url))));
-  const weightData = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    weightData.set(p, at);
-    at += p.length;
-  }
-  let model: LayersModel;
+  const concatenate = (parts: Uint8Array[]) => {
+    const weightData = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      weightData.set(p, at);
+      at += p.length;
+    }
+    return weightData;
+  };
+  const main = concatenate(await Promise.all(manifest.flatMap((g) => g.paths).map((p) => readUrl(new URL(p, url)))));
+  // A seed ensemble (preprocessing.json `members`): every member's file in model.json's weight layout.
+  const files = memberWeightFiles(preprocessing);
+  const weightSets = files
+    ? await Promise.all(files.map(async (file) => {
+      const bytes = await readUrl(new URL(file, url));
+      if (bytes.length !== main.length) {
+        throw new ModelError(
+          `Cannot load model: member ${file} has ${bytes.length} bytes of weights, model.json's layout ${main.length}`,
+        );
+      }
+      return bytes;
+    }))
+    : [main];
+  const members: LayersModel[] = [];
   try {
-    model = await tf.loadLayersModel(tf.io.fromMemory({
-      modelTopology: modelJson.modelTopology as object,
-      weightSpecs: manifest.flatMap((g) => g.weights) as never,
-      weightData: weightData.buffer,
-    }));
+    for (const weightData of weightSets) {
+      members.push(
+        await tf.loadLayersModel(tf.io.fromMemory({
+          modelTopology: modelJson.modelTopology as object,
+          weightSpecs: manifest.flatMap((g) => g.weights) as never,
+          weightData: weightData.slice().buffer,
+        })),
+      );
+    }
   } catch (e) {
+    for (const m of members) m.dispose();
     throw new ModelError(`Cannot load model: ${url.href}: ${e instanceof Error ? e.message.split("\n")[0] : e}`);
   }
+  const model = members[0];
   const outputs = model.outputs[0].shape.at(-1);
   const labels = (preprocessing as { labels?: unknown }).labels;
   if (!Array.isArray(labels) || labels.length !== outputs) {
-    model.dispose();
+    for (const m of members) m.dispose();
     throw new ModelError(
       `Cannot load model: ${url.href} has ${outputs} outputs but preprocessing.json lists ${
         Array.isArray(labels) ? labels.length : "no"
       } labels`,
     );
   }
-  return { model, preprocessing };
+  return files ? { model, members, preprocessing } : { model, preprocessing };
 }

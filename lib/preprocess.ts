@@ -88,6 +88,13 @@ export interface LogmelWindowsPreprocessing extends PreprocessingBase {
   maxWindows: number;
   /** A second stage to combine with the CNN's recording probabilities (lib/stack.ts). */
   stack?: StackReference;
+  /**
+   * A seed ensemble: the weight files of its CNNs (relative to model.json; the first is the one
+   * model.json's weightsManifest names). Every file holds the same weights, in model.json's layout and
+   * quantization, of a CNN trained with another seed; the model's window probabilities are their mean
+   * ({@linkcode meanOfMembers}). Absent: model.json's weights alone.
+   */
+  members?: string[];
 }
 
 /** preprocessing.json's pointer to a second stage (lib/stack.ts `loadStack`, `classifyWithStack`). */
@@ -275,6 +282,51 @@ export function aggregateProbabilities(probabilities: Float32Array, rows: number
   return out;
 }
 
+/**
+ * The weight files of a seed ensemble's members (preprocessing.json `members`), checked: a
+ * non-empty list of distinct relative file names. `null` for a model of one CNN.
+ * @throws {ModelError} `members` is present but malformed.
+ */
+export function memberWeightFiles(preprocessing: Preprocessing): string[] | null {
+  const members = (preprocessing as { members?: unknown }).members;
+  if (members === undefined) return null;
+  if (
+    !Array.isArray(members) || members.length === 0 ||
+    !members.every((m) => typeof m === "string" && m !== "" && !m.includes("/")) ||
+    new Set(members).size !== members.length
+  ) {
+    throw new ModelError(
+      `Cannot load model: preprocessing.json "members" must be a list of distinct file names, got ${
+        JSON.stringify(members)
+      }`,
+    );
+  }
+  return members;
+}
+
+/**
+ * A seed ensemble's prediction: the mean of its members' `rows × k` probabilities, row by row
+ * (so a recording's mean over windows equals the mean of the members' recording probabilities).
+ * One member is returned as is.
+ */
+export function meanOfMembers(
+  members: readonly ((input: ModelInput) => Float32Array)[],
+): (input: ModelInput) => Float32Array {
+  if (members.length === 1) return members[0];
+  return (input) => {
+    const sum = Float32Array.from(members[0](input));
+    for (let m = 1; m < members.length; m++) {
+      const probs = members[m](input);
+      if (probs.length !== sum.length) {
+        throw new ModelError(`Cannot classify audio: ensemble members gave ${sum.length} and ${probs.length} outputs`);
+      }
+      for (let i = 0; i < sum.length; i++) sum[i] += probs[i];
+    }
+    for (let i = 0; i < sum.length; i++) sum[i] /= members.length;
+    return sum;
+  };
+}
+
 /** Options of {@linkcode classifyWithModel}. */
 export interface ClassifyWithModelOptions {
   /** The second stage, when the model has one (lib/stack.ts `loadStackFor`). */
@@ -320,16 +372,19 @@ export function classifyWithModel(
 /**
  * {@linkcode classifyWithModel} with a tfjs model loaded by {@linkcode loadModel}. Frees its tensors.
  * @param tf From {@linkcode loadTf}.
- * @param loaded From {@linkcode loadModel}, plus the second stage if the model has one.
+ * @param loaded From {@linkcode loadModel} (a seed ensemble's `members` are averaged), plus the
+ *   second stage if the model has one.
  */
 export function classifyWaveform(
   tf: Tf,
-  loaded: { model: LayersModel; preprocessing: Preprocessing; stack?: Stack | null },
+  loaded: { model: LayersModel; members?: LayersModel[]; preprocessing: Preprocessing; stack?: Stack | null },
   wave: Waveform,
 ): Float32Array {
-  return classifyWithModel(wave, loaded.preprocessing, (input) =>
+  const predictors = (loaded.members ?? [loaded.model]).map((model) => (input: ModelInput) =>
     tf.tidy(() => {
-      const out = loaded.model.predict(tf.tensor(input.data, input.shape, "float32")) as ReturnType<Tf["tensor"]>;
+      const out = model.predict(tf.tensor(input.data, input.shape, "float32")) as ReturnType<Tf["tensor"]>;
       return Float32Array.from(out.dataSync());
-    }), { stack: loaded.stack });
+    })
+  );
+  return classifyWithModel(wave, loaded.preprocessing, meanOfMembers(predictors), { stack: loaded.stack });
 }

@@ -14,6 +14,8 @@ import { synthesizeHeartSound } from "../lib/synth.ts";
 import { encodeWav, readWav } from "../lib/wav.ts";
 import { resampleWaveform } from "../lib/resample.ts";
 import { loadTf } from "../lib/tf.ts";
+import { loadModel } from "../lib/model.ts";
+import { classifyWaveform } from "../lib/preprocess.ts";
 import { assertAlmostEquals } from "./_helpers.ts";
 import { badWavs, ROOT, softmax, writeConstantModel } from "./_infer_fixtures.ts";
 import { HAND_FEATURE_NAMES } from "../lib/handfeatures.ts";
@@ -73,6 +75,64 @@ Deno.test("loadClassifier() applies the second stage that preprocessing.json poi
     }
     await Deno.writeTextFile(`${dir}/stack.json`, "{");
     await assert.rejects(loadClassifier(fileUrl(`${dir}/model.json`), { backend: "wasm" }), ModelError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadClassifier() averages a seed ensemble's members (preprocessing.json members; js and tfjs)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "heartbeat_infer_members_" });
+  try {
+    // Two constant models with the same layout: member 1's weights replace member 0's as weights-1.bin.
+    const biases = [[0.2, -1, 1.5, 0.1], [2, 0.5, -1, 0]];
+    await writeConstantModel(`${dir}/one`, biases[1]);
+    await writeConstantModel(dir, biases[0], (p) => (p.members = ["weights.bin", "weights-1.bin"]));
+    await Deno.copyFile(`${dir}/one/weights.bin`, `${dir}/weights-1.bin`);
+    const [p0, p1] = biases.map(softmax);
+    const expected = p0.map((p, c) => (p + p1[c]) / 2);
+    const rec = synthesizeHeartSound({ seed: 3, kind: "normal", durationS: 4 });
+    for (const backend of ["js", "cpu"] as const) {
+      const classifier = await loadClassifier(fileUrl(`${dir}/model.json`), { backend });
+      const result = classifier.classify(rec.samples, rec.sampleRate);
+      for (const [k, c] of CLASS_NAMES.entries()) assertAlmostEquals(result.probabilities[c], expected[k], 1e-6, c);
+      assertConsistent(result);
+    }
+    // tfjs models from lib/model.ts loadModel: the same mean.
+    const tf = await loadTf({ backend: "cpu", verbose: false });
+    const loaded = await loadModel(tf, dir);
+    assert.equal(loaded.members?.length, 2);
+    const probs = classifyWaveform(tf, loaded, rec);
+    for (const m of loaded.members!) m.dispose();
+    for (const [k, c] of CLASS_NAMES.entries()) assertAlmostEquals(probs[k], expected[k], 1e-6, c);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadClassifier() rejects a malformed, missing or mis-sized ensemble member in one line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "heartbeat_infer_members_bad_" });
+  try {
+    const cases: [unknown, RegExp][] = [
+      [[], /"members" must be a list of distinct file names/],
+      [["weights.bin", "weights.bin"], /"members" must be a list of distinct file names/],
+      ["weights.bin", /"members" must be a list/],
+      [["weights.bin", "missing.bin"], /missing\.bin/],
+      [["weights.bin", "short.bin"], /member short\.bin .* has 3 bytes of weights/],
+    ];
+    for (const [i, [members, message]] of cases.entries()) {
+      const sub = `${dir}/${i}`;
+      await writeConstantModel(sub, [1, 0, 0, 0], (p) => (p.members = members));
+      await Deno.writeFile(`${sub}/short.bin`, new Uint8Array(3));
+      for (const backend of ["js", "cpu"] as const) {
+        const error = await loadClassifier(fileUrl(`${sub}/model.json`), { backend }).then(
+          () => assert.fail(`members ${JSON.stringify(members)} loaded`),
+          (e) => e,
+        );
+        assert.ok(error instanceof ModelError, String(error));
+        assert.match(error.message, message);
+        assert.ok(!error.message.includes("\n"), error.message);
+      }
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

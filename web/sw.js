@@ -6,7 +6,7 @@
 const CACHE = "heartbeat-v1";
 
 /** Files the page needs, relative to this script (web/). Model weight files are added from model.json, a second
- * stage's file from preprocessing.json. */
+ * stage's file and a seed ensemble's other weight files from preprocessing.json. */
 const SHELL = [
   "./",
   "./index.html",
@@ -32,10 +32,14 @@ async function precache() {
     group.paths.map((p) => new URL(p, modelUrl).href)
   );
   await cache.addAll(weights);
-  // A second stage, when preprocessing.json names one (models/stack.json).
+  // A second stage (models/stack.json) and a seed ensemble's other weight files, when preprocessing.json names them.
   const ppUrl = new URL("../models/preprocessing.json", self.location.href);
-  const stack = (await (await cache.match(ppUrl)).json()).stack;
+  const { stack, members } = await (await cache.match(ppUrl)).json();
   if (stack?.file) await cache.add(new URL(stack.file, ppUrl).href);
+  const memberUrls = (members ?? []).map((file) => new URL(file, modelUrl).href).filter((url) =>
+    !weights.includes(url)
+  );
+  await cache.addAll(memberUrls);
 }
 
 self.addEventListener("install", (event) => {
