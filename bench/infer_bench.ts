@@ -33,7 +33,13 @@ import { resampleWaveform } from "../lib/resample.ts";
 import { loadStackFor, predictTreeEnsemble } from "../lib/stack.ts";
 import type { LogmelWindowsPreprocessing } from "../lib/preprocess.ts";
 import { loadModel } from "../lib/model.ts";
-import { logmelBandpassed, logmelFramesOfBandpassed, preprocess, windowsFromFrames } from "../lib/preprocess.ts";
+import {
+  logmelBandpassed,
+  logmelFramesOfBandpassed,
+  memberWeightFiles,
+  preprocess,
+  windowsFromFrames,
+} from "../lib/preprocess.ts";
 import { loadTf } from "../lib/tf.ts";
 import { readWav } from "../lib/wav.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
@@ -335,7 +341,12 @@ async function stageTimes(): Promise<void> {
   const ppUrl = new URL("../models/preprocessing.json", import.meta.url);
   const pp = JSON.parse(await Deno.readTextFile(ppUrl)) as LogmelWindowsPreprocessing;
   const json = JSON.parse(await Deno.readTextFile(`${ROOT}/models/model.json`));
-  const forward = loadForwardModel(json, await Deno.readFile(`${ROOT}/models/weights.bin`));
+  // Every CNN of a seed ensemble (preprocessing.json members), as the classifier runs them.
+  const members = await Promise.all(
+    (memberWeightFiles(pp) ?? ["weights.bin"]).map(async (file) =>
+      loadForwardModel(json, await Deno.readFile(`${ROOT}/models/${file}`))
+    ),
+  );
   const stack = await loadStackFor(pp, ppUrl, (url) => Deno.readFile(url));
   const bytes = await Promise.all(files.map((p) => Deno.readFile(p)));
   const cpu: Record<string, number> = {};
@@ -362,7 +373,10 @@ async function stageTimes(): Promise<void> {
       "CNN input (log-mel windows)",
       () => windowsFromFrames(logmelFramesOfBandpassed(filtered, pp), pp),
     );
-    step("model step (lib/forward.ts)", () => forward.predict(input.data, input.shape[0]));
+    step(
+      `model step (lib/forward.ts${members.length > 1 ? ` ×${members.length}` : ""})`,
+      () => members.map((m) => m.predict(input.data, input.shape[0])),
+    );
     const sounds = step("heart sounds (lib/beats.ts)", () => detectHeartSounds(at2k));
     const same = HAND_FEATURE_BAND_HZ[0] === pp.bandpassHz[0] && HAND_FEATURE_BAND_HZ[1] === pp.bandpassHz[1];
     const features = step(
