@@ -375,29 +375,12 @@ async function buildEngine(
     : undefined;
   stackLoading?.catch(() => {}); // awaited below
   const artifacts = await readArtifacts(url, modelJson, readFile);
-  const { classifyWithModel, inputSize, meanOfMembers, memberWeightFiles } = await preprocessLoading;
+  const { classifyWithModel, inputSize, meanOfMembers, readMemberWeights } = await preprocessLoading;
   // A seed ensemble (preprocessing.json `members`): each member's weights in model.json's layout.
-  let files: string[] | null;
-  try {
-    files = memberWeightFiles(preprocessing);
-  } catch (error) {
-    throw new ModelError(`${firstLine(error)} (${url.href})`);
-  }
-  const manifestPaths = (modelJson.weightsManifest as { paths: string[] }[]).flatMap((group) => group.paths);
-  const weightSets = files
-    ? await Promise.all(files.map(async (file) => {
-      // The first member is usually model.json's own weight file, read already.
-      const bytes = manifestPaths.length === 1 && new URL(file, url).href === new URL(manifestPaths[0], url).href
-        ? new Uint8Array(artifacts.weightData)
-        : await readFile(new URL(file, url));
-      if (bytes.length !== artifacts.weightData.byteLength) {
-        throw new ModelError(
-          `Cannot load model: member ${file} of ${url.href} has ${bytes.length} bytes of weights, model.json's layout ${artifacts.weightData.byteLength}`,
-        );
-      }
-      return bytes;
-    }))
-    : [new Uint8Array(artifacts.weightData)];
+  const weightSets = await readMemberWeights(preprocessing, url, {
+    paths: (modelJson.weightsManifest as { paths: string[] }[]).flatMap((group) => group.paths),
+    weights: new Uint8Array(artifacts.weightData),
+  }, readFile);
   const second = await stackLoading;
   const predictors: ((input: { data: Float32Array; shape: number[] }) => Float32Array)[] = [];
   if (forwardLoading) {

@@ -14,7 +14,7 @@ import type { LayersModel, Tensor, Variable } from "./deps.ts";
 import { ModelError } from "./errors.ts";
 import { mulberry32, shuffleInPlace } from "./rng.ts";
 import type { Tf } from "./tf.ts";
-import { memberWeightFiles, type Preprocessing } from "./preprocess.ts";
+import { type Preprocessing, readMemberWeights } from "./preprocess.ts";
 
 export type { LayersModel };
 
@@ -509,37 +509,24 @@ export async function loadModel(
   if (!modelJson.modelTopology || !Array.isArray(manifest)) {
     throw new ModelError(`Cannot load model: ${url.href} has no modelTopology or weightsManifest`);
   }
-  const concatenate = (parts: Uint8Array[]) => {
-    const weightData = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      weightData.set(p, at);
-      at += p.length;
-    }
-    return weightData;
-  };
-  const main = concatenate(await Promise.all(manifest.flatMap((g) => g.paths).map((p) => readUrl(new URL(p, url)))));
+  const paths = manifest.flatMap((g) => g.paths);
+  const parts = await Promise.all(paths.map((p) => readUrl(new URL(p, url))));
+  const weightData = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    weightData.set(p, at);
+    at += p.length;
+  }
   // A seed ensemble (preprocessing.json `members`): every member's file in model.json's weight layout.
-  const files = memberWeightFiles(preprocessing);
-  const weightSets = files
-    ? await Promise.all(files.map(async (file) => {
-      const bytes = await readUrl(new URL(file, url));
-      if (bytes.length !== main.length) {
-        throw new ModelError(
-          `Cannot load model: member ${file} has ${bytes.length} bytes of weights, model.json's layout ${main.length}`,
-        );
-      }
-      return bytes;
-    }))
-    : [main];
+  const weightSets = await readMemberWeights(preprocessing, url, { paths, weights: weightData }, readUrl);
   const members: LayersModel[] = [];
   try {
-    for (const weightData of weightSets) {
+    for (const weights of weightSets) {
       members.push(
         await tf.loadLayersModel(tf.io.fromMemory({
           modelTopology: modelJson.modelTopology as object,
           weightSpecs: manifest.flatMap((g) => g.weights) as never,
-          weightData: weightData.slice().buffer,
+          weightData: weights.slice().buffer,
         })),
       );
     }
@@ -558,5 +545,8 @@ export async function loadModel(
       } labels`,
     );
   }
-  return files ? { model, members, preprocessing } : { model, preprocessing };
+  // `members` was validated by readMemberWeights.
+  return (preprocessing as { members?: unknown }).members
+    ? { model, members, preprocessing }
+    : { model, preprocessing };
 }

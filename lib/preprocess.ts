@@ -305,6 +305,39 @@ export function memberWeightFiles(preprocessing: Preprocessing): string[] | null
 }
 
 /**
+ * The weights of every CNN of a model: model.json's own (`own`, already read from `own.paths`) for a
+ * single CNN, else each seed-ensemble member's file (preprocessing.json `members`, relative to
+ * `modelUrl`), checked to have model.json's layout (its byte length). A member naming model.json's
+ * own weight file reuses those bytes instead of reading them again.
+ * @throws {ModelError} `members` is malformed or a member's size differs; `readFile`'s errors as they are.
+ */
+export async function readMemberWeights(
+  preprocessing: Preprocessing,
+  modelUrl: URL,
+  own: { paths: readonly string[]; weights: Uint8Array },
+  readFile: (url: URL) => Promise<Uint8Array>,
+): Promise<Uint8Array[]> {
+  let files: string[] | null;
+  try {
+    files = memberWeightFiles(preprocessing);
+  } catch (error) {
+    throw new ModelError(`${(error as Error).message} (${modelUrl.href})`);
+  }
+  if (!files) return [own.weights];
+  const ownUrl = own.paths.length === 1 ? new URL(own.paths[0], modelUrl).href : null;
+  return await Promise.all(files.map(async (file) => {
+    const url = new URL(file, modelUrl);
+    const bytes = url.href === ownUrl ? own.weights : await readFile(url);
+    if (bytes.length !== own.weights.length) {
+      throw new ModelError(
+        `Cannot load model: member ${file} of ${modelUrl.href} has ${bytes.length} bytes of weights, model.json's layout ${own.weights.length}`,
+      );
+    }
+    return bytes;
+  }));
+}
+
+/**
  * A seed ensemble's prediction: the mean of its members' `rows × k` probabilities, row by row
  * (so a recording's mean over windows equals the mean of the members' recording probabilities).
  * One member is returned as is.
