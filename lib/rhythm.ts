@@ -30,7 +30,7 @@ import type { Waveform } from "./types.ts";
 
 /** Options of {@linkcode irregularRhythm}. */
 export interface RhythmOptions extends EnvelopeOptions {
-  /** Shortest gap between two detected sounds, in seconds, ≥ 0. @default {0.15} */
+  /** Shortest gap between two detected sounds, in seconds, ≥ 0. @default {0.2} */
   refractoryS?: number;
   /** Floor of a sound's envelope peak, as a fraction of the envelope's 99th percentile (both above its median), in [0, 1]. @default {0.35} */
   peakFloor?: number;
@@ -159,7 +159,7 @@ function cycleLag(times: number[]): 1 | 2 {
  * computed {@linkcode shannonEnvelope}.
  */
 export function irregularRhythmFromEnvelope(env: Envelope, options: RhythmOptions = {}): IrregularRhythm {
-  const refractoryS = option(options.refractoryS, 0.15, (v) => v >= 0 && v < 5, "refractoryS");
+  const refractoryS = option(options.refractoryS, 0.2, (v) => v >= 0 && v < 5, "refractoryS");
   const peakFloor = option(options.peakFloor, 0.35, (v) => v >= 0 && v <= 1, "peakFloor");
   const theta = option(options.deviation, 0.15, (v) => v > 0 && v < 1, "deviation");
   const neighbours = option(options.neighbours, 4, (v) => Number.isInteger(v) && v >= 1, "neighbours");

@@ -13,10 +13,11 @@
  * Real (with --real): set_b extrastole against normal, from labels.csv plus challenge_test_labels.csv; ROC AUC of the
  * score overall and within patients that have both labels (each extrastole recording against each normal one of the
  * same patient), and the share of each class flagged (score ≥ 0.5, the threshold the synthetic runs fix). --plots
- * writes SVG envelopes with the detected sounds (early red, late blue) of a sample of recordings, for a look by eye.
+ * writes PNG envelopes with the detected sounds (early red, late blue) of a sample of recordings, for a look by eye.
  * @module
  */
 import { parseArgs } from "node:util";
+import { deflateSync } from "node:zlib";
 import { patientFromFileName } from "../lib/data.ts";
 import { shannonEnvelope } from "../lib/beats.ts";
 import { rocAuc } from "../lib/metrics.ts";
@@ -146,32 +147,74 @@ interface RealRecording {
   durationS: number;
 }
 
-function svgPlot(file: string, title: string, env: ReturnType<typeof shannonEnvelope>, options: RhythmOptions): string {
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** An RGB image as PNG bytes (no dependency: stored rows, zlib-deflated). */
+function encodePng(rgb: Uint8Array, width: number, height: number): Uint8Array {
+  const raw = new Uint8Array(height * (3 * width + 1));
+  for (let y = 0; y < height; y++) raw.set(rgb.subarray(3 * width * y, 3 * width * (y + 1)), y * (3 * width + 1) + 1);
+  const chunk = (type: string, data: Uint8Array) => {
+    const out = new Uint8Array(12 + data.length);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, data.length);
+    out.set(new TextEncoder().encode(type), 4);
+    out.set(data, 8);
+    view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+    return out;
+  };
+  const header = new Uint8Array(13);
+  new DataView(header.buffer).setUint32(0, width);
+  new DataView(header.buffer).setUint32(4, height);
+  header.set([8, 2, 0, 0, 0], 8);
+  const parts = [
+    Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10),
+    chunk("IHDR", header),
+    chunk("IDAT", new Uint8Array(deflateSync(raw))),
+    chunk("IEND", new Uint8Array(0)),
+  ];
+  const png = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) png.set(p, (at += p.length) - p.length);
+  return png;
+}
+
+/** The envelope (green), detected sounds (grey; early red, late blue) and premature beats (red squares on top). */
+function plotPng(env: ReturnType<typeof shannonEnvelope>, options: RhythmOptions): Uint8Array {
   const out = irregularRhythmFromEnvelope(env, options);
-  const w = 1400, h = 260, durationS = env.values.length / env.rate;
+  const w = 1200, h = 160, durationS = env.values.length / env.rate;
+  const rgb = new Uint8Array(3 * w * h).fill(255);
+  const put = (x: number, y: number, c: number[]) => {
+    if (x >= 0 && x < w && y >= 0 && y < h) rgb.set(c, 3 * (w * y + x));
+  };
+  const x = (t: number) => Math.round((t / durationS) * (w - 1));
+  for (let s = 0; s <= durationS; s++) for (let y = h - 6; y < h; y++) put(x(s), y, [0, 0, 0]);
+  for (const b of out.beats) {
+    const c = b.early ? [230, 0, 0] : b.late ? [0, 0, 230] : [170, 170, 170];
+    for (let y = 12; y < h; y++) if (b.early || b.late || y % 4 < 2) put(x(b.timeS), y, c);
+  }
+  for (const t of out.earlyBeatTimesS) {
+    for (let dy = 0; dy < 9; dy++) for (let dx = -4; dx <= 4; dx++) put(x(t) + dx, dy, [230, 0, 0]);
+  }
   let lo = Infinity, hi = -Infinity;
   for (const v of env.values) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
-  const x = (t: number) => (20 + (t / durationS) * (w - 40)).toFixed(1);
-  const y = (v: number) => (h - 20 - ((v - lo) / (hi - lo || 1)) * (h - 60)).toFixed(1);
-  const path = Array.from(env.values, (v, k) => `${k ? "L" : "M"}${x(k / env.rate)},${y(v)}`).join("");
-  const marks = out.beats.map((b) => {
-    const colour = b.early ? "red" : b.late ? "blue" : "black";
-    return `<line x1="${x(b.timeS)}" x2="${x(b.timeS)}" y1="30" y2="${h - 20}" stroke="${colour}" stroke-width="${
-      b.early || b.late ? 2 : 0.7
-    }" stroke-dasharray="${b.early || b.late ? "" : "3,3"}"/>`;
-  });
-  const events = out.earlyBeatTimesS.map((t) => `<circle cx="${x(t)}" cy="30" r="7" fill="red"/>`);
-  const ticks = Array.from(
-    { length: Math.floor(durationS) + 1 },
-    (_, s) => `<text x="${x(s)}" y="${h - 4}" font-size="11">${s}</text>`,
-  );
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect width="100%" height="100%" fill="white"/>` +
-    `<text x="20" y="18" font-size="14">${title} — ${file} — score ${
-      out.score.toFixed(2)
-    }, ${out.beats.length} sounds</text>` +
-    `${marks.join("")}<path d="${path}" fill="none" stroke="green" stroke-width="1"/>${events.join("")}${
-      ticks.join("")
-    }</svg>`;
+  const y = (v: number) => Math.round(h - 8 - ((v - lo) / (hi - lo || 1)) * (h - 24));
+  let prev = y(env.values[0]);
+  for (let k = 1; k < env.values.length; k++) {
+    const cur = y(env.values[k]);
+    for (let yy = Math.min(prev, cur); yy <= Math.max(prev, cur); yy++) put(x(k / env.rate), yy, [0, 140, 0]);
+    prev = cur;
+  }
+  return encodePng(rgb, w, h);
 }
 
 function real(dataDir: string, options: RhythmOptions, plotsDir?: string) {
@@ -229,8 +272,8 @@ function real(dataDir: string, options: RhythmOptions, plotsDir?: string) {
     const sample = [...pick(pos, 10), ...pick(neg, 10)];
     for (const [i, r] of sample.entries()) {
       const wav = readWav(Deno.readFileSync(`${dataDir}/${r.path}`));
-      const svg = svgPlot(r.path.split("/")[1], r.label, shannonEnvelope(wav), options);
-      Deno.writeTextFileSync(`${plotsDir}/${String(i).padStart(2, "0")}_${r.label}.svg`, svg);
+      const png = plotPng(shannonEnvelope(wav), options);
+      Deno.writeFileSync(`${plotsDir}/${String(i).padStart(2, "0")}_${r.label}.png`, png);
     }
     Deno.writeTextFileSync(`${plotsDir}/sample.json`, JSON.stringify(sample, null, 1));
   }
