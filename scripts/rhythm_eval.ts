@@ -2,7 +2,7 @@
  * Validates lib/rhythm.ts where the truth is known (synthetic recordings), then reports it on the real labels.
  *
  *   deno run -R -W scripts/rhythm_eval.ts [--seeds 12] [--real DATA_DIR] [--plots OUT_DIR] [--json OUT.json]
- *     [--refractory 0.15] [--deviation 0.15] [--floor 0.2]
+ *     [--refractory 0.2] [--deviation 0.15] [--floor 0.35] [--not-isolated] [--no-synth] [--predictions CLI.ndjson]
  *
  * Synthetic: lib/synth.ts recordings of 20 s at 50–150 bpm and four noise levels; regular rhythm, sinus arrhythmia
  * (intervals swinging ±10 % and ±20 % over a 4 s breathing cycle) and extrastole (two premature beats at 0.55–0.7 of
@@ -13,7 +13,8 @@
  * Real (with --real): set_b extrastole against normal, from labels.csv plus challenge_test_labels.csv; ROC AUC of the
  * score overall and within patients that have both labels (each extrastole recording against each normal one of the
  * same patient), and the share of each class flagged (score ≥ 0.5, the threshold the synthetic runs fix). --plots
- * writes PNG envelopes with the detected sounds (early red, late blue) of a sample of recordings, for a look by eye.
+ * --predictions (with --real) takes `lib/infer.ts --json` output and counts what issue 18's rule 1c (an extrastole
+ * call on a regular recording becomes the next class) changes. --plots writes PNG envelopes with the detected sounds (early red, late blue) of a sample of recordings, for a look by eye.
  * @module
  */
 import { parseArgs } from "node:util";
@@ -280,6 +281,37 @@ function real(dataDir: string, options: RhythmOptions, plotsDir?: string) {
   return { report, recordings: recs };
 }
 
+/**
+ * Issue 18 item 1c on the CLI's predictions (`lib/infer.ts --json` output, NDJSON) of recordings in `recordings`:
+ * per true class, how many are called extrastole, and how many after the rule "an extrastole call on a regular
+ * recording (score < 0.5) becomes the next most likely class".
+ */
+function ruleOneC(predictionsPath: string, recordings: RealRecording[]) {
+  const byName = new Map(recordings.map((r) => [r.path.split("/").pop()!, r]));
+  const rows: { truth: string; called: string; after: string; score: number }[] = [];
+  for (const line of Deno.readTextFileSync(predictionsPath).split("\n")) {
+    if (!line.trim()) continue;
+    const p = JSON.parse(line) as { file: string; label: string; probabilities: Record<string, number> };
+    const r = byName.get(p.file.split("/").pop()!);
+    if (!r) continue;
+    const ranked = Object.entries(p.probabilities).sort((a, b) => b[1] - a[1]).map(([k]) => k);
+    const after = ranked[0] === "extrastole" && r.score < FLAG ? ranked[1] : ranked[0];
+    rows.push({ truth: r.label, called: ranked[0], after, score: r.score });
+  }
+  return (["normal", "extrastole"] as const).map((truth) => {
+    const rs = rows.filter((r) => r.truth === truth);
+    return {
+      truth,
+      recordings: rs.length,
+      rhythmFlagged: rs.filter((r) => r.score >= FLAG).length,
+      calledExtrastole: rs.filter((r) => r.called === "extrastole").length,
+      calledExtrastoleAfterRule: rs.filter((r) => r.after === "extrastole").length,
+      correct: rs.filter((r) => r.called === truth).length,
+      correctAfterRule: rs.filter((r) => r.after === truth).length,
+    };
+  });
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
@@ -293,6 +325,7 @@ if (import.meta.main) {
       floor: { type: "string" },
       "not-isolated": { type: "boolean", default: false },
       "no-synth": { type: "boolean", default: false },
+      predictions: { type: "string" },
     },
   });
   const num = (s?: string) => (s === undefined ? undefined : Number(s));
@@ -317,6 +350,11 @@ if (import.meta.main) {
     const { report, recordings } = real(values.real, options, values.plots);
     console.table([report]);
     Object.assign(result, { real: report, recordings });
+  }
+  if (values.real && values.predictions) {
+    const rule = ruleOneC(values.predictions, result.recordings as RealRecording[]);
+    console.table(rule);
+    Object.assign(result, { ruleOneC: rule });
   }
   if (values.json) Deno.writeTextFileSync(values.json, JSON.stringify(result, null, 1) + "\n");
 }
