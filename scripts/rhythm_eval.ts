@@ -344,7 +344,8 @@ if (import.meta.main) {
     console.table(byCondition);
     console.table(byRate);
     console.table(byNoise);
-    Object.assign(result, { byCondition, byRate, byNoise });
+    const byCell = summarise(cells, (c) => `${c.condition} @ ${c.bpm} bpm, noise ${c.noise}`);
+    Object.assign(result, { byCondition, byRate, byNoise, byCell });
   }
   if (values.real) {
     const { report, recordings } = real(values.real, options, values.plots);
