@@ -13,10 +13,11 @@
 import { ModelError, ParameterError } from "./errors.ts";
 import type { Waveform } from "./types.ts";
 import { readWav } from "./wav.ts";
-import { detectHeartSounds, type HeartSounds } from "./beats.ts";
+import { detectHeartSoundsWithEnvelope, type Envelope, type HeartSounds } from "./beats.ts";
+import { irregularRhythmFromEnvelope } from "./rhythm.ts";
 import { resampleWaveform } from "./resample.ts";
 import type { LayersModel } from "./model.ts";
-import type { Preprocessing } from "./preprocess.ts";
+import type { Preprocessing, WindowProbabilities } from "./preprocess.ts";
 import type { Tf } from "./tf.ts";
 
 /** The four classes, in the class-index order every model uses. */
@@ -48,9 +49,49 @@ export interface ClassifyResult {
   durationS: number;
   /** Sample rate of the input, in Hz (the model resamples to its own rate). */
   sampleRate: number;
-  /** Reasons to distrust this result (low confidence, very quiet or very short recording); empty when none. */
+  /** Reasons to distrust this result (low confidence, very quiet recording), each saying what to do; empty when none. */
   warnings: string[];
+  /**
+   * Where in the recording the model heard what: the first stage's class probabilities of each window it scored
+   * (3 s windows every 1.5 s for the shipped model; one window for a recording shorter than that), in time order.
+   * The recording's `probabilities` are their mean, combined with the second stage's when the model has one.
+   */
+  timeline: TimelineWindow[];
+  /** Premature beats found from the heart sounds alone (lib/rhythm.ts); null with `beats: false`. */
+  irregularRhythm: IrregularRhythmResult | null;
 }
+
+/** One window of {@linkcode ClassifyResult.timeline}. */
+export interface TimelineWindow {
+  /** Start of the window, in seconds from the start of the recording. */
+  startS: number;
+  /** End of the window, in seconds (at most the recording's length). */
+  endS: number;
+  /** The most probable class in this window. */
+  label: ClassName;
+  /** Every class's probability in this window. */
+  probabilities: ClassProbabilities;
+}
+
+/** A result's rhythm evidence: lib/rhythm.ts `IrregularRhythm` with JSON-safe numbers and the flag. */
+export interface IrregularRhythmResult {
+  /** Evidence of premature beats, 0–1: 0 with none, ≥ 0.5 with at least one. */
+  score: number;
+  /** `score` ≥ {@linkcode RHYTHM_FLAG_SCORE}: at least one premature beat (an early beat, then a compensatory pause). */
+  flagged: boolean;
+  /** Every detected heart sound: its time, the cycle ending at it (null for the first sounds), early or late. */
+  beats: { timeS: number; intervalS: number | null; early: boolean; late: boolean }[];
+  /** Premature beats, in seconds. */
+  earlyBeatTimesS: number[];
+  /** The beats ending each compensatory pause, in seconds. */
+  lateBeatTimesS: number[];
+}
+
+/** A rhythm score from this value up flags an irregular rhythm (one premature beat or more). */
+export const RHYTHM_FLAG_SCORE = 0.5;
+
+/** What a person should do when a result is doubtful. */
+export const RETAKE_ADVICE = "record again for 10–20 s in a quiet room, stethoscope still and pressed firmly";
 
 /** Options of {@linkcode HeartSoundClassifier.classify}. */
 export interface ClassifyOptions {
@@ -166,8 +207,8 @@ async function openClassifier(url: URL, options: LoadClassifierOptions): Promise
   const classify = (samples: Float32Array, sampleRate: number, opts: ClassifyOptions = {}): ClassifyResult => {
     const wave: Waveform = { samples, sampleRate };
     const warnings = checkRecording(wave);
-    const { probabilities, beats } = engine.run(wave, opts.beats ?? true);
-    return buildResult(labels, probabilities, wave, warnings, beats);
+    const { probabilities, windows, beats } = engine.run(wave, opts.beats ?? true);
+    return buildResult(labels, probabilities, windows, wave, warnings, beats);
   };
   return {
     modelUrl: url.href,
@@ -216,7 +257,9 @@ function checkRecording(wave: Waveform): string[] {
   const warnings: string[] = [];
   if (peak < QUIET_PEAK) {
     warnings.push(
-      `very quiet recording (peak ${(20 * Math.log10(peak)).toFixed(0)} dBFS); the result may be unreliable`,
+      `very quiet recording (peak ${
+        (20 * Math.log10(peak)).toFixed(0)
+      } dBFS), so the result may be unreliable: ${RETAKE_ADVICE}, with the volume turned up`,
     );
   }
   return warnings;
@@ -227,24 +270,50 @@ interface Beats {
   heartRateBpm: number | null;
   s1TimesS: number[];
   s2TimesS: number[];
+  irregularRhythm: IrregularRhythmResult | null;
+}
+
+/** Index of the largest of `probs[from .. from + k)`, relative to `from`. */
+function argmax(probs: Float32Array, from: number, k: number): number {
+  let best = 0;
+  for (let j = 1; j < k; j++) if (probs[from + j] > probs[from + best]) best = j;
+  return best;
+}
+
+function probabilitiesOf(labels: ClassName[], probs: Float32Array, from: number): ClassProbabilities {
+  const out = {} as ClassProbabilities;
+  for (const name of CLASS_NAMES) out[name] = probs[from + labels.indexOf(name)];
+  return out;
+}
+
+function timelineOf(labels: ClassName[], windows: WindowProbabilities, durationS: number): TimelineWindow[] {
+  const k = labels.length;
+  return windows.windowsS.map(([startS, endS], r) => ({
+    startS,
+    endS: Math.min(endS, durationS),
+    label: labels[argmax(windows.probabilities, r * k, k)],
+    probabilities: probabilitiesOf(labels, windows.probabilities, r * k),
+  }));
 }
 
 function buildResult(
   labels: ClassName[],
   probs: Float32Array,
+  windows: WindowProbabilities,
   wave: Waveform,
   warnings: string[],
   beats: Beats | undefined,
 ): ClassifyResult {
-  let best = 0;
-  for (let k = 1; k < probs.length; k++) if (probs[k] > probs[best]) best = k;
-  const probabilities = {} as ClassProbabilities;
-  for (const name of CLASS_NAMES) probabilities[name] = probs[labels.indexOf(name)];
+  const best = argmax(probs, 0, probs.length);
+  const probabilities = probabilitiesOf(labels, probs, 0);
   const label = labels[best];
   const confidence = probs[best];
   if (confidence < LOW_CONFIDENCE) {
-    warnings.push(`low confidence (${confidence.toFixed(2)}): no class is clearly more likely than the others`);
+    warnings.push(
+      `low confidence (${confidence.toFixed(2)}): no class is clearly more likely than the others; ${RETAKE_ADVICE}`,
+    );
   }
+  const durationS = wave.samples.length / wave.sampleRate;
   return {
     label,
     labelId: LABEL_IDS[label],
@@ -253,9 +322,24 @@ function buildResult(
     heartRateBpm: beats?.heartRateBpm ?? null,
     s1TimesS: beats?.s1TimesS ?? [],
     s2TimesS: beats?.s2TimesS ?? [],
-    durationS: wave.samples.length / wave.sampleRate,
+    durationS,
     sampleRate: wave.sampleRate,
     warnings,
+    timeline: timelineOf(labels, windows, durationS),
+    irregularRhythm: beats?.irregularRhythm ?? null,
+  };
+}
+
+/** The rhythm evidence of an envelope (lib/rhythm.ts), JSON-safe; score 0 and no beats without an envelope. */
+function rhythmOf(envelope: Envelope | null): IrregularRhythmResult {
+  if (!envelope) return { score: 0, flagged: false, beats: [], earlyBeatTimesS: [], lateBeatTimesS: [] };
+  const r = irregularRhythmFromEnvelope(envelope);
+  return {
+    score: r.score,
+    flagged: r.score >= RHYTHM_FLAG_SCORE,
+    beats: r.beats.map((b) => ({ ...b, intervalS: Number.isFinite(b.intervalS) ? b.intervalS : null })),
+    earlyBeatTimesS: r.earlyBeatTimesS,
+    lateBeatTimesS: r.lateBeatTimesS,
   };
 }
 
@@ -283,8 +367,9 @@ function firstLine(error: unknown): string {
 
 interface Engine {
   labels: string[];
-  /** Class probabilities of one recording (windows aggregated), in label order, and its heart sounds. */
-  run(wave: Waveform, withBeats: boolean): { probabilities: Float32Array; beats?: Beats };
+  /** Class probabilities of one recording (windows aggregated) and of each window, in label order, and its heart
+   * sounds. */
+  run(wave: Waveform, withBeats: boolean): { probabilities: Float32Array; windows: WindowProbabilities; beats?: Beats };
 }
 
 function parseJson(bytes: Uint8Array, url: URL): Record<string, unknown> {
@@ -375,7 +460,7 @@ async function buildEngine(
     : undefined;
   stackLoading?.catch(() => {}); // awaited below
   const artifacts = await readArtifacts(url, modelJson, readFile);
-  const { classifyWithModel, inputSize, meanOfMembers, readMemberWeights } = await preprocessLoading;
+  const { classifyWithModelWindows, inputSize, meanOfMembers, readMemberWeights } = await preprocessLoading;
   // A seed ensemble (preprocessing.json `members`): each member's weights in model.json's layout.
   const weightSets = await readMemberWeights(preprocessing, url, {
     paths: (modelJson.weightsManifest as { paths: string[] }[]).flatMap((group) => group.paths),
@@ -440,8 +525,8 @@ async function buildEngine(
     }
   }
   const predict = meanOfMembers(predictors);
-  const classifyWaveform = (wave: Waveform, heartSounds?: HeartSounds): Float32Array =>
-    classifyWithModel(wave, preprocessing, predict, { stack: second?.stack, heartSounds });
+  const classifyWaveform = (wave: Waveform, heartSounds?: HeartSounds) =>
+    classifyWithModelWindows(wave, preprocessing, predict, { stack: second?.stack, heartSounds });
   // When the model and the heart-sound detector both resample to the same rate (with the same default
   // filter), resample once and hand both the result: the answers are identical, the work halves. (Also without
   // beats: the model's second stage detects heart sounds for its rhythm features from the same signal.)
@@ -452,11 +537,16 @@ async function buildEngine(
       const resampled = sharedRate === undefined || wave.sampleRate === sharedRate
         ? wave
         : resampleWaveform(wave, sharedRate);
-      if (!withBeats) return { probabilities: classifyWaveform(resampled) };
-      const sounds = detectHeartSounds(resampled); // also the second stage's rhythm features (same signal)
-      const probabilities = classifyWaveform(resampled, sounds);
+      if (!withBeats) return classifyWaveform(resampled);
+      // The sounds also feed the second stage's rhythm features (same signal), their envelope the rhythm detector.
+      const { sounds, envelope } = detectHeartSoundsWithEnvelope(resampled);
+      const { probabilities, windows } = classifyWaveform(resampled, sounds);
       const { heartRateBpm, s1TimesS, s2TimesS } = sounds;
-      return { probabilities, beats: { heartRateBpm, s1TimesS, s2TimesS } };
+      return {
+        probabilities,
+        windows,
+        beats: { heartRateBpm, s1TimesS, s2TimesS, irregularRhythm: rhythmOf(envelope) },
+      };
     },
   };
 }

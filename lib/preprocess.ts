@@ -112,6 +112,8 @@ export type Preprocessing = FrameFeaturesPreprocessing | LogmelWindowsPreprocess
 export interface ModelInput {
   data: Float32Array;
   shape: number[];
+  /** Where each row's window lies in the recording, in seconds ("logmel-windows" only): `[startS, endS]` per row. */
+  windowsS?: [number, number][];
 }
 
 /** Default log-mel window parameters (2 kHz, 25–900 Hz, 16 bands, 40 ms hop, 3 s windows, 1.5 s hop). */
@@ -198,6 +200,8 @@ export function windowsFromFrames(
 ): ModelInput {
   const { nMels, windowFrames: wf, hopFrames } = p;
   let { data, numFrames } = frames;
+  const frameS = p.hopLength / p.targetSampleRate;
+  const recordingS = numFrames * frameS; // a short recording's one window is the recording itself
   if (numFrames < wf) {
     const tiled = new Float32Array(wf * nMels);
     for (let t = 0; t < wf; t++) {
@@ -229,7 +233,8 @@ export function windowsFromFrames(
     const scale = Math.sqrt(variance / size) || 1;
     for (let i = 0; i < size; i++) out[r * size + i] = (data[from + i] - mean) / scale;
   }
-  return { data: out, shape: [starts.length, wf, nMels] };
+  const windowsS = starts.map((st): [number, number] => [st * frameS, Math.min(recordingS, (st + wf) * frameS)]);
+  return { data: out, shape: [starts.length, wf, nMels], windowsS };
 }
 
 /**
@@ -383,6 +388,27 @@ export function classifyWithModel(
   predict: (input: ModelInput) => Float32Array,
   options: ClassifyWithModelOptions = {},
 ): Float32Array {
+  return classifyWithModelWindows(wave, preprocessing, predict, options).probabilities;
+}
+
+/** The model's probabilities for each window of one recording, before they are averaged. */
+export interface WindowProbabilities {
+  /** `[startS, endS]` of each window, in seconds from the start of the recording. */
+  windowsS: [number, number][];
+  /** `windows × labels` probabilities, row-major, in `preprocessing.labels` order. */
+  probabilities: Float32Array;
+}
+
+/**
+ * {@linkcode classifyWithModel}, also returning the first stage's probabilities of each window (the timeline of a
+ * result); a "frame-features" model has one window, the whole recording.
+ */
+export function classifyWithModelWindows(
+  wave: Waveform,
+  preprocessing: Preprocessing,
+  predict: (input: ModelInput) => Float32Array,
+  options: ClassifyWithModelOptions = {},
+): { probabilities: Float32Array; windows: WindowProbabilities } {
   const p = preprocessing;
   const { input, filtered } = preprocessKeepingSignal(wave, p);
   // The second stage's hand features start with the same filter on the same signal: hand it over.
@@ -397,9 +423,11 @@ export function classifyWithModel(
     throw new ModelError(`Cannot classify audio: model gave ${probs.length} outputs for ${rows} rows of ${k} classes`);
   }
   const cnn = aggregateProbabilities(probs, rows, k);
-  return options.stack
+  const probabilities = options.stack
     ? classifyWithStack(options.stack, wave, cnn, { heartSounds: options.heartSounds, bandpassed })
     : cnn;
+  const windowsS = input.windowsS ?? [[0, wave.samples.length / wave.sampleRate]];
+  return { probabilities, windows: { windowsS, probabilities: probs } };
 }
 
 /**
