@@ -2,7 +2,7 @@
 # Installs what the "everywhere" tests and the tslab notebook need, idempotently:
 #   - Debian's chromium (/usr/bin/chromium) for tests/web_e2e_test.ts
 #   - Jupyter's headless executor from Debian packages, for notebooks/tslab-quickstart.ipynb
-#   - playwright-core and tslab from the npm registry into .cache/tools (gitignored)
+#   - playwright-core, axe-core (the accessibility audit) and tslab from the npm registry into .cache/tools (gitignored)
 #   - the tslab kernel spec (`tslab install`)
 # Does nothing that is already done. Run as root (or with sudo available). No browser download:
 # playwright-core drives the Debian chromium through its executablePath.
@@ -13,6 +13,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TOOLS="$ROOT/.cache/tools"
 PLAYWRIGHT_VERSION="1.65.1"
 TSLAB_VERSION="1.0.22"
+AXE_VERSION="4.14.1"
 
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
@@ -30,14 +31,15 @@ fi
 installed_version() { # prints the version of an npm package in $TOOLS, or nothing
   node -e "try{console.log(require('$TOOLS/node_modules/$1/package.json').version)}catch{}"
 }
-if [ "$(installed_version playwright-core)" != "$PLAYWRIGHT_VERSION" ] || [ "$(installed_version tslab)" != "$TSLAB_VERSION" ]; then
-  echo "setup_browser: installing playwright-core@$PLAYWRIGHT_VERSION tslab@$TSLAB_VERSION into .cache/tools"
+if [ "$(installed_version playwright-core)" != "$PLAYWRIGHT_VERSION" ] || [ "$(installed_version tslab)" != "$TSLAB_VERSION" ] ||
+  [ "$(installed_version axe-core)" != "$AXE_VERSION" ]; then
+  echo "setup_browser: installing playwright-core@$PLAYWRIGHT_VERSION axe-core@$AXE_VERSION tslab@$TSLAB_VERSION into .cache/tools"
   mkdir -p "$TOOLS"
   [ -f "$TOOLS/package.json" ] || printf '{ "name": "heartbeat-tools", "private": true, "version": "0.0.0" }\n' >"$TOOLS/package.json"
   # zeromq (a tslab dependency) ships prebuilt addons; its install script would only rebuild them.
   # Nested: tslab looks for @types/node under its own node_modules when the notebook folder has none.
   (cd "$TOOLS" && npm install --no-audit --no-fund --ignore-scripts --loglevel=error --install-strategy=nested \
-    "playwright-core@$PLAYWRIGHT_VERSION" "tslab@$TSLAB_VERSION")
+    "playwright-core@$PLAYWRIGHT_VERSION" "axe-core@$AXE_VERSION" "tslab@$TSLAB_VERSION")
 fi
 
 # Reinstalled when missing or when it points at another checkout's tools folder.
@@ -49,5 +51,5 @@ if [ -z "$SPEC_DIR" ] || ! grep -q "\"$TOOLS/node_modules/.bin/tslab\"" "$SPEC_D
 fi
 
 /usr/bin/chromium --version 2>/dev/null
-echo "setup_browser: playwright-core $(installed_version playwright-core), tslab $(installed_version tslab)"
+echo "setup_browser: playwright-core $(installed_version playwright-core), axe-core $(installed_version axe-core), tslab $(installed_version tslab)"
 jupyter kernelspec list | grep '^ *tslab '
