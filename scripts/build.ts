@@ -9,6 +9,7 @@
  *   {@linkcode NOT_BUNDLED}). `import { loadClassifier } from "./dist/heartbeat.js"`.
  * - dist/heartbeat.d.ts and dist/types/: declarations (`// @ts-self-types` points Deno at them).
  * - dist/app.js: web/app.ts, importing ./heartbeat.js.
+ * - dist/worker.js: web/worker.ts, the page's classification worker, importing ./heartbeat.js.
  * - dist/build-info.json: sizes (raw and gzip) of every output.
  *
  * How npm packages are bundled without a package.json: `deno info --json` lists every npm package of
@@ -31,6 +32,7 @@ export const OUTPUTS = {
   bundle: "dist/heartbeat.js",
   types: "dist/heartbeat.d.ts",
   app: "dist/app.js",
+  worker: "dist/worker.js",
   info: "dist/build-info.json",
 } as const;
 
@@ -38,6 +40,8 @@ export const OUTPUTS = {
 export const BUNDLE_ENTRY = "scripts/bundle_entry.ts";
 /** Entry of the page's script. */
 export const APP_ENTRY = "web/app.ts";
+/** Entry of the page's classification worker. */
+export const WORKER_ENTRY = "web/worker.ts";
 
 /**
  * npm packages that lib/ imports only lazily for training, experiments or the optional tfjs backends, and
@@ -283,7 +287,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const minify = options.minify ?? true;
   const work = `${ROOT}/.cache/build`;
   await Deno.mkdir(work, { recursive: true });
-  const infos = await denoInfo([BUNDLE_ENTRY, APP_ENTRY]);
+  const infos = await denoInfo([BUNDLE_ENTRY, APP_ENTRY, WORKER_ENTRY]);
   const packages = await linkPackages(work, infos, log);
   log(`build: ${packages.length} npm packages linked from Deno's cache`);
 
@@ -313,6 +317,12 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
       outfile: `${ROOT}/${OUTPUTS.app}`,
       plugins: [appPlugin(), denoNpmPlugin(work)],
     });
+    await esbuild.build({
+      ...common,
+      entryPoints: [`${ROOT}/${WORKER_ENTRY}`],
+      outfile: `${ROOT}/${OUTPUTS.worker}`,
+      plugins: [appPlugin(), denoNpmPlugin(work)],
+    });
   } catch (error) {
     const failure = error as { errors?: esbuild.Message[] };
     const first = failure.errors?.[0];
@@ -332,7 +342,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   }
 
   const outputs: OutputSize[] = [];
-  for (const path of [OUTPUTS.bundle, OUTPUTS.app]) {
+  for (const path of [OUTPUTS.bundle, OUTPUTS.app, OUTPUTS.worker]) {
     const bytes = await Deno.readFile(`${ROOT}/${path}`);
     outputs.push({ path, bytes: bytes.length, gzipBytes: await gzipSize(bytes) });
   }
