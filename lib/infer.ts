@@ -21,6 +21,8 @@ import {
   type LoadClassifierOptions,
 } from "./classifier.ts";
 import { HeartSoundError, ModelError, ParameterError } from "./errors.ts";
+import { displayName, explanation, htmlReport } from "./html_report.ts";
+import { readWav } from "./wav.ts";
 
 export * from "./classifier.ts";
 
@@ -142,8 +144,13 @@ A folder means every .wav file inside it, recursively, in sorted order.
 
 Options:
   --json            one JSON object per line (NDJSON), in input order:
-                    {"file","label","labelId","confidence","probabilities":{...},"heartRateBpm","s1TimesS","s2TimesS"}
+                    {"file","label","labelId","confidence","probabilities":{...},"heartRateBpm","s1TimesS","s2TimesS",
+                    "irregularRhythm":{"score","flagged","earlyBeatTimesS","lateBeatTimesS"}}
                     or {"file","error"} for a file that cannot be classified
+  --timeline        also each 3 s window's class and probabilities in the JSON:
+                    "timeline":[{"startS","endS","label","probabilities"}] (implies --json)
+  --report <out>    write a one-file HTML report of the recording (one input file): waveform with
+                    S1/S2 and early beats, timeline, class, heart rate, warnings; opens offline
   --csv             CSV with a header row
   --model <m>       model folder, model.json path or URL (default: the shipped model; URLs need -N)
   --demo            classify the bundled synthetic examples (examples/*.wav)
@@ -165,11 +172,15 @@ export interface CliArgs {
   demo: boolean;
   help: boolean;
   inputs: string[];
+  /** Add each window's probabilities to the JSON (`--timeline`). */
+  timeline: boolean;
+  /** Where to write the HTML report (`--report`). */
+  report?: string;
 }
 
 /** Parses CLI arguments. @throws {ParameterError} on an unknown option or a missing value. */
 export function parseCliArgs(args: string[]): CliArgs {
-  const out: CliArgs = { format: "text", backend: "js", demo: false, help: false, inputs: [] };
+  const out: CliArgs = { format: "text", backend: "js", demo: false, help: false, inputs: [], timeline: false };
   const formats = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -180,7 +191,8 @@ export function parseCliArgs(args: string[]): CliArgs {
     if (arg === "-h" || arg === "--help") out.help = true;
     else if (arg === "--json" || arg === "--csv") formats.add(arg.slice(2));
     else if (arg === "--demo") out.demo = true;
-    else if (["--model", "--backend", "--jobs"].some((o) => arg === o || arg.startsWith(`${o}=`))) {
+    else if (arg === "--timeline") out.timeline = true;
+    else if (["--model", "--backend", "--jobs", "--report"].some((o) => arg === o || arg.startsWith(`${o}=`))) {
       const eq = arg.indexOf("=");
       const name = eq < 0 ? arg : arg.slice(0, eq);
       const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
@@ -188,6 +200,7 @@ export function parseCliArgs(args: string[]): CliArgs {
         throw new ParameterError(`Cannot parse arguments: ${name} needs a value`);
       }
       if (name === "--model") out.model = value;
+      else if (name === "--report") out.report = value;
       else if (name === "--backend") {
         if (!(BACKENDS as readonly string[]).includes(value)) {
           throw new ParameterError(`Cannot parse arguments: --backend is "${value}", expected ${BACKENDS.join(", ")}`);
@@ -206,6 +219,13 @@ export function parseCliArgs(args: string[]): CliArgs {
   }
   if (formats.size > 1) throw new ParameterError("Cannot parse arguments: choose one of --json and --csv");
   if (formats.size === 1) out.format = [...formats][0] as "json" | "csv";
+  if (out.timeline) {
+    if (out.format === "csv") throw new ParameterError("Cannot parse arguments: --timeline is JSON, not CSV");
+    out.format = "json";
+  }
+  if (out.report !== undefined && !out.help && (out.demo || out.inputs.length !== 1)) {
+    throw new ParameterError("Cannot parse arguments: --report writes the report of one recording: give one file");
+  }
   if (!out.help && !out.demo && out.inputs.length === 0) {
     throw new ParameterError("Cannot parse arguments: no input files (see --help)");
   }
@@ -268,10 +288,21 @@ function round(x: number, digits: number): number {
   return Math.round(x * f) / f;
 }
 
-/** The NDJSON object of one result (probabilities to 4 decimals, times to 1 ms). */
-export function resultToJson(result: FileClassifyResult): Record<string, unknown> {
-  const probabilities: Record<string, number> = {};
-  for (const [name, p] of Object.entries(result.probabilities)) probabilities[name] = round(p, 4);
+function roundProbabilities(p: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, v] of Object.entries(p)) out[name] = round(v, 4);
+  return out;
+}
+
+/**
+ * The NDJSON object of one result (probabilities to 4 decimals, times to 1 ms); with `timeline`, each window's
+ * class and probabilities too.
+ */
+export function resultToJson(
+  result: FileClassifyResult,
+  options: { timeline?: boolean } = {},
+): Record<string, unknown> {
+  const probabilities = roundProbabilities(result.probabilities);
   const out: Record<string, unknown> = {
     file: result.file,
     label: result.label,
@@ -282,6 +313,21 @@ export function resultToJson(result: FileClassifyResult): Record<string, unknown
     s1TimesS: result.s1TimesS.map((t) => round(t, 3)),
     s2TimesS: result.s2TimesS.map((t) => round(t, 3)),
   };
+  const rhythm = result.irregularRhythm;
+  out.irregularRhythm = rhythm && {
+    score: round(rhythm.score, 3),
+    flagged: rhythm.flagged,
+    earlyBeatTimesS: rhythm.earlyBeatTimesS.map((t) => round(t, 3)),
+    lateBeatTimesS: rhythm.lateBeatTimesS.map((t) => round(t, 3)),
+  };
+  if (options.timeline) {
+    out.timeline = result.timeline.map((w) => ({
+      startS: round(w.startS, 3),
+      endS: round(w.endS, 3),
+      label: w.label,
+      probabilities: roundProbabilities(w.probabilities),
+    }));
+  }
   if (result.warnings.length > 0) out.warning = result.warnings.join("; ");
   return out;
 }
@@ -309,11 +355,11 @@ function csvRow(cells: unknown[]): string {
   return cells.map(csvCell).join(",");
 }
 
-function formatResult(result: FileClassifyResult, format: CliArgs["format"]): string {
+function formatResult(result: FileClassifyResult, format: CliArgs["format"], timeline = false): string {
   const p = result.probabilities as Record<string, number>;
   const hr = result.heartRateBpm === null ? null : round(result.heartRateBpm, 1);
   const warning = result.warnings.join("; ");
-  if (format === "json") return JSON.stringify(resultToJson(result));
+  if (format === "json") return JSON.stringify(resultToJson(result, { timeline }));
   if (format === "csv") {
     return csvRow([
       result.file,
@@ -329,11 +375,18 @@ function formatResult(result: FileClassifyResult, format: CliArgs["format"]): st
       "",
     ]);
   }
-  const probs = Object.entries(p).map(([name, v]) => `${name} ${v.toFixed(2)}`).join("  ");
-  const rate = hr === null ? "heart rate n/a" : `${hr.toFixed(0)} bpm`;
-  return `${result.file}: ${result.label} (${result.confidence.toFixed(2)})  [${probs}]  ${rate}${
-    warning ? `  warning: ${warning}` : ""
-  }`;
+  // For a person: display names and explanations (lib/classes.ts); the data set's ids are in --json and --csv.
+  const probs = Object.entries(p).map(([name, v]) => `${displayName(name)} ${v.toFixed(2)}`).join(", ");
+  const rate = hr === null ? "heart rate not found" : `${hr.toFixed(0)} bpm`;
+  const rhythm = result.irregularRhythm?.flagged
+    ? `, premature beat${result.irregularRhythm.earlyBeatTimesS.length === 1 ? "" : "s"} at ${
+      result.irregularRhythm.earlyBeatTimesS.map((t) => `${t.toFixed(1)} s`).join(", ")
+    }`
+    : "";
+  const meaning = explanation(result.label);
+  return `${result.file}: ${displayName(result.label)} (${result.confidence.toFixed(2)})${
+    meaning ? `, ${meaning}` : ""
+  }; ${rate}${rhythm}  [${probs}]${warning ? `  warning: ${warning}` : ""}`;
 }
 
 function formatError(file: string, error: string, format: CliArgs["format"]): string | undefined {
@@ -503,9 +556,14 @@ export async function main(args: string[]): Promise<number> {
   }
 
   if (cli.format === "csv") stdout(CSV_COLUMNS.join(","));
-  if (cli.demo && cli.format === "text") {
-    stdout("Bundled examples: synthetic heart sounds (examples/make_examples.ts), named after the class synthesised.");
+  const demoSet = new Set(cli.demo && cli.format === "text" ? await demoFiles() : []);
+  if (demoSet.size > 0) {
+    stdout(
+      "Bundled examples: synthetic heart sounds (examples/make_examples.ts, not real recordings), one per class, " +
+        "named after the class synthesised.",
+    );
   }
+  const demoWrong: string[] = [];
   let failed = 0;
   // Results are printed in input order as they come.
   const run = classifyAll(jobs, classifier, workers, (error) => errorText(error, "classify"));
@@ -516,11 +574,52 @@ export async function main(args: string[]): Promise<number> {
       failed++;
       stderr(`${outcome.file}: ${outcome.error}`);
       line = formatError(outcome.file, outcome.error, cli.format);
-    } else line = formatResult(outcome, cli.format);
+    } else {
+      line = formatResult(outcome, cli.format, cli.timeline);
+      const synthesised = demoSet.has(outcome.file) ? /synthetic_(\w+)\.wav$/.exec(outcome.file)?.[1] : undefined;
+      if (synthesised && synthesised !== outcome.label) {
+        line += `  <- synthesised as ${displayName(synthesised)}: the model gets this one wrong`;
+        demoWrong.push(displayName(synthesised));
+      }
+      if (cli.report !== undefined) {
+        try {
+          await writeReport(cli.report, outcome);
+        } catch (error) {
+          failed++;
+          stderr(errorText(error, "write report"));
+        }
+      }
+    }
     if (line !== undefined) stdout(line);
   }
   run.close();
+  if (demoSet.size > 0) {
+    stdout(
+      demoWrong.length === 0
+        ? "The model recognises every example."
+        : `The model gets ${
+          demoSet.size - demoWrong.length
+        } of ${demoSet.size} examples right; it misses the synthetic ${
+          demoWrong.join(" and ")
+        } (simpler than real recordings of them).`,
+    );
+  }
   return failed > 0 ? 1 : 0;
+}
+
+/** Writes the HTML report of one classified file (lib/html_report.ts), with its waveform. */
+async function writeReport(path: string, result: FileClassifyResult): Promise<void> {
+  const wave = readWav(await Deno.readFile(result.file));
+  const name = result.file.split(/[\\/]/).pop() || result.file;
+  const html = htmlReport(result, wave, {
+    fileName: name,
+    createdAt: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+  });
+  try {
+    await Deno.writeTextFile(path, html);
+  } catch (error) {
+    throw new ParameterError(`Cannot write report "${path}": ${fileErrorText(error)}`);
+  }
 }
 
 /** The bundled synthetic example recordings (examples/*.wav next to lib/), as paths relative to the working folder when inside it. */
