@@ -34,8 +34,7 @@
 import { ParameterError } from "./errors.ts";
 import { bandpass } from "./filter.ts";
 import { resample } from "./resample.ts";
-import { assertValidAudio } from "./stft.ts";
-import type { Waveform } from "./types.ts";
+import { assertValidAudio, type Waveform } from "./types.ts";
 
 /** Options of {@linkcode shannonEnvelope}. */
 export interface EnvelopeOptions {

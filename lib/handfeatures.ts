@@ -13,8 +13,8 @@ import { ParameterError } from "./errors.ts";
 import { bandpass } from "./filter.ts";
 import { logMelSpectrogram, type MelFilterBank, melFilterBank, mfcc } from "./mel.ts";
 import { resampleWaveform } from "./resample.ts";
-import { assertValidAudio, type Spectrogram, stft } from "./stft.ts";
-import type { Waveform } from "./types.ts";
+import { type Spectrogram, stft } from "./stft.ts";
+import { assertValidAudio, type Waveform } from "./types.ts";
 
 /** Value of a feature that could not be computed (trees route it like any low value). */
 export const MISSING_FEATURE = -999;

@@ -22,13 +22,10 @@ import { dominantFrequencyFeatures } from "./features.ts";
 import { bandpass } from "./filter.ts";
 import { logMelSpectrogram, type MelFilterBank, melFilterBank } from "./mel.ts";
 import { resampleWaveform } from "./resample.ts";
-import { assertValidAudio, stft } from "./stft.ts";
-import type { Waveform } from "./types.ts";
+import { stft } from "./stft.ts";
+import { assertValidAudio, type Waveform } from "./types.ts";
+import { CLASS_LABEL_IDS, CLASS_NAMES } from "./classes.ts";
 import { type LogmelWindowsPreprocessing, type Preprocessing, PREPROCESSING_VERSION } from "./model_folder.ts";
-
-/** Class names in model output order, and their dataset label ids. */
-export const LABELS = ["normal", "extrahls", "murmur", "extrastole"] as const;
-export const LABEL_IDS = [0, 1, 2, 4] as const;
 
 export { PREPROCESSING_VERSION };
 export type {
@@ -52,8 +49,8 @@ export function defaultLogmelPreprocessing(
   return {
     version: PREPROCESSING_VERSION,
     kind: "logmel-windows",
-    labels: [...LABELS],
-    labelIds: [...LABEL_IDS],
+    labels: [...CLASS_NAMES],
+    labelIds: [...CLASS_LABEL_IDS],
     aggregation: "mean-probability",
     targetSampleRate: 2000,
     bandpassHz: [25, 900],

@@ -14,8 +14,7 @@
  * @module
  */
 import { ParameterError } from "./errors.ts";
-import { assertValidAudio } from "./stft.ts";
-import type { Waveform } from "./types.ts";
+import { assertValidAudio, type Waveform } from "./types.ts";
 import { compileEmbedded, ensureMemory } from "./wasm.ts";
 
 /** Options of {@linkcode resample}. */

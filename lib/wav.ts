@@ -9,8 +9,7 @@
  * @module
  */
 import { ParameterError, WavFormatError } from "./errors.ts";
-import { assertValidAudio } from "./stft.ts";
-import type { Waveform } from "./types.ts";
+import { assertValidAudio, type Waveform } from "./types.ts";
 
 /** A decoded WAV file, averaged to mono. */
 export interface WavAudio extends Waveform {

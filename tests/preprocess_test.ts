@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
+import { CLASS_LABEL_IDS, CLASS_NAMES } from "../lib/classes.ts";
 import {
   defaultLogmelPreprocessing,
   type FrameFeaturesPreprocessing,
   inputSize,
-  LABEL_IDS,
-  LABELS,
   preprocess,
   type Preprocessing,
   PREPROCESSING_VERSION,
@@ -104,8 +103,8 @@ Deno.test("preprocess() frame-features: align onto the reference, then per-posit
   const pre: FrameFeaturesPreprocessing = {
     version: PREPROCESSING_VERSION,
     kind: "frame-features",
-    labels: [...LABELS],
-    labelIds: [...LABEL_IDS],
+    labels: [...CLASS_NAMES],
+    labelIds: [...CLASS_LABEL_IDS],
     aggregation: "single",
     targetSampleRate: null,
     deltaTimeS: 0.01,
