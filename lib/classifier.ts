@@ -160,7 +160,7 @@ async function openClassifier(url: URL, options: LoadClassifierOptions): Promise
   if (new Set(labels).size !== CLASS_NAMES.length) {
     throw new ModelError(`Cannot load model: labels are ${labels.join(", ")}, expected ${CLASS_NAMES.join(", ")}`);
   }
-  const classify = (samples: Float32Array, sampleRate: number, opts: ClassifyOptions = {}): ClassifyResult => {
+  const resultOf = (samples: Float32Array, sampleRate: number, opts: ClassifyOptions = {}): ClassifyResult => {
     const wave: Waveform = { samples, sampleRate };
     const warnings = checkRecording(wave);
     const { probabilities, beats } = engine.run(wave, opts.beats ?? true);
@@ -169,10 +169,10 @@ async function openClassifier(url: URL, options: LoadClassifierOptions): Promise
   return {
     modelUrl: url.href,
     labels: () => [...labels],
-    classify,
+    classify: resultOf,
     classifyWav: (bytes, opts) => {
       const wav = readWav(bytes);
-      return classify(wav.samples, wav.sampleRate, opts);
+      return resultOf(wav.samples, wav.sampleRate, opts);
     },
   };
 }
