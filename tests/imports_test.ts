@@ -59,3 +59,16 @@ Deno.test("the classifying path (lib/infer.ts, static imports) imports no npm pa
   assert.deepEqual(npm, []);
   assert.ok(seen.has("classifier.ts") && seen.has("model_folder.ts"));
 });
+
+Deno.test("classifying (lib/classifier.ts and what it loads, tfjs aside) does not reach the experiments' modules", () => {
+  const seen = new Set<string>();
+  const visit = (f: string) => {
+    if (seen.has(f) || f === "tf.ts") return;
+    seen.add(f);
+    const { static: s, dynamic: d } = importsOf(f);
+    for (const g of [...s, ...d]) visit(g);
+  };
+  visit("classifier.ts");
+  assert.ok(seen.has("forward.ts") && seen.has("stack.ts") && seen.has("preprocess.ts"), [...seen].join());
+  for (const f of ["align.ts", "features.ts", "model.ts", "experiments.ts", "cnn.ts"]) assert.ok(!seen.has(f), f);
+});
