@@ -24,9 +24,10 @@ import { dominantFrequencyFeatures } from "../lib/features.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
 import { baselineDominantFeatures, baselineReadWav } from "./_features_baseline.ts";
 import { createFeaturePool, type FileFeatures } from "./_feature_pool.ts";
+import { findDataDir } from "../lib/data.ts";
 
-const DATA_DIR: string = Deno.env.get("HEARTBEAT_DATA") ??
-  new URL("../../shared/data/heartbeat-sounds", import.meta.url).pathname;
+/** The real data by lib/data.ts findDataDir's rule (HEARTBEAT_DATA, else data/); "" when absent. */
+const DATA_DIR: string = findDataDir() ?? "";
 const TARGET_LABELS = new Set(["normal", "murmur", "extrahls", "extrastole"]);
 const DELTA_S = 0.01;
 

@@ -170,39 +170,51 @@ export function listRecordings(dataDir: string, options: ListRecordingsOptions =
   return out;
 }
 
+/** The repository's data/ folder (a file: path), or null when lib/ is imported from elsewhere. */
+function repoDataDir(): string | null {
+  const url = new URL("../data", import.meta.url);
+  return url.protocol === "file:" ? decodeURIComponent(url.pathname) : null;
+}
+
+function hasWavs(dir: string): boolean {
+  try {
+    return Deno.statSync(dir).isDirectory && walkWavs(dir).length > 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * The data folder to use: the `--data` flag value, else the HEARTBEAT_DATA environment
- * variable, else "data/". Returns an absolute path.
- * @throws {DatasetError} The chosen folder does not exist.
+ * The data folder by the one rule every command, test, bench and notebook uses: the `--data`
+ * flag value, else the HEARTBEAT_DATA environment variable, else data/ (in the current folder,
+ * then in the repository). Returns an absolute path, or null when the chosen folder holds no
+ * .wav files (the default data/ only counts when it does).
+ */
+export function findDataDir(flag?: string): string | null {
+  const chosen = flag || envDataDir();
+  if (chosen) return hasWavs(absolute(chosen)) ? absolute(chosen) : null;
+  for (const dir of [absolute("data"), repoDataDir()]) if (dir && hasWavs(dir)) return dir;
+  return null;
+}
+
+function envDataDir(): string | undefined {
+  try {
+    return Deno.env.get("HEARTBEAT_DATA") || undefined;
+  } catch {
+    return undefined; // no --allow-env
+  }
+}
+
+/**
+ * The data folder by {@linkcode findDataDir}'s rule (`--data`, HEARTBEAT_DATA, data/).
+ * @throws {DatasetError} The chosen folder holds no .wav files.
  */
 export function resolveDataDir(flag?: string): string {
-  let dir = flag;
-  let source = "--data";
-  if (!dir) {
-    try {
-      dir = Deno.env.get("HEARTBEAT_DATA");
-      source = "HEARTBEAT_DATA";
-    } catch {
-      dir = undefined; // no --allow-env
-    }
-  }
-  if (!dir) {
-    dir = "data";
-    source = "default";
-  }
-  const abs = absolute(dir);
-  let ok = false;
-  try {
-    ok = Deno.statSync(abs).isDirectory && walkWavs(abs).length > 0;
-  } catch {
-    ok = false;
-  }
-  if (!ok) {
-    throw new DatasetError(
-      `Cannot find dataset: "${dir}" (${source}) has no .wav files; pass --data DIR or set HEARTBEAT_DATA`,
-    );
-  }
-  return abs;
+  const dir = findDataDir(flag);
+  if (dir) return dir;
+  const env = envDataDir();
+  const what = flag ? `"${flag}" (--data)` : env ? `"${env}" (HEARTBEAT_DATA)` : `"data/"`;
+  throw new DatasetError(`Cannot find dataset: ${what} has no .wav files; pass --data DIR or set HEARTBEAT_DATA`);
 }
 
 /** Counts of recordings per class name (null → "unlabelled"). */

@@ -15,7 +15,7 @@
  *                        [--skip-cv] [--quick] [--seed 42]
  * --skip-cv ships the CNN alone (the stack needs the CV's out-of-fold probabilities); --quick
  * (CI) trains 2 epochs and replaces the inner CNN CVs by the outer probabilities.
- * Data folder: --data, else HEARTBEAT_DATA, else ../shared/data/heartbeat-sounds if present, else data/.
+ * Data folder: --data, else HEARTBEAT_DATA, else data/ (lib/data.ts findDataDir).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -63,15 +63,6 @@ const FINAL_CNN: Partial<CnnTrainOptions> = { priorCorrection: 0 };
 /** Logit-adjustment values also scored in CV (the accuracy / balanced-accuracy trade-off). */
 const TAUS = [0, 0.25, 0.5, 0.75, 1];
 
-function dataDir(flag: string | undefined): string {
-  if (flag || Deno.env.get("HEARTBEAT_DATA")) return resolveDataDir(flag);
-  const shared = new URL("../../shared/data/heartbeat-sounds", import.meta.url).pathname;
-  try {
-    if (Deno.statSync(shared).isDirectory) return shared;
-  } catch { /* fall through */ }
-  return resolveDataDir("data");
-}
-
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
 const ms = (v: { mean: number; std: number }) => `${f3(v.mean)} ± ${f3(v.std)}`;
 
@@ -111,7 +102,7 @@ async function main(): Promise<void> {
     console.error("Cannot train: --quantization uint8 needs --members 1 (the members share model.json's layout)");
     Deno.exit(2);
   }
-  const dir = dataDir(values.data);
+  const dir = resolveDataDir(values.data);
   const recordings = listRecordings(dir);
   console.error(`data: ${dir} (${recordings.length} labelled recordings: ${JSON.stringify(classCounts(recordings))})`);
   const tf = await loadTf();

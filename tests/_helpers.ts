@@ -1,5 +1,6 @@
 /** Shared test helpers: tolerant comparisons and access to the real dataset when present. */
 import assert from "node:assert/strict";
+import { findDataDir } from "../lib/data.ts";
 
 /** Asserts |actual − expected| ≤ tolerance. */
 export function assertAlmostEquals(actual: number, expected: number, tolerance = 1e-7, message = ""): void {
@@ -25,9 +26,8 @@ export function assertAllClose(
   }
 }
 
-/** The real development data: HEARTBEAT_DATA, else ../shared/data/heartbeat-sounds next to the repo. */
-export const DATA_DIR: string = Deno.env.get("HEARTBEAT_DATA") ??
-  new URL("../../shared/data/heartbeat-sounds", import.meta.url).pathname;
+/** The real data by lib/data.ts findDataDir's rule (HEARTBEAT_DATA, else data/); "" when absent. */
+export const DATA_DIR: string = findDataDir() ?? "";
 
 /** The original project's golden outputs. */
 export const FIXTURES_DIR: string = new URL("../../shared/fixtures/seed-reference", import.meta.url).pathname;

@@ -8,6 +8,7 @@ import {
   resolveDataDir,
 } from "../lib/data.ts";
 import { DatasetError } from "../lib/errors.ts";
+import { readWav } from "../lib/wav.ts";
 import { DATA_DIR, needsData } from "./_helpers.ts";
 
 const FILES = [
@@ -120,12 +121,46 @@ Deno.test("listRecordings() and resolveDataDir() throw DatasetError for a missin
   );
 });
 
-Deno.test("listRecordings() finds the development copy's 432 target recordings", needsData(), () => {
-  const recs = listRecordings(resolveDataDir(DATA_DIR));
-  assert.deepEqual(classCounts(recs), { extrahls: 15, murmur: 102, normal: 279, extrastole: 36 });
-  assert.ok(recs.every((r) => r.classIndex >= 0 && r.classIndex < CLASS_NAMES.length));
-  assert.equal(recs.filter((r) => r.set === "b").length, 36 + 75 + 254);
-  const patients = new Set(recs.filter((r) => r.set === "b").map((r) => r.patientId));
-  assert.ok(patients.size < 365 && patients.size > 50, `${patients.size} set_b patients`);
-  assert.equal(listRecordings(DATA_DIR, { includeArtifact: true, includeUnlabelled: true }).length, 669);
-});
+Deno.test(
+  "listRecordings() on the data found: every class present, counts as labels.csv, sets at their rates",
+  needsData(),
+  () => {
+    const all = listRecordings(DATA_DIR, { includeArtifact: true, includeUnlabelled: true });
+    const wavCount = (dir: string): number =>
+      [...Deno.readDirSync(dir)].reduce(
+        (n, e) => n + (e.isDirectory ? wavCount(`${dir}/${e.name}`) : e.name.toLowerCase().endsWith(".wav") ? 1 : 0),
+        0,
+      );
+    assert.equal(all.length, wavCount(DATA_DIR), "every .wav is listed once");
+    const recs = listRecordings(DATA_DIR);
+    const counts = classCounts(recs);
+    for (const name of CLASS_NAMES) assert.ok((counts[name] ?? 0) > 0, `no ${name} recording`);
+    assert.ok(recs.every((r) => r.classIndex >= 0 && r.classIndex < CLASS_NAMES.length));
+    let csv = "";
+    try {
+      csv = Deno.readTextFileSync(`${DATA_DIR}/labels.csv`);
+    } catch { /* file-name labels only */ }
+    if (csv) {
+      const [head, ...rows] = csv.trim().split(/\r?\n/).map((l) => l.split(","));
+      const col = (name: string) => head.indexOf(name);
+      const fromCsv: Record<string, number> = {};
+      for (const row of rows) {
+        const label = row[col("label")];
+        if ((CLASS_NAMES as readonly string[]).includes(label)) fromCsv[label] = (fromCsv[label] ?? 0) + 1;
+      }
+      assert.deepEqual(counts, fromCsv);
+    }
+    // data/README.md: set_a is the iStethoscope app at 44.1 kHz, set_b the DigiScope at 4 kHz.
+    for (const [set, rate] of [["a", 44100], ["b", 4000]] as const) {
+      const some = all.filter((r) => r.set === set).slice(0, 5);
+      assert.ok(some.length > 0, `no set_${set} recording`);
+      for (const r of some) assert.equal(readWav(Deno.readFileSync(r.path)).sampleRate, rate, r.relPath);
+    }
+    const b = recs.filter((r) => r.set === "b");
+    const patients = new Set(b.map((r) => r.patientId));
+    assert.ok(
+      patients.size > 1 && patients.size < b.length,
+      `${patients.size} set_b patients in ${b.length} recordings`,
+    );
+  },
+);
