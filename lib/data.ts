@@ -35,8 +35,8 @@ export interface Recording {
   relPath: string;
   /** Source: "a" (iStethoscope phone app, 44.1 kHz) or "b" (DigiScope clinic, 4 kHz). */
   set: "a" | "b";
-  /** Class, or null for an unlabelled file. */
-  label: LabelName | null;
+  /** Class (one of {@linkcode LabelName} for this dataset; any name for another data set), or null if unlabelled. */
+  label: string | null;
   /** The original's label id: normal 0, extrahls 1, murmur 2, artifact 3, extrastole 4; −1 unlabelled. */
   labelId: number;
   /** Index into {@linkcode CLASS_NAMES} (0..3); −1 for artifact and unlabelled. */
@@ -139,12 +139,15 @@ export function listRecordings(dataDir: string, options: ListRecordingsOptions =
     const name = parts[parts.length - 1];
     const stem = name.replace(/\.wav$/i, "");
     const csv = csvLabels.get(relPath);
-    let label: LabelName | null;
-    if (csv) label = isLabel(csv.label) ? csv.label : null;
+    let label: string | null;
+    if (csv) label = csv.label === "" ? null : isLabel(csv.label.toLowerCase()) ? csv.label.toLowerCase() : csv.label;
     else {
       label = labelFromFileName(name);
-      const parent = parts.length > 1 ? parts[parts.length - 2].toLowerCase() : "";
-      if (label === null && !/unlabel/i.test(name) && isLabel(parent)) label = parent;
+      // A folder per class: any folder name is a class, except the dataset's set_a/set_b folders.
+      const parent = parts.length > 1 ? parts[parts.length - 2] : "";
+      if (label === null && parent && !/unlabel/i.test(name) && !/^set_?[ab]$/i.test(parent)) {
+        label = isLabel(parent.toLowerCase()) ? parent.toLowerCase() : parent;
+      }
     }
     const patient = patientFromFileName(name);
     let set: "a" | "b";
@@ -161,7 +164,7 @@ export function listRecordings(dataDir: string, options: ListRecordingsOptions =
       relPath,
       set,
       label,
-      labelId: label === null ? -1 : LABEL_IDS[label],
+      labelId: label !== null && isLabel(label) ? LABEL_IDS[label] : -1,
       classIndex: label === null ? -1 : (CLASS_NAMES as readonly string[]).indexOf(label),
       patientId: set === "b" && patient !== null ? `b:${patient}` : `${set}:${stem}`,
       noisy,
@@ -225,4 +228,20 @@ export function classCounts(recordings: readonly Recording[]): Record<string, nu
     counts[k] = (counts[k] ?? 0) + 1;
   }
   return counts;
+}
+
+/**
+ * The classes of a labelled data set, in model output order: the dataset's four classes in
+ * {@linkcode CLASS_NAMES} order when the labels are among them, else every label sorted by name
+ * (artifact counts as a class only when it is not one of the four's data set).
+ */
+export function classesOf(recordings: readonly Pick<Recording, "label">[]): string[] {
+  const found = new Set<string>();
+  for (const r of recordings) if (r.label !== null) found.add(r.label);
+  const standard = CLASS_NAMES.filter((c) => found.has(c));
+  const others = [...found].filter((c) => !(CLASS_NAMES as readonly string[]).includes(c));
+  if (others.length === 0 || (others.length === 1 && others[0] === "artifact" && standard.length > 0)) {
+    return CLASS_NAMES.filter((c) => found.has(c));
+  }
+  return [...found].sort();
 }

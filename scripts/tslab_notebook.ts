@@ -5,8 +5,9 @@
  *
  * ```sh
  * scripts/setup_browser.sh                              # once: Jupyter (Debian), tslab + `tslab install`
- * deno run -A scripts/tslab_notebook.ts                 # rewrites the notebook in place, with outputs
+ * deno run -A scripts/tslab_notebook.ts                 # executes into .cache/notebooks/tslab-quickstart.ipynb
  * deno run -A scripts/tslab_notebook.ts --out DIR       # writes DIR/tslab-quickstart.ipynb instead
+ * deno run -A scripts/tslab_notebook.ts --write         # regenerates the committed notebook in place
  * ```
  * @module
  */
@@ -71,7 +72,7 @@ export async function missingTools(): Promise<string | null> {
 
 /** Options of {@linkcode runNotebook}. */
 export interface RunNotebookOptions {
-  /** Folder for the executed notebook; default: rewrite notebooks/tslab-quickstart.ipynb in place. */
+  /** Folder for the executed notebook; omitted: rewrite notebooks/tslab-quickstart.ipynb in place. */
   outDir?: string;
   /** Per-cell timeout, in seconds. @default {300} */
   timeoutS?: number;
@@ -120,8 +121,9 @@ export async function runNotebook(options: RunNotebookOptions = {}): Promise<str
 }
 
 if (import.meta.main) {
+  // The committed notebook is only rewritten when asked for (--write).
   const i = Deno.args.indexOf("--out");
-  const outDir = i >= 0 ? Deno.args[i + 1] : undefined;
+  const outDir = Deno.args.includes("--write") ? undefined : i >= 0 ? Deno.args[i + 1] : `${ROOT}/.cache/notebooks`;
   try {
     const written = await runNotebook({ outDir });
     console.log(`executed ${written.replace(`${ROOT}/`, "")}`);
