@@ -124,6 +124,7 @@ async function main(): Promise<void> {
   }
   // The dataset's own four classes get the full report (per set, device check, separability).
   const standard = classes.join() === CLASS_NAMES.join();
+  const known = (c: string) => (CLASS_NAMES as readonly string[]).indexOf(c);
   const recordings = listed.map((r) => ({ ...r, classIndex: classes.indexOf(r.label!) }));
   console.error(`data: ${dir} (${recordings.length} labelled recordings: ${JSON.stringify(classCounts(recordings))})`);
   const tf = await loadTf();
@@ -131,7 +132,10 @@ async function main(): Promise<void> {
   const p: LogmelWindowsPreprocessing = {
     ...defaultLogmelPreprocessing(),
     labels: classes,
-    labelIds: classes.map((c, i) => standard ? CLASS_LABEL_IDS[i] : i),
+    // The dataset's label ids when every class is one of its four (normal 0, …, extrastole 4), else the index.
+    labelIds: classes.every((c) => known(c) >= 0)
+      ? classes.map((c) => CLASS_LABEL_IDS[known(c)])
+      : classes.map((_, i) => i),
   };
   const t0 = performance.now();
   const recs = await prepareRecordings(recordings, p.targetSampleRate, classes.length);
@@ -150,6 +154,7 @@ async function main(): Promise<void> {
       memberCvs.push(
         await crossValidateCnn(tf, recs, {
           ...settings,
+          preprocessing: p,
           seed,
           trainSeed: seed + memberSeedOffset(m),
           folds,
