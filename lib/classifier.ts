@@ -115,7 +115,7 @@ const loaded = new Map<string, Promise<HeartSoundClassifier>>();
  * Loads a classifier once per model URL per process; later calls with the same URL share it.
  * @param modelUrl URL (or URL string) of a tfjs model.json with preprocessing.json beside it.
  *   Default: the shipped model, found relative to this module, so it also works when lib/ is imported by URL.
- * @throws {ModelError} The model or its preprocessing cannot be read or does not fit the four classes.
+ * @throws {ModelError} The model or its preprocessing cannot be read, or its labels are not two or more distinct names.
  * @example Usage
  * ```ts
  * const classifier = await loadClassifier();

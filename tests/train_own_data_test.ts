@@ -6,8 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { loadClassifier } from "../lib/classifier.ts";
-import { synthesizeHeartSound } from "../lib/synth.ts";
-import { encodeWav } from "../lib/wav.ts";
+import { writeOwnDataset } from "../examples/make_dataset.ts";
 import { needsData } from "./_helpers.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
@@ -35,28 +34,11 @@ async function gitStatus(): Promise<string | null> {
   }
 }
 
-/** Two made-up classes, one folder each: "calm" (synthetic normal) and "whoosh" (synthetic murmur). */
-async function writeOwnData(dir: string, perClass: number): Promise<void> {
-  for (const [name, kind, seed] of [["calm", "normal", 100], ["whoosh", "murmur", 200]] as const) {
-    await Deno.mkdir(`${dir}/${name}`, { recursive: true });
-    for (let i = 0; i < perClass; i++) {
-      const rec = synthesizeHeartSound({
-        kind,
-        seed: seed + i,
-        sampleRate: 2000,
-        durationS: 4,
-        heartRateBpm: 60 + 5 * i,
-      });
-      await Deno.writeFile(`${dir}/${name}/rec${i}.wav`, encodeWav(rec, { bitDepth: 16 }));
-    }
-  }
-}
-
 Deno.test("train --quick on a folder per class with made-up classes, then classify with the result", async () => {
   const before = await gitStatus();
   const tmp = await Deno.makeTempDir({ prefix: "heartbeat-own-" });
   try {
-    await writeOwnData(`${tmp}/data`, 12);
+    await writeOwnDataset(`${tmp}/data`, 12);
     const train = await run([
       "run",
       "-A",
