@@ -95,8 +95,17 @@ function walkWavs(dir: string, rel = ""): string[] {
   for (const e of entries) {
     if (e.name.startsWith(".")) continue;
     const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory) out.push(...walkWavs(`${dir}/${e.name}`, r));
-    else if (e.isFile && e.name.toLowerCase().endsWith(".wav")) out.push(r);
+    let { isDirectory, isFile } = e;
+    if (e.isSymlink) {
+      // e.g. data/set_a linked to a download elsewhere
+      try {
+        ({ isDirectory, isFile } = Deno.statSync(`${dir}/${e.name}`));
+      } catch {
+        continue; // a dangling link
+      }
+    }
+    if (isDirectory) out.push(...walkWavs(`${dir}/${e.name}`, r));
+    else if (isFile && e.name.toLowerCase().endsWith(".wav")) out.push(r);
   }
   return out;
 }

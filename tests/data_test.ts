@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import {
   CLASS_NAMES,
   classCounts,
+  classesOf,
+  findDataDir,
   labelFromFileName,
   listRecordings,
   patientFromFileName,
@@ -110,6 +112,60 @@ Deno.test("listRecordings() reads a DHD-style folder per class", () => {
     ]);
   } finally {
     Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("listRecordings() and classesOf() take any class set: folders per class, labels.csv, symlinks", () => {
+  const physionet = makeTree(["abnormal/a0001.wav", "normal/a0002.wav", "abnormal/b0003.wav"]);
+  const csv = makeTree(["x/1.wav", "x/2.wav", "y/3.wav"], "path,label\nx/1.wav,Quiet\nx/2.wav,loud\ny/3.wav,\n");
+  const linked = Deno.makeTempDirSync({ prefix: "heartbeat-data-" });
+  try {
+    const recs = listRecordings(physionet);
+    assert.deepEqual(recs.map((r) => [r.relPath, r.label, r.labelId, r.classIndex]), [
+      ["abnormal/a0001.wav", "abnormal", -1, -1],
+      ["abnormal/b0003.wav", "abnormal", -1, -1],
+      ["normal/a0002.wav", "normal", 0, 0],
+    ]);
+    assert.deepEqual(classesOf(recs), ["abnormal", "normal"]);
+    // labels.csv labels are kept as written (the dataset's own names are matched case-insensitively); empty = unlabelled
+    const fromCsv = listRecordings(csv);
+    assert.deepEqual(fromCsv.map((r) => r.label), ["Quiet", "loud"]);
+    assert.deepEqual(classesOf(fromCsv), ["Quiet", "loud"]);
+    // The dataset's classes keep their order; a subset of them stays in it.
+    assert.deepEqual(classesOf([{ label: "murmur" }, { label: "normal" }, { label: "extrastole" }]), [
+      "normal",
+      "murmur",
+      "extrastole",
+    ]);
+    Deno.symlinkSync(`${physionet}/abnormal`, `${linked}/abnormal`);
+    assert.deepEqual(listRecordings(linked).map((r) => r.relPath), ["abnormal/a0001.wav", "abnormal/b0003.wav"]);
+  } finally {
+    for (const d of [physionet, csv, linked]) Deno.removeSync(d, { recursive: true });
+  }
+});
+
+Deno.test("findDataDir() takes --data, else HEARTBEAT_DATA, else data/ with WAVs", () => {
+  const a = makeTree(["normal/x.wav"]);
+  const b = makeTree(["murmur/y.wav"]);
+  const empty = Deno.makeTempDirSync({ prefix: "heartbeat-data-" });
+  const saved = Deno.env.get("HEARTBEAT_DATA");
+  const cwd = Deno.cwd();
+  try {
+    Deno.env.set("HEARTBEAT_DATA", b);
+    assert.equal(findDataDir(a), a);
+    assert.equal(findDataDir(), b);
+    assert.equal(findDataDir(empty), null);
+    Deno.env.delete("HEARTBEAT_DATA");
+    Deno.mkdirSync(`${empty}/data/normal`, { recursive: true });
+    Deno.writeFileSync(`${empty}/data/normal/z.wav`, new Uint8Array(4));
+    Deno.chdir(empty);
+    assert.equal(findDataDir(), `${Deno.cwd()}/data`);
+    assert.throws(() => resolveDataDir(`${empty}/nothing`), /Cannot find dataset: .*\(--data\)/);
+  } finally {
+    Deno.chdir(cwd);
+    if (saved === undefined) Deno.env.delete("HEARTBEAT_DATA");
+    else Deno.env.set("HEARTBEAT_DATA", saved);
+    for (const d of [a, b, empty]) Deno.removeSync(d, { recursive: true });
   }
 });
 
