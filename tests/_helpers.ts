@@ -46,13 +46,17 @@ export const HAS_DATA: boolean = exists(`${DATA_DIR}/set_a`) && exists(`${DATA_D
 export const HAS_FIXTURES: boolean = exists(`${FIXTURES_DIR}/features/index.json`);
 
 const announced = new Set<string>();
-/** Options for a Deno.test that needs the real data; logs why it is skipped when the data is absent. */
-export function needsData(what = "real dataset"): { ignore: boolean } {
-  const ok = what === "fixtures" ? HAS_FIXTURES && HAS_DATA : HAS_DATA;
+/**
+ * Options for a Deno.test that needs the real data (and, with `file`, that file of the data folder, e.g. our
+ * labels.csv, which a Kaggle download lacks); logs why it is skipped when absent.
+ */
+export function needsData(what = "real dataset", file?: string): { ignore: boolean } {
+  const ok = (what === "fixtures" ? HAS_FIXTURES && HAS_DATA : HAS_DATA) &&
+    (file === undefined || exists(`${DATA_DIR}/${file}`));
   if (!ok && !announced.has(what)) {
     announced.add(what);
     console.log(
-      `SKIP: ${what} not found (set HEARTBEAT_DATA or place ../shared next to the repo); skipping tests that need it`,
+      `SKIP: ${what} not found (put the dataset in data/ or set HEARTBEAT_DATA); skipping tests that need it`,
     );
   }
   return { ignore: !ok };

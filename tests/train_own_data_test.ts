@@ -88,11 +88,15 @@ Deno.test("train --quick on a folder per class with made-up classes, then classi
   assert.equal(await gitStatus(), before, "training with --out changed files in the checkout");
 });
 
-Deno.test("score_beats without --out prints its table and writes nothing", needsData(), async () => {
-  const before = await gitStatus();
-  const out = await run(["run", "-R", "-E", "scripts/score_beats.ts"]);
-  assert.equal(out.code, 0, out.stderr);
-  assert.match(out.stdout, /heart rate: MAE/);
-  assert.doesNotMatch(out.stdout, /wrote /);
-  assert.equal(await gitStatus(), before);
-});
+Deno.test(
+  "score_beats without --out prints its table and writes nothing",
+  needsData("set_a_timing.csv of the data folder", "set_a_timing.csv"),
+  async () => {
+    const before = await gitStatus();
+    const out = await run(["run", "-R", "-E", "scripts/score_beats.ts"]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /heart rate: MAE/);
+    assert.doesNotMatch(out.stdout, /wrote /);
+    assert.equal(await gitStatus(), before);
+  },
+);
