@@ -184,7 +184,11 @@ Deno.test(
     const all = listRecordings(DATA_DIR, { includeArtifact: true, includeUnlabelled: true });
     const wavCount = (dir: string): number =>
       [...Deno.readDirSync(dir)].reduce(
-        (n, e) => n + (e.isDirectory ? wavCount(`${dir}/${e.name}`) : e.name.toLowerCase().endsWith(".wav") ? 1 : 0),
+        (n, e) => {
+          const path = `${dir}/${e.name}`;
+          if (Deno.statSync(path).isDirectory) return n + wavCount(path); // symlinked folders too
+          return n + (e.name.toLowerCase().endsWith(".wav") ? 1 : 0);
+        },
         0,
       );
     assert.equal(all.length, wavCount(DATA_DIR), "every .wav is listed once");
