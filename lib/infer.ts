@@ -108,18 +108,20 @@ function firstLine(error: unknown): string {
 /** From this many files on, the CLI classifies in one worker per CPU core by default. */
 const PARALLEL_FROM = 16;
 
-const USAGE = `Classify heart-sound recordings (normal, extrahls, murmur, extrastole) and estimate the heart rate.
+const USAGE = `Classify heart-sound recordings (shipped model: normal, extrahls, murmur, extrastole; a model trained
+with --model has its own classes) and estimate the heart rate.
 
 Usage: deno run -R lib/infer.ts [options] <file.wav | folder>...
        deno run -R lib/infer.ts --demo
 
-A folder means every .wav file inside it, recursively, in sorted order.
+A folder means every .wav file inside it, recursively, in sorted order; a file named twice is classified once.
 
 Options:
   --json            one JSON object per line (NDJSON), in input order:
                     {"file","label","labelId","confidence","probabilities":{...},"heartRateBpm","s1TimesS","s2TimesS"}
                     or {"file","error"} for a file that cannot be classified
-  --csv             CSV with a header row
+  --csv             CSV with a header row: file,label,labelId,confidence, one column per class,
+                    heartRateBpm,s1TimesS,s2TimesS (seconds, space-separated),warning,error
   --model <m>       model folder, model.json path or URL (default: the shipped model; URLs need -N)
   --demo            classify the bundled synthetic examples (examples/*.wav)
   --jobs <n>        threads that classify: this one plus n − 1 workers (default: one per CPU core
@@ -128,7 +130,8 @@ Options:
                     cpu or wasm backend (wasm falls back to cpu)
   -h, --help        show this help
 
-Exit status: 0 every file classified, 1 some files failed (the rest are printed), 2 usage error.`;
+Exit status: 0 every file classified, 1 some files failed (the rest are printed), 2 usage error or a
+model that cannot be loaded.`;
 
 /** Parsed command line of the CLI. */
 export interface CliArgs {
@@ -193,6 +196,17 @@ type Job = { file: string; error?: string };
 /** Expands files and folders (recursively, .wav only, sorted) in input order. */
 export async function expandInputs(inputs: string[]): Promise<Job[]> {
   const jobs: Job[] = [];
+  const seen = new Set<string>();
+  // A file given directly and again inside a folder (or twice by other paths) is classified once.
+  const add = async (file: string) => {
+    let key = file;
+    try {
+      key = await Deno.realPath(file);
+    } catch { /* reported when read */ }
+    if (seen.has(key)) return;
+    seen.add(key);
+    jobs.push({ file });
+  };
   for (const input of inputs) {
     let info: Deno.FileInfo;
     try {
@@ -202,7 +216,7 @@ export async function expandInputs(inputs: string[]): Promise<Job[]> {
       continue;
     }
     if (!info.isDirectory) {
-      jobs.push({ file: input });
+      await add(input);
       continue;
     }
     try {
@@ -210,7 +224,7 @@ export async function expandInputs(inputs: string[]): Promise<Job[]> {
       await walkWavs(input.replace(/[\\/]+$/, "") || "/", found);
       found.sort();
       if (found.length === 0) jobs.push({ file: input, error: `Cannot find WAV files: folder "${input}" has none` });
-      for (const file of found) jobs.push({ file });
+      for (const file of found) await add(file);
     } catch (error) {
       jobs.push({ file: input, error: `Cannot list folder "${input}": ${fileErrorText(error)}` });
     }
@@ -261,19 +275,21 @@ export function resultToJson(result: FileClassifyResult): Record<string, unknown
   return out;
 }
 
-const CSV_COLUMNS = [
-  "file",
-  "label",
-  "labelId",
-  "confidence",
-  "normal",
-  "extrahls",
-  "murmur",
-  "extrastole",
-  "heartRateBpm",
-  "warning",
-  "error",
-];
+/** The CSV header: one probability column per class of the model. */
+function csvColumns(labels: readonly string[]): string[] {
+  return [
+    "file",
+    "label",
+    "labelId",
+    "confidence",
+    ...labels,
+    "heartRateBpm",
+    "s1TimesS",
+    "s2TimesS",
+    "warning",
+    "error",
+  ];
+}
 
 function csvCell(value: unknown): string {
   const text = value === null || value === undefined ? "" : String(value);
@@ -284,7 +300,7 @@ function csvRow(cells: unknown[]): string {
   return cells.map(csvCell).join(",");
 }
 
-function formatResult(result: FileClassifyResult, format: CliArgs["format"]): string {
+function formatResult(result: FileClassifyResult, format: CliArgs["format"], labels: readonly string[]): string {
   const p = result.probabilities as Record<string, number>;
   const hr = result.heartRateBpm === null ? null : round(result.heartRateBpm, 1);
   const warning = result.warnings.join("; ");
@@ -295,11 +311,10 @@ function formatResult(result: FileClassifyResult, format: CliArgs["format"]): st
       result.label,
       result.labelId,
       round(result.confidence, 4),
-      round(p.normal, 4),
-      round(p.extrahls, 4),
-      round(p.murmur, 4),
-      round(p.extrastole, 4),
+      ...labels.map((name) => round(p[name], 4)),
       hr,
+      result.s1TimesS.map((t) => round(t, 3)).join(" "),
+      result.s2TimesS.map((t) => round(t, 3)).join(" "),
       warning,
       "",
     ]);
@@ -311,9 +326,14 @@ function formatResult(result: FileClassifyResult, format: CliArgs["format"]): st
   }`;
 }
 
-function formatError(file: string, error: string, format: CliArgs["format"]): string | undefined {
+function formatError(
+  file: string,
+  error: string,
+  format: CliArgs["format"],
+  labels: readonly string[],
+): string | undefined {
   if (format === "json") return JSON.stringify({ file, error });
-  if (format === "csv") return csvRow([file, "", "", "", "", "", "", "", "", "", error]);
+  if (format === "csv") return csvRow([file, ...csvColumns(labels).slice(1, -1).map(() => ""), error]);
   return undefined; // text: the stderr line is the report
 }
 
@@ -477,7 +497,8 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
 
-  if (cli.format === "csv") stdout(CSV_COLUMNS.join(","));
+  const labels = classifier.labels();
+  if (cli.format === "csv") stdout(csvColumns(labels).join(","));
   if (cli.demo && cli.format === "text") {
     stdout("Bundled examples: synthetic heart sounds (examples/make_examples.ts), named after the class synthesised.");
   }
@@ -490,8 +511,8 @@ export async function main(args: string[]): Promise<number> {
     if ("error" in outcome) {
       failed++;
       stderr(`${outcome.file}: ${outcome.error}`);
-      line = formatError(outcome.file, outcome.error, cli.format);
-    } else line = formatResult(outcome, cli.format);
+      line = formatError(outcome.file, outcome.error, cli.format, labels);
+    } else line = formatResult(outcome, cli.format, labels);
     if (line !== undefined) stdout(line);
   }
   run.close();

@@ -117,7 +117,7 @@ Deno.test("infer CLI gives the same output with a worker pool (--jobs 2) and in 
     const two = await cli(["--jobs=2", ...args]);
     assert.equal(one.code, 1);
     assert.equal(two.code, 1);
-    assert.equal(two.stdout.length, 6);
+    assert.equal(two.stdout.length, 5); // good[0] twice: classified once
     assert.deepEqual(two.stdout, one.stdout);
     assert.deepEqual(two.stderr, one.stderr);
     assertNoStackTrace(two);
@@ -146,6 +146,17 @@ Deno.test("infer CLI --model loads another model (a constant one gives softmax o
   }
 });
 
+Deno.test("infer CLI classifies a file given twice (directly and inside its folder) once", async () => {
+  const { dir, good } = await makeInputs();
+  try {
+    const run = await cli(["--json", good[2], `${dir}/folder`, `${dir}/folder/../folder/a_extrastole.wav`]);
+    assert.equal(run.code, 0, run.stderr.join("\n"));
+    assert.deepEqual(run.stdout.map((l) => JSON.parse(l).file), [good[2], good[1]]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("infer CLI text and --csv output: one line per file, header for CSV, errors as rows", async () => {
   const { dir, good, bad } = await makeInputs();
   try {
@@ -161,13 +172,15 @@ Deno.test("infer CLI text and --csv output: one line per file, header for CSV, e
     assert.equal(csv.code, 1);
     assert.equal(
       csv.stdout[0],
-      "file,label,labelId,confidence,normal,extrahls,murmur,extrastole,heartRateBpm,warning,error",
+      "file,label,labelId,confidence,normal,extrahls,murmur,extrastole,heartRateBpm,s1TimesS,s2TimesS,warning,error",
     );
     const row = csv.stdout[1].split(",");
-    assert.equal(row.length, 11);
+    assert.equal(row.length, 13);
     assert.equal(row[0], good[0]);
     assertAlmostEquals(row.slice(4, 8).map(Number).reduce((a, b) => a + b, 0), 1, 2e-4);
-    assert.match(csv.stdout[2], /^[^,]+,,,,,,,,,,"Cannot read WAV: not a RIFF\/WAVE file \(starts with ""hell""\)"$/);
+    const s1 = row[9].split(" ").map(Number);
+    assert.ok(s1.length > 2 && s1.every((t, i) => t >= 0 && (i === 0 || t > s1[i - 1])), `S1 times "${row[9]}"`);
+    assert.match(csv.stdout[2], /^[^,]+,,,,,,,,,,,,"Cannot read WAV: not a RIFF\/WAVE file \(starts with ""hell""\)"$/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
