@@ -16,6 +16,9 @@
 import { ModelError, ParameterError } from "./errors.ts";
 import { HAND_FEATURE_NAMES, type HandFeatureOptions, handFeatures } from "./handfeatures.ts";
 import type { Waveform } from "./types.ts";
+import type { EncodedTreeEnsemble, StackFile, StackParameters } from "./model_folder.ts";
+
+export type { EncodedTreeEnsemble, StackFile, StackParameters };
 
 /** A multi-class tree ensemble (XGBoost `multi:softprob`), nodes of all trees in flat arrays. */
 export interface TreeEnsemble {
@@ -143,34 +146,6 @@ export function predictTreeEnsemble(model: TreeEnsemble, x: Float32Array): Float
     for (let c = 0; c < k; c++) out[r * k + c] /= sum;
   }
   return out;
-}
-
-/**
- * A {@linkcode TreeEnsemble} as JSON: typed arrays as little-endian base64, 6 bytes per node.
- * Each tree's nodes are stored in preorder (node, its left subtree, its right subtree), so the
- * structure is implied by which nodes are leaves; `node` and `value` follow that order.
- */
-export interface EncodedTreeEnsemble {
-  /** v3 is written; v2 (XGBoost's node order, explicit left children, 8 bytes per node) is still read. */
-  format: "xgboost-trees-v3" | "xgboost-trees-v2";
-  numClasses: number;
-  numFeatures: number;
-  baseScore: number;
-  numTrees: number;
-  numNodes: number;
-  /** Uint8 per tree: its class. */
-  treeClass: string;
-  /** Uint16 per tree: its node count. */
-  treeSize: string;
-  /**
-   * v3: Uint16 per node in preorder: `feature | 0x4000·defaultLeft` for a split, 0xFFFF for a
-   * leaf; a split's left child is the next node, its right child the node after its left subtree.
-   * v2: Int16 pairs per node: [feature | 0x4000·defaultLeft or −1, left child within the tree],
-   * the right child right after the left one (as XGBoost allocates them).
-   */
-  node: string;
-  /** Float32 per node (in `node`'s order): threshold or leaf value. */
-  value: string;
 }
 
 function toBase64(a: ArrayBufferView): string {
@@ -334,20 +309,6 @@ export function decodeTreeEnsemble(e: EncodedTreeEnsemble): TreeEnsemble {
   return m;
 }
 
-/** How the CNN's and the trees' probabilities are combined (the `stack` entry of preprocessing.json). */
-export interface StackParameters {
-  /** Class shares of the training data, in output order (the prior of the logit adjustments). */
-  prior: number[];
-  /** The logit adjustment τ already baked into the CNN's output bias (undone before mixing). */
-  cnnTau: number;
-  /** The prior that adjustment used (the CNN's training-window class shares); default `prior`. */
-  cnnPrior?: number[];
-  /** Weight of the CNN in the mix, in [0, 1]; the trees get 1 − w. */
-  cnnWeight: number;
-  /** Logit adjustment applied to the mix: probabilities ∝ p · prior^−τ. */
-  tau: number;
-}
-
 /** Rescales each row of `p` by `f` and renormalises, in place. */
 function rescaleRows(p: Float32Array, k: number, f: number[]): Float32Array {
   for (let r = 0; r < p.length / k; r++) {
@@ -382,17 +343,8 @@ export interface Stack {
   parameters: StackParameters;
 }
 
-/** The second stage's file (models/stack.json). */
-export interface StackFile {
-  version: 1;
-  /** Names of the hand features, in order (must equal lib/handfeatures.ts HAND_FEATURE_NAMES). */
-  featureNames: string[];
-  parameters: StackParameters;
-  trees: EncodedTreeEnsemble;
-}
-
-/** Reads a parsed models/stack.json, checking it against this version of lib/handfeatures.ts. */
-export function loadStack(file: StackFile, featureNames: readonly string[]): Stack {
+/** Reads a parsed stack.json (lib/model_folder.ts `readModelFolder`), checking it against lib/handfeatures.ts. */
+export function loadStack(file: StackFile, featureNames: readonly string[] = HAND_FEATURE_NAMES): Stack {
   if (file?.version !== 1) throw new ModelError(`Cannot load stack: version is ${file?.version}, expected 1`);
   if (file.featureNames.join() !== featureNames.join()) {
     throw new ModelError(`Cannot load stack: its ${file.featureNames.length} feature names differ from the library's`);
@@ -412,7 +364,7 @@ export function loadStack(file: StackFile, featureNames: readonly string[]): Sta
  * @param options Passed to `handFeatures` (e.g. heart sounds already detected in `wave`).
  * @returns `k` combined probabilities.
  */
-export function classifyWithStack(
+export function stackProbabilities(
   stack: Stack,
   wave: Waveform,
   cnnProbabilities: Float32Array,
@@ -420,32 +372,4 @@ export function classifyWithStack(
 ): Float32Array {
   const trees = predictTreeEnsemble(stack.trees, handFeatures(wave, options));
   return combineProbabilities(cnnProbabilities, trees, stack.parameters);
-}
-
-/**
- * Loads the second stage a model's preprocessing.json points to (its `stack` entry), or null
- * when it has none.
- * @param preprocessing The parsed preprocessing.json.
- * @param preprocessingUrl Its URL (the stack file is resolved relative to it).
- * @param readFile Reads a URL's bytes (e.g. lib/classifier.ts `fetchBytes`).
- */
-export async function loadStackFor(
-  preprocessing: { stack?: { kind: string; file: string } },
-  preprocessingUrl: URL,
-  readFile: (url: URL) => Promise<Uint8Array>,
-): Promise<Stack | null> {
-  const ref = preprocessing.stack;
-  if (!ref) return null;
-  if (ref.kind !== "hand-features-xgboost") {
-    throw new ModelError(`Cannot load stack: kind is "${ref.kind}", expected hand-features-xgboost`);
-  }
-  const url = new URL(ref.file, preprocessingUrl);
-  let file: StackFile;
-  try {
-    file = JSON.parse(new TextDecoder().decode(await readFile(url)));
-  } catch (e) {
-    if (e instanceof ModelError) throw e;
-    throw new ModelError(`Cannot load stack: ${url.href}: ${e instanceof Error ? e.message.split("\n")[0] : e}`);
-  }
-  return loadStack(file, HAND_FEATURE_NAMES);
 }

@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
 import {
-  aggregateProbabilities,
-  classifyWaveform,
   defaultLogmelPreprocessing,
   type FrameFeaturesPreprocessing,
   inputSize,
@@ -19,7 +17,8 @@ import { gaussian, mulberry32 } from "../lib/rng.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
 import { loadTf } from "../lib/tf.ts";
 import { buildCnn } from "../lib/cnn.ts";
-import { predictProbabilities } from "../lib/model.ts";
+import { predictProbabilities, predictWaveform } from "../lib/model.ts";
+import { aggregateProbabilities } from "../lib/probabilities.ts";
 import { constantStack } from "./_stack_fixtures.ts";
 import { assertAllClose, assertAlmostEquals } from "./_helpers.ts";
 
@@ -128,7 +127,7 @@ Deno.test("preprocess() frame-features: align onto the reference, then per-posit
   assert.equal(inputSize(pre), n);
 });
 
-Deno.test("classifyWaveform() averages the windows' probabilities and frees its tensors", async () => {
+Deno.test("predictWaveform() averages the windows' probabilities and frees its tensors", async () => {
   const tf = await loadTf();
   const model = buildCnn(tf, [75, 16], 4, { seed: 1 });
   const loaded = { model, preprocessing: P as Preprocessing };
@@ -136,23 +135,23 @@ Deno.test("classifyWaveform() averages the windows' probabilities and frees its 
   const input = preprocess(wave, P);
   const rows = predictProbabilities(tf, model, input.data, 1200);
   const expected = aggregateProbabilities(rows, input.shape[0], 4);
-  classifyWaveform(tf, loaded, wave);
+  predictWaveform(tf, loaded, wave);
   const before = tf.memory().numTensors;
-  const probs = classifyWaveform(tf, loaded, wave);
+  const probs = predictWaveform(tf, loaded, wave);
   assert.equal(tf.memory().numTensors, before);
   assertAllClose(probs, expected, 1e-6);
   assertAlmostEquals(probs.reduce((a, b) => a + b, 0), 1, 1e-5);
   model.dispose();
 });
 
-Deno.test("classifyWaveform() combines the CNN with a second stage when given one", async () => {
+Deno.test("predictWaveform() combines the CNN with a second stage when given one", async () => {
   const tf = await loadTf();
   const model = buildCnn(tf, [75, 16], 4, { seed: 2 });
   const loaded = { model, preprocessing: P as Preprocessing };
   const wave = tone(180, 2000, 8);
-  const cnn = classifyWaveform(tf, loaded, wave);
+  const cnn = predictWaveform(tf, loaded, wave);
   const { trees, parameters, treeProbabilities } = constantStack();
-  const probs = classifyWaveform(tf, { ...loaded, stack: { trees, parameters } }, wave);
+  const probs = predictWaveform(tf, { ...loaded, stack: { trees, parameters } }, wave);
   assertAllClose(probs, Array.from(cnn, (p, c) => 0.5 * p + 0.5 * treeProbabilities[c]), 1e-6);
   model.dispose();
 });
