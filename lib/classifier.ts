@@ -16,7 +16,9 @@ import { readWav } from "./wav.ts";
 import { detectHeartSounds, type HeartSounds } from "./beats.ts";
 import { resampleWaveform } from "./resample.ts";
 import type { LayersModel } from "./model.ts";
-import { fetchBytes, firstLine, readModelFolder } from "./model_folder.ts";
+import { fetchBytes, firstLine, type ModelIdentity, readModelFolder } from "./model_folder.ts";
+
+export type { ModelIdentity } from "./model_folder.ts";
 import type { Tf } from "./tf.ts";
 
 /** The four classes, in the class-index order every model uses. */
@@ -50,6 +52,8 @@ export interface ClassifyResult {
   sampleRate: number;
   /** Reasons to distrust this result (low confidence, very quiet or very short recording); empty when none. */
   warnings: string[];
+  /** The model that made this result: its name, version and content hash (the same object for every result). */
+  model: ModelIdentity;
 }
 
 /** Options of {@linkcode HeartSoundClassifier.classify}. */
@@ -62,6 +66,8 @@ export interface ClassifyOptions {
 export interface HeartSoundClassifier {
   /** The model.json URL the model was loaded from. */
   readonly modelUrl: string;
+  /** The model's name, version and content hash, as every result carries them. */
+  readonly model: ModelIdentity;
   /** Class names in the model's output order. */
   labels(): ClassName[];
   /**
@@ -167,10 +173,11 @@ async function openClassifier(url: URL, options: LoadClassifierOptions): Promise
     const wave: Waveform = { samples, sampleRate };
     const warnings = checkRecording(wave);
     const { probabilities, beats } = engine.run(wave, opts.beats ?? true);
-    return buildResult(labels, probabilities, wave, warnings, beats);
+    return buildResult(labels, probabilities, wave, warnings, beats, engine.identity);
   };
   return {
     modelUrl: url.href,
+    model: engine.identity,
     labels: () => [...labels],
     classify,
     classifyWav: (bytes, opts) => {
@@ -235,6 +242,7 @@ function buildResult(
   wave: Waveform,
   warnings: string[],
   beats: Beats | undefined,
+  model: ModelIdentity,
 ): ClassifyResult {
   let best = 0;
   for (let k = 1; k < probs.length; k++) if (probs[k] > probs[best]) best = k;
@@ -256,6 +264,7 @@ function buildResult(
     durationS: wave.samples.length / wave.sampleRate,
     sampleRate: wave.sampleRate,
     warnings,
+    model,
   };
 }
 
@@ -263,6 +272,7 @@ function buildResult(
 
 interface Engine {
   labels: string[];
+  identity: ModelIdentity;
   /** Class probabilities of one recording (windows aggregated), in label order, and its heart sounds. */
   run(wave: Waveform, withBeats: boolean): { probabilities: Float32Array; beats?: Beats };
 }
@@ -380,6 +390,7 @@ async function buildEngine(
   const sharedRate = preprocessing.targetSampleRate === BEATS_RATE ? BEATS_RATE : undefined;
   return {
     labels,
+    identity: Object.freeze({ ...folder.identity }),
     run(wave, withBeats) {
       const resampled = sharedRate === undefined || wave.sampleRate === sharedRate
         ? wave
