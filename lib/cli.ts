@@ -23,16 +23,16 @@ A folder means every .wav file inside it, recursively, in sorted order.
 
 Options:
   --json            one JSON object per line (NDJSON), in input order:
-                    {"file","label","labelId","confidence","probabilities":{...},"heartRateBpm","s1TimesS","s2TimesS"}
-                    or {"file","error"} for a file that cannot be classified
-  --csv             CSV with a header row
+                    {"file","label","labelId","confidence","probabilities":{...},"heartRateBpm","s1TimesS","s2TimesS",
+                     "model":{"name","version","hash"}} or {"file","error"} for a file that cannot be classified
+  --csv             CSV with a header row (the model's name, version and hash in the last columns)
   --model <m>       model folder, model.json path or URL (default: the shipped model; URLs need -N under Deno)
   --demo            classify the bundled synthetic examples (examples/*.wav)
   --jobs <n>        threads that classify: this one plus n − 1 workers (default: one per CPU core
                     from ${PARALLEL_FROM} files on, else 1; Node.js classifies on one thread)
   --backend <b>     what runs the model: js (default: lib/forward.ts, no tfjs), or tfjs on its
                     cpu or wasm backend (wasm falls back to cpu)
-  --version         print the package version and the model's name, version and hash
+  --version         print the package version, then "model <name> <version> <hash>" of the model
   -h, --help        show this help
 
 Exit status: 0 every file classified, 1 some files failed (the rest are printed), 2 usage error.`;
@@ -152,7 +152,7 @@ function firstLine(error: unknown): string {
   return text.split("\n")[0].trim() || "unknown error";
 }
 
-/** The NDJSON object of one result (probabilities to 4 decimals, times to 1 ms). */
+/** The NDJSON object of one result (probabilities to 4 decimals, times to 1 ms; the model last). */
 export function resultToJson(result: FileClassifyResult): Record<string, unknown> {
   const probabilities: Record<string, number> = {};
   for (const [name, p] of Object.entries(result.probabilities)) probabilities[name] = round(p, 4);
@@ -167,6 +167,7 @@ export function resultToJson(result: FileClassifyResult): Record<string, unknown
     s2TimesS: result.s2TimesS.map((t) => round(t, 3)),
   };
   if (result.warnings.length > 0) out.warning = result.warnings.join("; ");
+  out.model = { name: result.model.name, version: result.model.version, hash: result.model.hash };
   return out;
 }
 
@@ -182,6 +183,9 @@ const CSV_COLUMNS = [
   "heartRateBpm",
   "warning",
   "error",
+  "model",
+  "modelVersion",
+  "modelHash",
 ];
 
 function csvCell(value: unknown): string {
@@ -211,6 +215,9 @@ function formatResult(result: FileClassifyResult, format: CliArgs["format"]): st
       hr,
       warning,
       "",
+      result.model.name,
+      result.model.version,
+      result.model.hash,
     ]);
   }
   const probs = Object.entries(p).map(([name, v]) => `${name} ${v.toFixed(2)}`).join("  ");
@@ -222,7 +229,7 @@ function formatResult(result: FileClassifyResult, format: CliArgs["format"]): st
 
 function formatError(file: string, error: string, format: CliArgs["format"]): string | undefined {
   if (format === "json") return JSON.stringify({ file, error });
-  if (format === "csv") return csvRow([file, "", "", "", "", "", "", "", "", "", error]);
+  if (format === "csv") return csvRow([file, "", "", "", "", "", "", "", "", "", error, "", "", ""]);
   return undefined; // text: the stderr line is the report
 }
 
@@ -350,7 +357,8 @@ export async function runCli(args: string[], host: CliHost): Promise<number> {
     return 2;
   }
   if (cli.version) {
-    host.stdout(`heartbeat ${VERSION}`);
+    const { name, version, hash } = classifier.model;
+    host.stdout(`heartbeat ${VERSION}\nmodel ${name} ${version} ${hash}`);
     return 0;
   }
 

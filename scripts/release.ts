@@ -15,6 +15,8 @@
  */
 import { HeartSoundError } from "../lib/errors.ts";
 import { VERSION } from "../lib/version.ts";
+import { UNNAMED_MODEL, UNVERSIONED_MODEL } from "../lib/model_folder.ts";
+import { checkModelCard } from "./model_card.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
 
@@ -86,6 +88,15 @@ export async function release(options: { skipTests?: boolean; out?: string } = {
       const list = problems.map((p) => `${p.file} has ${p.found}`).join(", ");
       throw new HeartSoundError(`Cannot release: lib/version.ts has ${VERSION} but ${list}`);
     }
+  });
+  await step("model card states the shipped model's identity", async () => {
+    const { name, version, hash } = await checkModelCard(`${ROOT}/models`);
+    if (name === UNNAMED_MODEL || version === UNVERSIONED_MODEL) {
+      throw new HeartSoundError(
+        `Cannot release: the shipped model is ${name} ${version}; set name and modelVersion in models/preprocessing.json`,
+      );
+    }
+    console.log(`release: model ${name} ${version} ${hash}`);
   });
   if (!options.skipTests) {
     await step("deno task check", async () => void await run(Deno.execPath(), ["task", "check"]));

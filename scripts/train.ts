@@ -12,13 +12,16 @@
  *    and the model card models/README.md.
  *
  * Usage: deno task train [--data DIR] [--out models] [--quantization float16|uint8|none]
- *                        [--skip-cv] [--quick] [--seed 42]
+ *                        [--skip-cv] [--quick] [--seed 42] [--name heartbeat-default] [--model-version V]
+ * --name and --model-version go into preprocessing.json (`name`, `modelVersion`) and so into every result;
+ * without --model-version the model is "unversioned".
  * --skip-cv ships the CNN alone (the stack needs the CV's out-of-fold probabilities); --quick
  * (CI) trains 2 epochs and replaces the inner CNN CVs by the outer probabilities.
  * Data folder: --data, else HEARTBEAT_DATA, else ../shared/data/heartbeat-sounds if present, else data/.
  * @module
  */
 import { writeMemberWeights } from "../lib/model_folder.ts";
+import { updateModelCard } from "./model_card.ts";
 import { parseArgs } from "node:util";
 import { canonicalJson, sha256Hex } from "../lib/cache.ts";
 import { classCounts, listRecordings, resolveDataDir } from "../lib/data.ts";
@@ -87,12 +90,14 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       seed: { type: "string", default: "42" },
       members: { type: "string", default: String(CNN_MEMBERS) },
+      name: { type: "string", default: "heartbeat-default" },
+      "model-version": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
     console.log(
-      "deno task train [--data DIR] [--out models] [--quantization float16|uint8|none] [--skip-cv] [--quick] [--seed 42] [--members 3]",
+      "deno task train [--data DIR] [--out models] [--quantization float16|uint8|none] [--skip-cv] [--quick] [--seed 42] [--members 3] [--name heartbeat-default] [--model-version V]",
     );
     return;
   }
@@ -250,7 +255,8 @@ async function main(): Promise<void> {
   }
   const { model, epochsRun, prior: cnnPrior } = finals[0];
   const memberFiles = finals.map((_, m) => (m === 0 ? "weights.bin" : `weights-${m}.bin`));
-  let shippedP: LogmelWindowsPreprocessing = members > 1 ? { ...p, members: memberFiles } : p;
+  const identity = { name: values.name, ...(values["model-version"] ? { modelVersion: values["model-version"] } : {}) };
+  let shippedP: LogmelWindowsPreprocessing = { ...p, ...identity, ...(members > 1 ? { members: memberFiles } : {}) };
   if (stackState) {
     const { file, chosen } = await trainStack(
       { ...stackState.inputs, cnnOuter: stackState.cnnOuter },
@@ -300,6 +306,8 @@ async function main(): Promise<void> {
       memberSeeds: finals.map((_, m) => seed + memberSeedOffset(m)),
     }),
   );
+  const written = await updateModelCard(values.out!);
+  console.log(`model identity: ${written.name} ${written.version} ${written.hash} (in ${values.out}/README.md)`);
 }
 
 /**
