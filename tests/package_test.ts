@@ -41,7 +41,7 @@ import { readFile } from "node:fs/promises";
 import { loadClassifier } from "heartbeat";
 const classifier = await loadClassifier();
 const r = classifier.classifyWav(await readFile(process.argv[2]));
-console.log(JSON.stringify({ label: r.label, confidence: r.confidence, probabilities: r.probabilities }));
+console.log(JSON.stringify({ label: r.label, probabilities: r.probabilities, model: r.model }));
 `;
 
 /** Type-checks against the package's declarations; the @ts-expect-error line fails if they are missing (any). */
@@ -50,9 +50,10 @@ import { type ClassifyResult, type HeartSoundClassifier, loadClassifier } from "
 const classifier: HeartSoundClassifier = await loadClassifier();
 const result: ClassifyResult = classifier.classify(new Float32Array(4000), 4000);
 const rate: number | null = result.heartRateBpm;
+const hash: string = result.model.hash;
 // @ts-expect-error a label is a class name, not a number
 const wrong: number = result.label;
-console.log(rate, wrong);
+console.log(rate, hash, wrong);
 `;
 
 const TSCONFIG = {
@@ -102,6 +103,7 @@ Deno.test(
       await Deno.writeTextFile(`${app}/index.mjs`, USE_FROM_CODE);
       const fromCode = JSON.parse(await ok("node", ["index.mjs", wav], app));
       assert.equal(fromCode.label, expected.label);
+      assert.deepEqual(fromCode.model, (expected as unknown as { model: unknown }).model, "the same model, by hash");
       for (const [name, p] of Object.entries(expected.probabilities!)) {
         assert.ok(
           Math.abs(fromCode.probabilities[name] - p) < 1e-4,
@@ -112,10 +114,9 @@ Deno.test(
       // from npx: the Deno CLI's line for the same file, path aside
       const line = JSON.parse(await ok("npx", ["--no-install", "heartbeat", "--json", wav], app));
       assert.deepEqual({ ...line, file: undefined }, { ...expected, file: undefined });
-      assert.equal(
-        (await ok("npx", ["--no-install", "heartbeat", "--version"], app)).split("\n")[0],
-        `heartbeat ${VERSION}`,
-      );
+      const { name, version, hash } = fromCode.model;
+      const versions = await ok("npx", ["--no-install", "heartbeat", "--version"], app);
+      assert.equal(versions, `heartbeat ${VERSION}\nmodel ${name} ${version} ${hash}\n`);
       const usage = await run("npx", ["--no-install", "heartbeat", "--no-such-flag"], app);
       assert.equal(usage.code, 2);
       assert.equal(usage.stderr.trim(), "Cannot parse arguments: unknown option --no-such-flag");
