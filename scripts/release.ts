@@ -62,8 +62,9 @@ async function run(cmd: string, args: string[], options: { quiet?: boolean } = {
   }).output();
   const stdout = new TextDecoder().decode(out.stdout);
   if (!out.success) {
-    const stderr = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" | ");
-    throw new HeartSoundError(`Cannot release: ${cmd} ${args.join(" ")} exited with ${out.code} ${stderr}`.trim());
+    // deno test reports failures on stdout, other tools on stderr: show the end of both
+    if (options.quiet) console.error(`${stdout.trim()}\n${new TextDecoder().decode(out.stderr).trim()}`.trim());
+    throw new HeartSoundError(`Cannot release: ${cmd} ${args.join(" ")} exited with ${out.code}`);
   }
   return stdout;
 }
