@@ -63,7 +63,8 @@ async function run(cmd: string, args: string[], options: { quiet?: boolean } = {
   const stdout = new TextDecoder().decode(out.stdout);
   if (!out.success) {
     // deno test reports failures on stdout, other tools on stderr: show the end of both
-    if (options.quiet) console.error(`${stdout.trim()}\n${new TextDecoder().decode(out.stderr).trim()}`.trim());
+    const tail = (text: string) => text.trim().split("\n").slice(-40).join("\n");
+    if (options.quiet) console.error(`${tail(stdout)}\n${tail(new TextDecoder().decode(out.stderr))}`.trim());
     throw new HeartSoundError(`Cannot release: ${cmd} ${args.join(" ")} exited with ${out.code}`);
   }
   return stdout;
