@@ -10,8 +10,9 @@
  * ```
  * @module
  */
+import { CLASS_NAMES, type ClassName, LABEL_IDS } from "./classes.ts";
 import { ModelError, ParameterError } from "./errors.ts";
-import type { Waveform } from "./types.ts";
+import { assertValidAudio, type Waveform } from "./types.ts";
 import { readWav } from "./wav.ts";
 import { detectHeartSounds, type HeartSounds } from "./beats.ts";
 import { resampleWaveform } from "./resample.ts";
@@ -21,12 +22,8 @@ import { fetchBytes, firstLine, type ModelIdentity, readModelFolder } from "./mo
 export type { ModelIdentity } from "./model_folder.ts";
 import type { Tf } from "./tf.ts";
 
-/** The four classes, in the class-index order every model uses. */
-export const CLASS_NAMES = ["normal", "extrahls", "murmur", "extrastole"] as const;
-/** A predicted class. */
-export type ClassName = (typeof CLASS_NAMES)[number];
-/** The original's label id of each class (3 = artifact is not a target class). */
-export const LABEL_IDS: Readonly<Record<ClassName, number>> = { normal: 0, extrahls: 1, murmur: 2, extrastole: 4 };
+export { CLASS_NAMES, CLASSES, type ClassInfo, type ClassName, LABEL_IDS } from "./classes.ts";
+
 /** One probability per class; they sum to 1. */
 export type ClassProbabilities = Record<ClassName, number>;
 
@@ -169,7 +166,7 @@ async function openClassifier(url: URL, options: LoadClassifierOptions): Promise
   if (new Set(labels).size !== CLASS_NAMES.length) {
     throw new ModelError(`Cannot load model: labels are ${labels.join(", ")}, expected ${CLASS_NAMES.join(", ")}`);
   }
-  const classify = (samples: Float32Array, sampleRate: number, opts: ClassifyOptions = {}): ClassifyResult => {
+  const resultOf = (samples: Float32Array, sampleRate: number, opts: ClassifyOptions = {}): ClassifyResult => {
     const wave: Waveform = { samples, sampleRate };
     const warnings = checkRecording(wave);
     const { probabilities, beats } = engine.run(wave, opts.beats ?? true);
@@ -179,22 +176,18 @@ async function openClassifier(url: URL, options: LoadClassifierOptions): Promise
     modelUrl: url.href,
     model: engine.identity,
     labels: () => [...labels],
-    classify,
+    classify: resultOf,
     classifyWav: (bytes, opts) => {
       const wav = readWav(bytes);
-      return classify(wav.samples, wav.sampleRate, opts);
+      return resultOf(wav.samples, wav.sampleRate, opts);
     },
   };
 }
 
 /** Refuses recordings the model cannot say anything about; returns warnings for doubtful ones. */
 function checkRecording(wave: Waveform): string[] {
+  assertValidAudio(wave, "classify"); // Float32Array, rate > 0, at least one sample, all finite
   const { samples, sampleRate } = wave;
-  if (!(samples instanceof Float32Array)) throw new ParameterError("Cannot classify: samples are not a Float32Array");
-  if (!(sampleRate > 0) || !Number.isFinite(sampleRate)) {
-    throw new ParameterError(`Cannot classify: sample rate is ${sampleRate}`);
-  }
-  if (samples.length === 0) throw new ParameterError("Cannot classify: the recording has zero samples");
   const durationS = samples.length / sampleRate;
   if (durationS < MIN_CLASSIFY_DURATION_S) {
     throw new ParameterError(
@@ -203,8 +196,19 @@ function checkRecording(wave: Waveform): string[] {
       } s long, shorter than one heartbeat (${MIN_CLASSIFY_DURATION_S} s)`,
     );
   }
-  // The largest |x| in four independent running maxima (they overlap in the CPU); Math.max gives NaN for a NaN,
-  // and |±Infinity| is Infinity, so a bad sample shows as a peak that is not < Infinity.
+  const peak = peakAbs(samples);
+  if (peak === 0) throw new ParameterError("Cannot classify: the recording is silent (every sample is 0)");
+  const warnings: string[] = [];
+  if (peak < QUIET_PEAK) {
+    warnings.push(
+      `very quiet recording (peak ${(20 * Math.log10(peak)).toFixed(0)} dBFS); the result may be unreliable`,
+    );
+  }
+  return warnings;
+}
+
+/** The largest |x| of finite samples, in four independent running maxima (they overlap in the CPU). */
+function peakAbs(samples: Float32Array): number {
   let m0 = 0, m1 = 0, m2 = 0, m3 = 0;
   const end4 = samples.length & ~3;
   for (let i = 0; i < end4; i += 4) {
@@ -214,19 +218,7 @@ function checkRecording(wave: Waveform): string[] {
     m3 = Math.max(m3, Math.abs(samples[i + 3]));
   }
   for (let i = end4; i < samples.length; i++) m0 = Math.max(m0, Math.abs(samples[i]));
-  const peak = Math.max(m0, m1, m2, m3);
-  if (!(peak < Infinity)) {
-    const i = samples.findIndex((x) => !Number.isFinite(x));
-    throw new ParameterError(`Cannot classify: sample ${i} is ${samples[i]}`);
-  }
-  if (peak === 0) throw new ParameterError("Cannot classify: the recording is silent (every sample is 0)");
-  const warnings: string[] = [];
-  if (peak < QUIET_PEAK) {
-    warnings.push(
-      `very quiet recording (peak ${(20 * Math.log10(peak)).toFixed(0)} dBFS); the result may be unreliable`,
-    );
-  }
-  return warnings;
+  return Math.max(m0, m1, m2, m3);
 }
 
 /** Heart-sound timing of one recording. */

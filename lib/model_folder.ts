@@ -13,7 +13,6 @@
  * @module
  */
 import { ModelError } from "./errors.ts";
-import type { FrameFeatureMethod } from "./features.ts";
 import { sha256Hex } from "./sha256.ts";
 
 /** Reads one file of a model folder by URL and returns its bytes. */
@@ -56,30 +55,14 @@ export interface PreprocessingBase {
   labels: string[];
   /** Dataset label id of each output (normal 0, extrahls 1, murmur 2, extrastole 4). */
   labelIds: number[];
-  /** How window rows become one recording's probabilities: mean of the rows' probabilities, or a single row. */
-  aggregation: "mean-probability" | "single";
+  /** How window rows become one recording's probabilities: the mean of the rows' probabilities. */
+  aggregation: "mean-probability";
   /** Rate the audio is resampled to first, Hz; null keeps each file's native rate. */
   targetSampleRate: number | null;
   /** The model's name, shown in every result ({@linkcode ModelIdentity}); default {@linkcode UNNAMED_MODEL}. */
   name?: string;
   /** The model's own version (not the format's `version`); default {@linkcode UNVERSIONED_MODEL}. */
   modelVersion?: string;
-}
-
-/** The original's preprocessor 2 (alignment padding + per-position scaling). */
-export interface FrameFeaturesPreprocessing extends PreprocessingBase {
-  kind: "frame-features";
-  aggregation: "single";
-  /** Frame duration target, s (0.01 "small", 0.001 "main"). */
-  deltaTimeS: number;
-  method: FrameFeatureMethod;
-  /** Alignment reference, frame-major (Hz, magnitude) pairs; its length fixes the input size. */
-  reference: number[];
-  /** Values per frame in `reference` (2). */
-  channels: number;
-  /** Per-position means and scales (length = reference length), applied as (x − mean) / scale. */
-  means: number[];
-  scales: number[];
 }
 
 /** Log-mel windows for the CNN. */
@@ -120,7 +103,7 @@ export interface StackReference {
 }
 
 /** A model's preprocessing.json. */
-export type Preprocessing = FrameFeaturesPreprocessing | LogmelWindowsPreprocessing;
+export type Preprocessing = LogmelWindowsPreprocessing;
 
 /** How the CNN's and the trees' probabilities are combined (the `stack` entry of preprocessing.json). */
 export interface StackParameters {
@@ -142,8 +125,7 @@ export interface StackParameters {
  * structure is implied by which nodes are leaves; `node` and `value` follow that order.
  */
 export interface EncodedTreeEnsemble {
-  /** v3 is written; v2 (XGBoost's node order, explicit left children, 8 bytes per node) is still read. */
-  format: "xgboost-trees-v3" | "xgboost-trees-v2";
+  format: "xgboost-trees-v3";
   numClasses: number;
   numFeatures: number;
   baseScore: number;
@@ -154,10 +136,8 @@ export interface EncodedTreeEnsemble {
   /** Uint16 per tree: its node count. */
   treeSize: string;
   /**
-   * v3: Uint16 per node in preorder: `feature | 0x4000·defaultLeft` for a split, 0xFFFF for a
+   * Uint16 per node in preorder: `feature | 0x4000·defaultLeft` for a split, 0xFFFF for a
    * leaf; a split's left child is the next node, its right child the node after its left subtree.
-   * v2: Int16 pairs per node: [feature | 0x4000·defaultLeft or −1, left child within the tree],
-   * the right child right after the left one (as XGBoost allocates them).
    */
   node: string;
   /** Float32 per node (in `node`'s order): threshold or leaf value. */

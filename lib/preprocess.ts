@@ -2,11 +2,7 @@
  * Waveform → model input, exactly as a model's preprocessing.json defines; used identically by
  * training code (lib/cnn.ts, lib/experiments.ts) and inference (lib/infer.ts).
  *
- * Kinds:
- * - `"frame-features"`: the original's preprocessor 2. Per-frame (dominant frequency, magnitude)
- *   pairs ({@linkcode dominantFrequencyFeatures}) → cut or aligned-and-zero-padded onto the stored
- *   reference (lib/align.ts, `"both"`) → per-position standard scaling. One row per recording.
- * - `"logmel-windows"`: resample to `targetSampleRate` → Butterworth band-pass → log-mel frames
+ * The one kind, `"logmel-windows"`: resample to `targetSampleRate` → Butterworth band-pass → log-mel frames
  *   → fixed windows of `windowFrames` frames every `hopFrames` (a recording shorter than one
  *   window is repeated to fill it) → each window standardised by its own mean and standard
  *   deviation (gain-invariant). One row per window; a recording's class probabilities are the
@@ -15,29 +11,17 @@
  * lib/probabilities.ts turns this input into a recording's class probabilities.
  * @module
  */
-import { createAligner, sequenceFromFeatures } from "./align.ts";
-import type { Aligner, Sequence } from "./align.ts";
 import { ModelError, ParameterError } from "./errors.ts";
-import { dominantFrequencyFeatures } from "./features.ts";
 import { bandpass } from "./filter.ts";
 import { logMelSpectrogram, type MelFilterBank, melFilterBank } from "./mel.ts";
 import { resampleWaveform } from "./resample.ts";
-import { assertValidAudio, stft } from "./stft.ts";
-import type { Waveform } from "./types.ts";
+import { stft } from "./stft.ts";
+import { assertValidAudio, type Waveform } from "./types.ts";
+import { CLASS_LABEL_IDS, CLASS_NAMES } from "./classes.ts";
 import { type LogmelWindowsPreprocessing, type Preprocessing, PREPROCESSING_VERSION } from "./model_folder.ts";
 
-/** Class names in model output order, and their dataset label ids. */
-export const LABELS = ["normal", "extrahls", "murmur", "extrastole"] as const;
-export const LABEL_IDS = [0, 1, 2, 4] as const;
-
 export { PREPROCESSING_VERSION };
-export type {
-  FrameFeaturesPreprocessing,
-  LogmelWindowsPreprocessing,
-  Preprocessing,
-  PreprocessingBase,
-  StackReference,
-} from "./model_folder.ts";
+export type { LogmelWindowsPreprocessing, Preprocessing, PreprocessingBase, StackReference } from "./model_folder.ts";
 
 /** Model input: `shape[0]` rows (windows or recordings), each `shape.slice(1)` values, row-major. */
 export interface ModelInput {
@@ -52,8 +36,8 @@ export function defaultLogmelPreprocessing(
   return {
     version: PREPROCESSING_VERSION,
     kind: "logmel-windows",
-    labels: [...LABELS],
-    labelIds: [...LABEL_IDS],
+    labels: [...CLASS_NAMES],
+    labelIds: [...CLASS_LABEL_IDS],
     aggregation: "mean-probability",
     targetSampleRate: 2000,
     bandpassHz: [25, 900],
@@ -69,12 +53,10 @@ export function defaultLogmelPreprocessing(
   };
 }
 
-const aligners = new WeakMap<object, Aligner>();
 const banks = new WeakMap<object, MelFilterBank>();
 
 /** Features per row for a preprocessing (the model's input size). */
 export function inputSize(preprocessing: Preprocessing): number {
-  if (preprocessing.kind === "frame-features") return preprocessing.reference.length;
   if (preprocessing.kind === "logmel-windows") return preprocessing.windowFrames * preprocessing.nMels;
   throw new ModelError(
     `Cannot preprocess audio: unknown preprocessing kind "${(preprocessing as { kind: string }).kind}"`,
@@ -166,40 +148,23 @@ export function windowsFromFrames(
 /**
  * Turns a waveform into model input as `preprocessing` defines (see the module doc).
  * @param wave Mono samples (any rate), all finite.
- * @returns Rows first: `[windows, windowFrames, nMels]` for "logmel-windows",
- *   `[1, referenceLength]` for "frame-features".
+ * @returns Rows first: `[windows, windowFrames, nMels]`.
  * @throws {ParameterError} Invalid or too short audio. {@link ModelError} Unknown kind.
  */
 export function preprocess(wave: Waveform, preprocessing: Preprocessing): ModelInput {
   return preprocessWithSignal(wave, preprocessing).input;
 }
 
-/** {@linkcode preprocess}, and for "logmel-windows" also the resampled, band-passed signal the input came from. */
+/** {@linkcode preprocess}, and the resampled, band-passed signal the input came from. */
 export function preprocessWithSignal(
   wave: Waveform,
   preprocessing: Preprocessing,
-): { input: ModelInput; filtered?: Waveform } {
+): { input: ModelInput; filtered: Waveform } {
   assertValidAudio(wave, "preprocess audio");
   const p = preprocessing;
   if (p.kind === "logmel-windows") {
     const filtered = logmelBandpassed(wave, p);
     return { input: windowsFromFrames(logmelFramesOfBandpassed(filtered, p), p), filtered };
-  }
-  if (p.kind === "frame-features") {
-    const w = p.targetSampleRate == null || p.targetSampleRate === wave.sampleRate
-      ? wave
-      : resampleWaveform(wave, p.targetSampleRate);
-    const f = dominantFrequencyFeatures(w.samples, w.sampleRate, p.deltaTimeS, p.method);
-    let aligner = aligners.get(p);
-    if (!aligner) {
-      const reference: Sequence = { data: Float32Array.from(p.reference), channels: p.channels };
-      aligner = createAligner(reference);
-      aligners.set(p, aligner);
-    }
-    const padded = aligner.alignAndPad(sequenceFromFeatures(f.frequencyHz, f.magnitude), "both").padded.data;
-    const out = new Float32Array(padded.length);
-    for (let i = 0; i < out.length; i++) out[i] = (padded[i] - p.means[i]) / (p.scales[i] || 1);
-    return { input: { data: out, shape: [1, out.length] } };
   }
   throw new ModelError(`Cannot preprocess audio: unknown preprocessing kind "${(p as { kind: string }).kind}"`);
 }

@@ -73,7 +73,7 @@ export function recordingProbabilities(
   const sameFilter = p.kind === "logmel-windows" && p.targetSampleRate === HAND_FEATURE_RATE &&
     wave.sampleRate === HAND_FEATURE_RATE && p.bandpassHz[0] === HAND_FEATURE_BAND_HZ[0] &&
     p.bandpassHz[1] === HAND_FEATURE_BAND_HZ[1];
-  const bandpassed = sameFilter ? filtered?.samples : undefined;
+  const bandpassed = sameFilter ? filtered.samples : undefined;
   const rows = input.shape[0];
   const k = p.labels.length;
   const probs = predict(input);

@@ -214,29 +214,11 @@ export function encodeTreeEnsemble(model: TreeEnsemble): EncodedTreeEnsemble {
   };
 }
 
-/** Builds the nodes of one tree from format v2 (children within the tree, after their parent). */
-function linkTreeV2(m: TreeEnsemble, node: Int16Array, root: number, end: number, bad: (what: string) => Error): void {
-  for (let i = root; i < end; i++) {
-    const f = node[2 * i];
-    if (f < 0) {
-      m.feature[i] = -1;
-      continue;
-    }
-    const left = root + node[2 * i + 1];
-    // Children after their parent (XGBoost allocates them so) rules out cycles.
-    if ((f & 0x3fff) >= m.numFeatures || left <= i || left + 1 >= end) throw bad(`node ${i} is malformed`);
-    m.feature[i] = f & 0x3fff;
-    m.defaultLeft[i] = f & 0x4000 ? 1 : 0;
-    m.left[i] = left;
-    m.right[i] = left + 1;
-  }
-}
-
 /**
- * Builds the nodes of tree `t` from format v3 (preorder), which must be exactly `root..end − 1`.
+ * Builds the nodes of tree `t` (preorder), which must be exactly `root..end − 1`.
  * Children always follow their parent, so the result has no cycles.
  */
-function linkTreeV3(
+function linkTree(
   m: TreeEnsemble,
   node: Uint16Array,
   t: number,
@@ -265,21 +247,18 @@ function linkTreeV3(
   if (open.length > 0) throw bad(`tree ${t} ends before its splits have children`);
 }
 
-/** Decodes {@linkcode encodeTreeEnsemble}'s output (v3, or v2), checking every array length and child. */
+/** Decodes {@linkcode encodeTreeEnsemble}'s output, checking every array length and child. */
 export function decodeTreeEnsemble(e: EncodedTreeEnsemble): TreeEnsemble {
-  const v2 = e?.format === "xgboost-trees-v2";
-  if (!v2 && e?.format !== "xgboost-trees-v3") {
-    throw new ModelError(
-      `Cannot load tree model: format is "${e?.format}", expected xgboost-trees-v3 or xgboost-trees-v2`,
-    );
+  if (e?.format !== "xgboost-trees-v3") {
+    throw new ModelError(`Cannot load tree model: format is "${e?.format}", expected xgboost-trees-v3`);
   }
   const nt = e.numTrees, nn = e.numNodes;
   const treeClass = fromBase64(e.treeClass, "treeClass", 1, (b) => new Uint8Array(b));
   const treeSize = fromBase64(e.treeSize, "treeSize", 2, (b) => new Uint16Array(b));
-  const node = fromBase64(e.node, "node", v2 ? 4 : 2, (b) => new Uint16Array(b));
+  const node = fromBase64(e.node, "node", 2, (b) => new Uint16Array(b));
   const value = fromBase64(e.value, "value", 4, (b) => new Float32Array(b));
   const bad = (what: string) => new ModelError(`Cannot load tree model: ${what} (${nt} trees, ${nn} nodes)`);
-  if (treeClass.length !== nt || treeSize.length !== nt || node.length !== (v2 ? 2 : 1) * nn || value.length !== nn) {
+  if (treeClass.length !== nt || treeSize.length !== nt || node.length !== nn || value.length !== nn) {
     throw bad("array lengths differ");
   }
   const m: TreeEnsemble = {
@@ -294,15 +273,13 @@ export function decodeTreeEnsemble(e: EncodedTreeEnsemble): TreeEnsemble {
     defaultLeft: new Uint8Array(nn),
     value,
   };
-  const pairs = new Int16Array(node.buffer); // v2's signed view
   let root = 0;
   for (let t = 0; t < nt; t++) {
     if (treeClass[t] >= m.numClasses) throw bad(`tree ${t} has class ${treeClass[t]}`);
     m.treeRoot[t] = root;
     const end = root + treeSize[t];
     if (end > nn || treeSize[t] === 0) throw bad(`tree ${t} overruns the nodes`);
-    if (v2) linkTreeV2(m, pairs, root, end, bad);
-    else linkTreeV3(m, node, t, root, end, bad);
+    linkTree(m, node, t, root, end, bad);
     root = end;
   }
   if (root !== nn) throw bad("tree sizes do not add up");

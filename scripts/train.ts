@@ -51,8 +51,9 @@ import {
   trainStack,
 } from "../lib/stack_train.ts";
 import { combineProbabilities } from "../lib/stack.ts";
+import { CLASS_NAMES } from "../lib/classes.ts";
 
-const CLASSES = ["normal", "extrahls", "murmur", "extrastole"];
+const CLASSES: readonly string[] = CLASS_NAMES;
 
 /** The shipped configuration (lib/cnn.ts defaults plus these). */
 export const SHIPPED: Partial<CnnTrainOptions> = {};

@@ -1,16 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  defaultLogmelPreprocessing,
-  type FrameFeaturesPreprocessing,
-  inputSize,
-  LABEL_IDS,
-  LABELS,
-  preprocess,
-  type Preprocessing,
-  PREPROCESSING_VERSION,
-} from "../lib/preprocess.ts";
-import { alignAndPad, sequenceFromFeatures } from "../lib/align.ts";
-import { dominantFrequencyFeatures } from "../lib/features.ts";
+import { defaultLogmelPreprocessing, inputSize, preprocess, type Preprocessing } from "../lib/preprocess.ts";
 import { melFilterBank } from "../lib/mel.ts";
 import { ModelError, ParameterError } from "../lib/errors.ts";
 import { gaussian, mulberry32 } from "../lib/rng.ts";
@@ -91,40 +80,6 @@ Deno.test("preprocess() rejects bad audio and unknown kinds", () => {
     () => preprocess(tone(100, 2000, 1), { ...P, kind: "mystery" } as unknown as Preprocessing),
     ModelError,
   );
-});
-
-Deno.test("preprocess() frame-features: align onto the reference, then per-position scaling", () => {
-  const long = synthesizeHeartSound({ seed: 1, sampleRate: 4000, durationS: 3 });
-  const short = synthesizeHeartSound({ seed: 2, sampleRate: 4000, durationS: 1.5 });
-  const f = dominantFrequencyFeatures(long.samples, 4000, 0.01);
-  const reference = sequenceFromFeatures(f.frequencyHz, f.magnitude);
-  const n = reference.data.length;
-  const means = Array.from({ length: n }, (_, i) => (i % 2 ? 0.1 : 200));
-  const scales = Array.from({ length: n }, (_, i) => (i % 2 ? 2 : 50));
-  const pre: FrameFeaturesPreprocessing = {
-    version: PREPROCESSING_VERSION,
-    kind: "frame-features",
-    labels: [...LABELS],
-    labelIds: [...LABEL_IDS],
-    aggregation: "single",
-    targetSampleRate: null,
-    deltaTimeS: 0.01,
-    method: "dominant",
-    reference: Array.from(reference.data),
-    channels: 2,
-    means,
-    scales,
-  };
-  // The reference itself comes back scaled, at offset 0.
-  const self = preprocess({ samples: long.samples, sampleRate: 4000 }, pre);
-  assert.deepEqual(self.shape, [1, n]);
-  assertAllClose(self.data, Array.from(reference.data, (v, i) => (v - means[i]) / scales[i]), 1e-4, 1e-6);
-  // A shorter recording: the same as lib/align.ts alignAndPad, then scaling.
-  const g = dominantFrequencyFeatures(short.samples, 4000, 0.01);
-  const padded = alignAndPad(sequenceFromFeatures(g.frequencyHz, g.magnitude), reference, "both").padded.data;
-  const out = preprocess({ samples: short.samples, sampleRate: 4000 }, pre);
-  assertAllClose(out.data, Array.from(padded, (v, i) => (v - means[i]) / scales[i]), 1e-4, 1e-6);
-  assert.equal(inputSize(pre), n);
 });
 
 Deno.test("predictWaveform() averages the windows' probabilities and frees its tensors", async () => {
