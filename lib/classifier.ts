@@ -16,7 +16,9 @@ import { readWav } from "./wav.ts";
 import { detectHeartSounds, type HeartSounds } from "./beats.ts";
 import { resampleWaveform } from "./resample.ts";
 import type { LayersModel } from "./model.ts";
-import { fetchBytes, firstLine, readModelFolder } from "./model_folder.ts";
+import { fetchBytes, firstLine, type ModelIdentity, readModelFolder } from "./model_folder.ts";
+
+export type { ModelIdentity } from "./model_folder.ts";
 import type { Tf } from "./tf.ts";
 
 export { CLASS_NAMES, CLASSES, type ClassInfo, type ClassName, LABEL_IDS } from "./classes.ts";
@@ -46,6 +48,8 @@ export interface ClassifyResult {
   sampleRate: number;
   /** Reasons to distrust this result (low confidence, very quiet or very short recording); empty when none. */
   warnings: string[];
+  /** The model that made this result: its name, version and content hash (the same object for every result). */
+  model: ModelIdentity;
 }
 
 /** Options of {@linkcode HeartSoundClassifier.classify}. */
@@ -58,6 +62,8 @@ export interface ClassifyOptions {
 export interface HeartSoundClassifier {
   /** The model.json URL the model was loaded from. */
   readonly modelUrl: string;
+  /** The model's name, version and content hash, as every result carries them. */
+  readonly model: ModelIdentity;
   /** Class names in the model's output order (preprocessing.json `labels`). */
   labels(): string[];
   /**
@@ -158,10 +164,11 @@ async function openClassifier(url: URL, options: LoadClassifierOptions): Promise
     const wave: Waveform = { samples, sampleRate };
     const warnings = checkRecording(wave);
     const { probabilities, beats } = engine.run(wave, opts.beats ?? true);
-    return buildResult(labels, labelIds, probabilities, wave, warnings, beats);
+    return buildResult(labels, labelIds, probabilities, wave, warnings, beats, engine.identity);
   };
   return {
     modelUrl: url.href,
+    model: engine.identity,
     labels: () => [...labels],
     classify: resultOf,
     classifyWav: (bytes, opts) => {
@@ -222,6 +229,7 @@ function buildResult(
   wave: Waveform,
   warnings: string[],
   beats: Beats | undefined,
+  model: ModelIdentity,
 ): ClassifyResult {
   let best = 0;
   for (let k = 1; k < probs.length; k++) if (probs[k] > probs[best]) best = k;
@@ -243,6 +251,7 @@ function buildResult(
     durationS: wave.samples.length / wave.sampleRate,
     sampleRate: wave.sampleRate,
     warnings,
+    model,
   };
 }
 
@@ -252,6 +261,7 @@ interface Engine {
   labels: string[];
   /** preprocessing.json `labelIds`, when it has them. */
   labelIds: number[];
+  identity: ModelIdentity;
   /** Class probabilities of one recording (windows aggregated), in label order, and its heart sounds. */
   run(wave: Waveform, withBeats: boolean): { probabilities: Float32Array; beats?: Beats };
 }
@@ -373,6 +383,7 @@ async function buildEngine(
   return {
     labels,
     labelIds,
+    identity: Object.freeze({ ...folder.identity }),
     run(wave, withBeats) {
       const resampled = sharedRate === undefined || wave.sampleRate === sharedRate
         ? wave

@@ -13,16 +13,20 @@
  *
  * Usage: deno task train [--data DIR] [--out models] [--quantization float16|uint8|none]
  *                        [--skip-cv] [--quick] [--seed 42] [--members 3] [--folds 5]
+ *                        [--name heartbeat-default] [--model-version V]
  * Every output goes under --out: the model folder, its README.md (model card) and, with --out
  * given, the CV results as cv.json; without --out it regenerates the shipped models/ and
  * results/cnn.json. The classes are the data's labels (lib/data.ts classesOf): the dataset's four,
  * or any other set (labels.csv, one folder per class); preprocessing.json records them.
+ * --name and --model-version go into preprocessing.json (`name`, `modelVersion`) and so into every result;
+ * without --model-version the model is "unversioned".
  * --skip-cv ships the CNN alone (the stack needs the CV's out-of-fold probabilities); --quick
  * (CI) trains 2 epochs and replaces the inner CNN CVs by the outer probabilities.
  * Data folder: --data, else HEARTBEAT_DATA, else data/ (lib/data.ts findDataDir).
  * @module
  */
 import { writeMemberWeights } from "../lib/model_folder.ts";
+import { updateModelCard } from "./model_card.ts";
 import { parseArgs } from "node:util";
 import { canonicalJson, sha256Hex } from "../lib/cache.ts";
 import { classCounts, classesOf, listRecordings, resolveDataDir } from "../lib/data.ts";
@@ -85,12 +89,14 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       seed: { type: "string", default: "42" },
       members: { type: "string", default: String(CNN_MEMBERS) },
+      name: { type: "string", default: "heartbeat-default" },
+      "model-version": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
     console.log(
-      "deno task train [--data DIR] [--out DIR] [--quantization float16|uint8|none] [--skip-cv] [--quick] [--seed 42] [--members 3] [--folds 5]\n" +
+      "deno task train [--data DIR] [--out DIR] [--quantization float16|uint8|none] [--skip-cv] [--quick] [--seed 42] [--members 3] [--folds 5] [--name heartbeat-default] [--model-version V]\n" +
         "Writes the model folder (and cv.json, README.md) to --out; without --out, regenerates models/ and results/cnn.json.",
     );
     return;
@@ -277,7 +283,8 @@ async function main(): Promise<void> {
   }
   const { model, epochsRun, prior: cnnPrior } = finals[0];
   const memberFiles = finals.map((_, m) => (m === 0 ? "weights.bin" : `weights-${m}.bin`));
-  let shippedP: LogmelWindowsPreprocessing = members > 1 ? { ...p, members: memberFiles } : p;
+  const identity = { name: values.name, ...(values["model-version"] ? { modelVersion: values["model-version"] } : {}) };
+  let shippedP: LogmelWindowsPreprocessing = { ...p, ...identity, ...(members > 1 ? { members: memberFiles } : {}) };
   if (stackState) {
     const { file, chosen } = await trainStack(
       { ...stackState.inputs, cnnOuter: stackState.cnnOuter },
@@ -328,6 +335,8 @@ async function main(): Promise<void> {
       classes,
     }),
   );
+  const written = await updateModelCard(outDir);
+  console.log(`model identity: ${written.name} ${written.version} ${written.hash} (in ${outDir}/README.md)`);
 }
 
 /**

@@ -80,7 +80,10 @@ Deno.test("train --quick on a folder per class with made-up classes, then classi
     ]);
     assert.equal(cli.code, 0, cli.stderr);
     const [header, row] = cli.stdout.trim().split("\n");
-    assert.equal(header, "file,label,labelId,confidence,calm,whoosh,heartRateBpm,s1TimesS,s2TimesS,warning,error");
+    assert.equal(
+      header,
+      "file,label,labelId,confidence,calm,whoosh,heartRateBpm,s1TimesS,s2TimesS,warning,error,model,modelVersion,modelHash",
+    );
     assert.match(row, /,(calm|whoosh),[01],/);
   } finally {
     await Deno.remove(tmp, { recursive: true });
