@@ -10,7 +10,6 @@
  * ```
  * @module
  */
-import { CLASS_NAMES, type ClassName, LABEL_IDS } from "./classes.ts";
 import { ModelError, ParameterError } from "./errors.ts";
 import { assertValidAudio, type Waveform } from "./types.ts";
 import { readWav } from "./wav.ts";
@@ -19,19 +18,21 @@ import { irregularRhythmFromEnvelope } from "./rhythm.ts";
 import type { WindowProbabilities } from "./probabilities.ts";
 import { resampleWaveform } from "./resample.ts";
 import type { LayersModel } from "./model.ts";
-import { fetchBytes, firstLine, readModelFolder } from "./model_folder.ts";
+import { fetchBytes, firstLine, type ModelIdentity, readModelFolder } from "./model_folder.ts";
+
+export type { ModelIdentity } from "./model_folder.ts";
 import type { Tf } from "./tf.ts";
 
 export { CLASS_NAMES, CLASSES, type ClassInfo, type ClassName, LABEL_IDS } from "./classes.ts";
 
-/** One probability per class; they sum to 1. */
-export type ClassProbabilities = Record<ClassName, number>;
+/** One probability per class of the model (its `labels()`, in that order); they sum to 1. */
+export type ClassProbabilities = Record<string, number>;
 
 /** What {@linkcode HeartSoundClassifier.classify} returns for one recording. */
 export interface ClassifyResult {
-  /** The most probable class. */
-  label: ClassName;
-  /** Its label id: normal 0, extrahls 1, murmur 2, extrastole 4. */
+  /** The most probable class: one of the model's `labels()` (the shipped model's {@linkcode ClassName}s). */
+  label: string;
+  /** Its label id from preprocessing.json `labelIds` (shipped model: normal 0, extrahls 1, murmur 2, extrastole 4). */
   labelId: number;
   /** Probability of `label`, in [0, 1]. */
   confidence: number;
@@ -57,6 +58,8 @@ export interface ClassifyResult {
   timeline: TimelineWindow[];
   /** Premature beats found from the heart sounds alone (lib/rhythm.ts); null with `beats: false`. */
   irregularRhythm: IrregularRhythmResult | null;
+  /** The model that made this result: its name, version and content hash (the same object for every result). */
+  model: ModelIdentity;
 }
 
 /** One window of {@linkcode ClassifyResult.timeline}. */
@@ -65,8 +68,8 @@ export interface TimelineWindow {
   startS: number;
   /** End of the window, in seconds (at most the recording's length). */
   endS: number;
-  /** The most probable class in this window. */
-  label: ClassName;
+  /** The most probable class in this window (one of the model's `labels()`). */
+  label: string;
   /** Every class's probability in this window. */
   probabilities: ClassProbabilities;
 }
@@ -101,8 +104,10 @@ export interface ClassifyOptions {
 export interface HeartSoundClassifier {
   /** The model.json URL the model was loaded from. */
   readonly modelUrl: string;
-  /** Class names in the model's output order. */
-  labels(): ClassName[];
+  /** The model's name, version and content hash, as every result carries them. */
+  readonly model: ModelIdentity;
+  /** Class names in the model's output order (preprocessing.json `labels`). */
+  labels(): string[];
   /**
    * Classifies a mono recording.
    * @param samples Mono samples in [-1, 1], all finite; at least {@linkcode MIN_CLASSIFY_DURATION_S} seconds.
@@ -154,7 +159,7 @@ const loaded = new Map<string, Promise<HeartSoundClassifier>>();
  * Loads a classifier once per model URL per process; later calls with the same URL share it.
  * @param modelUrl URL (or URL string) of a tfjs model.json with preprocessing.json beside it.
  *   Default: the shipped model, found relative to this module, so it also works when lib/ is imported by URL.
- * @throws {ModelError} The model or its preprocessing cannot be read or does not fit the four classes.
+ * @throws {ModelError} The model or its preprocessing cannot be read, or its labels are not two or more distinct names.
  * @example Usage
  * ```ts
  * const classifier = await loadClassifier();
@@ -191,25 +196,21 @@ export function loadClassifier(
 
 async function openClassifier(url: URL, options: LoadClassifierOptions): Promise<HeartSoundClassifier> {
   const engine = await openEngine(url, options.readFile ?? fetchBytes, options.backend ?? "js");
-  const labels = engine.labels.map((name, i) => {
-    if (!(CLASS_NAMES as readonly string[]).includes(name)) {
-      throw new ModelError(
-        `Cannot load model: output ${i} is labelled "${name}", expected one of ${CLASS_NAMES.join(", ")}`,
-      );
-    }
-    return name as ClassName;
-  });
-  if (new Set(labels).size !== CLASS_NAMES.length) {
-    throw new ModelError(`Cannot load model: labels are ${labels.join(", ")}, expected ${CLASS_NAMES.join(", ")}`);
+  // The class set is the model's own (preprocessing.json `labels`), e.g. a model trained on other data.
+  const labels = engine.labels;
+  if (labels.length < 2 || new Set(labels).size !== labels.length || labels.some((name) => name === "")) {
+    throw new ModelError(`Cannot load model: labels are ${labels.join(", ")}, expected two or more distinct names`);
   }
+  const labelIds = labels.map((_, i) => engine.labelIds[i] ?? i);
   const resultOf = (samples: Float32Array, sampleRate: number, opts: ClassifyOptions = {}): ClassifyResult => {
     const wave: Waveform = { samples, sampleRate };
     const warnings = checkRecording(wave);
     const { probabilities, windows, beats } = engine.run(wave, opts.beats ?? true);
-    return buildResult(labels, probabilities, windows, wave, warnings, beats);
+    return buildResult(labels, labelIds, probabilities, windows, wave, warnings, beats, engine.identity);
   };
   return {
     modelUrl: url.href,
+    model: engine.identity,
     labels: () => [...labels],
     classify: resultOf,
     classifyWav: (bytes, opts) => {
@@ -273,13 +274,13 @@ function argmax(probs: Float32Array, from: number, k: number): number {
   return best;
 }
 
-function probabilitiesAt(labels: ClassName[], probs: Float32Array, from: number): ClassProbabilities {
-  const out = {} as ClassProbabilities;
-  for (const name of CLASS_NAMES) out[name] = probs[from + labels.indexOf(name)];
+function probabilitiesAt(labels: string[], probs: Float32Array, from: number): ClassProbabilities {
+  const out: ClassProbabilities = {};
+  for (let k = 0; k < labels.length; k++) out[labels[k]] = probs[from + k];
   return out;
 }
 
-function timelineOf(labels: ClassName[], windows: WindowProbabilities, durationS: number): TimelineWindow[] {
+function timelineOf(labels: string[], windows: WindowProbabilities, durationS: number): TimelineWindow[] {
   const k = labels.length;
   return windows.windowsS.map(([startS, endS], r) => ({
     startS,
@@ -290,12 +291,14 @@ function timelineOf(labels: ClassName[], windows: WindowProbabilities, durationS
 }
 
 function buildResult(
-  labels: ClassName[],
+  labels: string[],
+  labelIds: number[],
   probs: Float32Array,
   windows: WindowProbabilities,
   wave: Waveform,
   warnings: string[],
   beats: Beats | undefined,
+  model: ModelIdentity,
 ): ClassifyResult {
   const best = argmax(probs, 0, probs.length);
   const probabilities = probabilitiesAt(labels, probs, 0);
@@ -309,7 +312,7 @@ function buildResult(
   const durationS = wave.samples.length / wave.sampleRate;
   return {
     label,
-    labelId: LABEL_IDS[label],
+    labelId: labelIds[best],
     confidence,
     probabilities,
     heartRateBpm: beats?.heartRateBpm ?? null,
@@ -320,6 +323,7 @@ function buildResult(
     warnings,
     timeline: timelineOf(labels, windows, durationS),
     irregularRhythm: beats?.irregularRhythm ?? null,
+    model,
   };
 }
 
@@ -340,6 +344,9 @@ function rhythmOf(envelope: Envelope | null): IrregularRhythmResult {
 
 interface Engine {
   labels: string[];
+  /** preprocessing.json `labelIds`, when it has them. */
+  labelIds: number[];
+  identity: ModelIdentity;
   /** Class probabilities of one recording (windows aggregated) and of each window, in label order, and its heart
    * sounds. */
   run(wave: Waveform, withBeats: boolean): { probabilities: Float32Array; windows: WindowProbabilities; beats?: Beats };
@@ -456,8 +463,13 @@ async function buildEngine(
   // filter), resample once and hand both the result: the answers are identical, the work halves. (Also without
   // beats: the model's second stage detects heart sounds for its rhythm features from the same signal.)
   const sharedRate = preprocessing.targetSampleRate === BEATS_RATE ? BEATS_RATE : undefined;
+  const labelIds = Array.isArray(preprocessing.labelIds) && preprocessing.labelIds.every((x) => typeof x === "number")
+    ? preprocessing.labelIds
+    : [];
   return {
     labels,
+    labelIds,
+    identity: Object.freeze({ ...folder.identity }),
     run(wave, withBeats) {
       const resampled = sharedRate === undefined || wave.sampleRate === sharedRate
         ? wave

@@ -26,10 +26,13 @@ export {
   type LoadClassifierOptions,
   LOW_CONFIDENCE,
   MIN_CLASSIFY_DURATION_S,
+  type ModelIdentity,
   RETAKE_ADVICE,
   RHYTHM_FLAG_SCORE,
   type TimelineWindow,
 } from "./classifier.ts";
+/** This release's version (semver); every result's `model` says which model made it. */
+export { VERSION } from "./version.ts";
 /** The one-file HTML report of a result (what the CLI's `--report` and the page's "Download report" write). */
 export {
   displayName,

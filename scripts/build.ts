@@ -10,6 +10,8 @@
  * - dist/heartbeat.d.ts and dist/types/: declarations (`// @ts-self-types` points Deno at them).
  * - dist/app.js: web/app.ts, importing ./heartbeat.js.
  * - dist/worker.js: web/worker.ts, the page's classification worker, importing ./heartbeat.js.
+ * - dist/cli.js: the Node.js command line (scripts/cli_entry.ts), self-contained so that its errors are the
+ *   classes it checks with `instanceof`; the npm package's `bin`.
  * - dist/build-info.json: sizes (raw and gzip) of every output.
  *
  * How npm packages are bundled without a package.json: `deno info --json` lists every npm package of
@@ -33,11 +35,14 @@ export const OUTPUTS = {
   types: "dist/heartbeat.d.ts",
   app: "dist/app.js",
   worker: "dist/worker.js",
+  cli: "dist/cli.js",
   info: "dist/build-info.json",
 } as const;
 
 /** Entry of the library bundle: lib/mod.ts plus the Node.js and bytes adapters. */
 export const BUNDLE_ENTRY = "scripts/bundle_entry.ts";
+/** Entry of the npm package's `heartbeat` command (Node.js). */
+export const CLI_ENTRY = "scripts/cli_entry.ts";
 /** Entry of the page's script. */
 export const APP_ENTRY = "web/app.ts";
 /** Entry of the page's classification worker. */
@@ -287,7 +292,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const minify = options.minify ?? true;
   const work = `${ROOT}/.cache/build`;
   await Deno.mkdir(work, { recursive: true });
-  const infos = await denoInfo([BUNDLE_ENTRY, APP_ENTRY, WORKER_ENTRY]);
+  const infos = await denoInfo([BUNDLE_ENTRY, APP_ENTRY, WORKER_ENTRY, CLI_ENTRY]);
   const packages = await linkPackages(work, infos, log);
   log(`build: ${packages.length} npm packages linked from Deno's cache`);
 
@@ -323,6 +328,15 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
       outfile: `${ROOT}/${OUTPUTS.worker}`,
       plugins: [appPlugin(), denoNpmPlugin(work)],
     });
+    await esbuild.build({
+      ...common,
+      platform: "node",
+      sourcemap: false,
+      entryPoints: [`${ROOT}/${CLI_ENTRY}`],
+      outfile: `${ROOT}/${OUTPUTS.cli}`,
+      banner: { js: "#!/usr/bin/env node" },
+      plugins: [denoNpmPlugin(work)],
+    });
   } catch (error) {
     const failure = error as { errors?: esbuild.Message[] };
     const first = failure.errors?.[0];
@@ -342,7 +356,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   }
 
   const outputs: OutputSize[] = [];
-  for (const path of [OUTPUTS.bundle, OUTPUTS.app, OUTPUTS.worker]) {
+  for (const path of [OUTPUTS.bundle, OUTPUTS.app, OUTPUTS.worker, OUTPUTS.cli]) {
     const bytes = await Deno.readFile(`${ROOT}/${path}`);
     outputs.push({ path, bytes: bytes.length, gzipBytes: await gzipSize(bytes) });
   }

@@ -94,7 +94,9 @@ async function readResult(page) {
       figureRole: document.querySelector("#figure svg")?.getAttribute("role") ?? null,
       figureLabel: document.querySelector("#figure svg")?.getAttribute("aria-label") ?? "",
       tableHeaders: document.querySelectorAll("#probabilities th").length,
-      emptyLists: [...document.querySelectorAll("ul, ol")].filter((l) => l.children.length === 0 && !l.closest("[hidden]"))
+      emptyLists: [...document.querySelectorAll("ul, ol")].filter((l) =>
+        l.children.length === 0 && !l.closest("[hidden]")
+      )
         .map((l) => l.id),
     };
   });

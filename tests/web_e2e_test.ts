@@ -192,6 +192,11 @@ Deno.test(
       const html = await Deno.readTextFile(reportPath);
       assert.ok(html.includes(NOT_A_MEDICAL_DEVICE));
       assert.ok(html.includes(`Heart-sound report: irregular.wav`));
+      const { name: modelName, version, hash } = expectedIrregular.model;
+      assert.ok(
+        html.includes(`Model: ${modelName} version ${version}, hash <code>${hash}</code>`),
+        "no model identity",
+      );
       assert.deepEqual(report.reportRequests, []);
       assert.equal(report.reportWindows, expectedIrregular.timeline.length);
       assert.equal(report.reportEarlyMarks, report.irregular.earlyMarks);

@@ -178,7 +178,7 @@ function renderResult(name: string, classified: Classified): void {
     ...result.warnings.map((w) => Object.assign(document.createElement("li"), { textContent: w })),
   );
   $("warnings-box").hidden = result.warnings.length === 0;
-  const model = (result as { model?: { name: string; version: string; hash: string } }).model;
+  const model = result.model;
   $("details-list").replaceChildren(
     ...[
       `Class id (data set): ${result.label}, label id ${result.labelId}`,
