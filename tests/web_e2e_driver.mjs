@@ -159,6 +159,9 @@ try {
     pageMs: median(warm.map((r) => r.pageMs)),
   };
   report.axePage = await audit(page);
+  await page.emulateMedia({ colorScheme: "dark" }); // the page's dark colours must keep their contrast too
+  report.axeDark = await audit(page);
+  await page.emulateMedia({ colorScheme: "light" });
 
   if (!irregularWavPath) await page.screenshot({ path: screenshotPath, fullPage: true });
   if (irregularWavPath) {

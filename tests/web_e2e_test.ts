@@ -60,6 +60,7 @@ interface DriverReport {
   offline: PageResult;
   serverReachableOffline: boolean;
   axePage: AxeViolation[];
+  axeDark: AxeViolation[];
   irregular: PageResult;
   reportName: string;
   reportRequests: string[];
@@ -200,20 +201,21 @@ Deno.test(
       assert.deepEqual(report.reportRequests, []);
       assert.equal(report.reportWindows, expectedIrregular.timeline.length);
       assert.equal(report.reportEarlyMarks, report.irregular.earlyMarks);
-      // Accessibility audit (axe-core): no serious or critical violation on the page, its error state, or the report.
-      for (
-        const [where, violations] of [["page", report.axePage], ["error", report.axeError], [
-          "report",
-          report.axeReport,
-        ]] as const
-      ) {
+      // Accessibility audit (axe-core): no serious or critical violation on the page (light and dark colours), its
+      // error state, or the report.
+      const audits: [string, AxeViolation[]][] = [
+        ["page", report.axePage],
+        ["page, dark colours", report.axeDark],
+        ["error state", report.axeError],
+        ["report", report.axeReport],
+      ];
+      for (const [where, violations] of audits) {
         assert.deepEqual(blocking(violations), [], `axe-core, ${where}: ${JSON.stringify(blocking(violations))}`);
       }
       console.log(
-        `axe-core: page ${report.axePage.length}, error state ${report.axeError.length}, report ${report.axeReport.length} ` +
-          `violations (none serious or critical): ${
-            JSON.stringify([...report.axePage, ...report.axeReport].map((v) => `${v.id} (${v.impact})`))
-          }`,
+        `axe-core violations (any impact): ${audits.map(([where, v]) => `${where} ${v.length}`).join(", ")} ${
+          JSON.stringify(audits.flatMap(([, v]) => v.map((x) => `${x.id} (${x.impact})`)))
+        }`,
       );
       assert.deepEqual(lateRequests, [], "the offline classification reached the server");
       assert.equal(report.serverReachableOffline, false, "the server still answered after it was stopped");
