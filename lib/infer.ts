@@ -13,14 +13,17 @@
 import {
   type Backend,
   BACKENDS,
+  checkRecordingSize,
   type ClassifyOptions,
   type ClassifyResult,
   fetchBytes,
   type HeartSoundClassifier,
   loadClassifier as loadClassifierCore,
   type LoadClassifierOptions,
+  MAX_DURATION_S,
 } from "./classifier.ts";
 import { HeartSoundError, ModelError, ParameterError } from "./errors.ts";
+import { readWavHeader } from "./wav.ts";
 
 export * from "./classifier.ts";
 
@@ -62,9 +65,10 @@ export interface FileClassifyResult extends ClassifyResult {
 
 /**
  * Reads a WAV file and classifies it with the shipped model (loaded once per process) or `options.model`.
- * @param path A WAV file path (or file: URL). Needs read permission.
+ * @param path A WAV file path (or file: URL) of a regular file. Needs read permission. Its header is checked (sample
+ *   rate, `options.maxDurationS`) before the rest of the file is read.
  * @throws {WavFormatError} The file is not a WAV we can read. {@linkcode ModelError} The model cannot be loaded.
- *   {@linkcode ParameterError} The file is missing, silent or too short.
+ *   {@linkcode ParameterError} The file is missing or not a regular file, silent, too short or too long.
  * @example Usage
  * ```ts
  * const result = await classifyFile("examples/murmur.wav");
@@ -73,7 +77,8 @@ export interface FileClassifyResult extends ClassifyResult {
  */
 export async function classifyFile(path: string | URL, options: ClassifyFileOptions = {}): Promise<FileClassifyResult> {
   const classifier = options.classifier ?? await loadClassifier(resolveModelUrl(options.model), options);
-  const bytes = await readInput(path);
+  const bytes = readRecording(path, options);
+  if (bytes instanceof Error) throw bytes;
   return { file: String(path), ...classifier.classifyWav(bytes, options) };
 }
 
@@ -97,30 +102,93 @@ function pathToFileUrl(path: string): URL {
   );
 }
 
-/** {@linkcode readInput} without waiting: the bytes, or the ParameterError (returned, not thrown). */
-function readInputSync(path: string | URL): Uint8Array | ParameterError {
+/** Bytes of a file read whole when it is this small; from larger files this much is read first, for the header. */
+const HEAD_BYTES = 1 << 20;
+/** Bytes a WAV file may hold besides its samples and header (metadata chunks after the data). */
+const OTHER_CHUNKS_BYTES = 1 << 20;
+
+/**
+ * Reads a recording whole, if it is a regular file and its header allows (sample rate, `options.maxDurationS`):
+ * pipes and devices would block or never end, and a long file is refused before its samples are read.
+ * @returns The bytes, or the error (returned, not thrown: the CLI reports it as that file's line).
+ */
+function readRecording(path: string | URL, options: ClassifyOptions): Uint8Array | HeartSoundError {
+  const name = `Cannot read file ${quoteName(String(path))}`;
+  let file: Deno.FsFile | undefined;
   try {
-    return Deno.readFileSync(path);
+    const info = Deno.statSync(path);
+    if (info.isDirectory) return new ParameterError(`${name}: is a directory`);
+    if (!info.isFile) return new ParameterError(`${name}: not a regular file (a pipe, socket or device)`);
+    if (info.size <= HEAD_BYTES) return Deno.readFileSync(path);
+    file = Deno.openSync(path);
+    const head = readAtMost(file, HEAD_BYTES);
+    const header = readWavHeader(head, info.size);
+    checkRecordingSize(header.sampleRate, header.durationS, options);
+    const needed = header.dataOffset + header.frames * header.blockAlign + OTHER_CHUNKS_BYTES;
+    if (info.size > needed) {
+      return new ParameterError(
+        `${name}: it has ${info.size} bytes, more than its ${header.durationS.toFixed(1)} s of audio need ` +
+          `with ${OTHER_CHUNKS_BYTES} bytes of other chunks`,
+      );
+    }
+    const bytes = new Uint8Array(info.size);
+    bytes.set(head);
+    const rest = readAtMost(file, info.size - head.length);
+    bytes.set(rest, head.length);
+    return bytes.subarray(0, head.length + rest.length);
   } catch (error) {
-    return new ParameterError(`Cannot read file "${String(path)}": ${fileErrorText(error)}`);
+    if (error instanceof HeartSoundError) return error;
+    return new ParameterError(`${name}: ${fileErrorText(error)}`);
+  } finally {
+    file?.close();
   }
 }
 
-async function readInput(path: string | URL): Promise<Uint8Array> {
-  try {
-    return await Deno.readFile(path);
-  } catch (error) {
-    throw new ParameterError(`Cannot read file "${String(path)}": ${fileErrorText(error)}`);
+/** Up to `length` bytes from the file's current position (fewer at its end). */
+function readAtMost(file: Deno.FsFile, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  while (at < length) {
+    const n = file.readSync(out.subarray(at));
+    if (n === null) break;
+    at += n;
   }
+  return out.subarray(0, at);
 }
 
-function fileErrorText(error: unknown): string {
+/** Why a file cannot be read, in a few words. Exported for tests. */
+export function fileErrorText(error: unknown): string {
   if (error instanceof Deno.errors.NotFound) return "no such file or directory";
-  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-    return "permission denied (run with -R)";
+  if (error instanceof Deno.errors.NotCapable) {
+    // Deno's own permissions: -R covers ordinary files; devices such as /dev/stdin need -A, so say what to do instead
+    return /--allow-all/.test(firstLine(error))
+      ? "Deno allows this path only with --allow-all; save the recording to a regular file"
+      : "read access not granted (run with -R)";
   }
+  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
   if (error instanceof Deno.errors.IsADirectory) return "is a directory";
   return firstLine(error);
+}
+
+/**
+ * A file name in double quotes, as it can be printed to a terminal: escaped JSON-style when it holds anything but
+ * printable characters (control characters, ANSI escapes, line breaks, bidirectional overrides), so a name cannot
+ * forge an output line or recolour the terminal.
+ */
+export function quoteName(name: string): string {
+  // deno-lint-ignore no-control-regex -- control characters are exactly what must be found
+  const unsafe = /[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"]/;
+  if (!unsafe.test(name)) return `"${name}"`;
+  return JSON.stringify(name).replace(
+    /[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** {@linkcode quoteName} without the quotes when none are needed: how the text output shows a file. */
+export function shownName(name: string): string {
+  const quoted = quoteName(name);
+  return quoted === `"${name}"` ? name : quoted;
 }
 
 function firstLine(error: unknown): string {
@@ -148,7 +216,10 @@ Options:
   --model <m>       model folder, model.json path or URL (default: the shipped model; URLs need -N)
   --demo            classify the bundled synthetic examples (examples/*.wav)
   --jobs <n>        threads that classify: this one plus n − 1 workers (default: one per CPU core
-                    from ${PARALLEL_FROM} files on, else 1)
+                    from ${PARALLEL_FROM} files on, else 1; at most one per core)
+  --max-duration <s>
+                    longest recording classified, in seconds (default ${MAX_DURATION_S}); longer files
+                    are refused before they are read
   --backend <b>     what runs the model: js (default: lib/forward.ts, no tfjs), or tfjs on its
                     cpu or wasm backend (wasm falls back to cpu)
   -h, --help        show this help
@@ -162,6 +233,8 @@ export interface CliArgs {
   backend: Backend;
   /** Worker threads; undefined = automatic. */
   jobs?: number;
+  /** Longest recording, in seconds; undefined = {@linkcode MAX_DURATION_S}. */
+  maxDurationS?: number;
   demo: boolean;
   help: boolean;
   inputs: string[];
@@ -180,7 +253,7 @@ export function parseCliArgs(args: string[]): CliArgs {
     if (arg === "-h" || arg === "--help") out.help = true;
     else if (arg === "--json" || arg === "--csv") formats.add(arg.slice(2));
     else if (arg === "--demo") out.demo = true;
-    else if (["--model", "--backend", "--jobs"].some((o) => arg === o || arg.startsWith(`${o}=`))) {
+    else if (["--model", "--backend", "--jobs", "--max-duration"].some((o) => arg === o || arg.startsWith(`${o}=`))) {
       const eq = arg.indexOf("=");
       const name = eq < 0 ? arg : arg.slice(0, eq);
       const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
@@ -188,7 +261,13 @@ export function parseCliArgs(args: string[]): CliArgs {
         throw new ParameterError(`Cannot parse arguments: ${name} needs a value`);
       }
       if (name === "--model") out.model = value;
-      else if (name === "--backend") {
+      else if (name === "--max-duration") {
+        const seconds = Number(value);
+        if (!(seconds > 0) || !Number.isFinite(seconds)) {
+          throw new ParameterError(`Cannot parse arguments: --max-duration is "${value}", expected seconds > 0`);
+        }
+        out.maxDurationS = seconds;
+      } else if (name === "--backend") {
         if (!(BACKENDS as readonly string[]).includes(value)) {
           throw new ParameterError(`Cannot parse arguments: --backend is "${value}", expected ${BACKENDS.join(", ")}`);
         }
@@ -223,21 +302,30 @@ export async function expandInputs(inputs: string[]): Promise<Job[]> {
     try {
       info = await Deno.stat(input);
     } catch (error) {
-      jobs.push({ file: input, error: `Cannot read file "${input}": ${fileErrorText(error)}` });
+      jobs.push({ file: input, error: `Cannot read file ${quoteName(input)}: ${fileErrorText(error)}` });
+      continue;
+    }
+    if (info.isFile) {
+      jobs.push({ file: input });
       continue;
     }
     if (!info.isDirectory) {
-      jobs.push({ file: input });
+      jobs.push({
+        file: input,
+        error: `Cannot read file ${quoteName(input)}: not a regular file (a pipe, socket or device)`,
+      });
       continue;
     }
     try {
       const found: string[] = [];
       await walkWavs(input.replace(/[\\/]+$/, "") || "/", found);
       found.sort();
-      if (found.length === 0) jobs.push({ file: input, error: `Cannot find WAV files: folder "${input}" has none` });
+      if (found.length === 0) {
+        jobs.push({ file: input, error: `Cannot find WAV files: folder ${quoteName(input)} has none` });
+      }
       for (const file of found) jobs.push({ file });
     } catch (error) {
-      jobs.push({ file: input, error: `Cannot list folder "${input}": ${fileErrorText(error)}` });
+      jobs.push({ file: input, error: `Cannot list folder ${quoteName(input)}: ${fileErrorText(error)}` });
     }
   }
   return jobs;
@@ -331,7 +419,7 @@ function formatResult(result: FileClassifyResult, format: CliArgs["format"]): st
   }
   const probs = Object.entries(p).map(([name, v]) => `${name} ${v.toFixed(2)}`).join("  ");
   const rate = hr === null ? "heart rate n/a" : `${hr.toFixed(0)} bpm`;
-  return `${result.file}: ${result.label} (${result.confidence.toFixed(2)})  [${probs}]  ${rate}${
+  return `${shownName(result.file)}: ${result.label} (${result.confidence.toFixed(2)})  [${probs}]  ${rate}${
     warning ? `  warning: ${warning}` : ""
   }`;
 }
@@ -345,7 +433,7 @@ function formatError(file: string, error: string, format: CliArgs["format"]): st
 /** A worker of the CLI's pool (lib/_infer_worker.ts). Its state is read from shared memory, so this thread knows
  * it without handling the worker's messages (which wait while this thread classifies). */
 interface PoolWorker {
-  classify(bytes: Uint8Array): Promise<ClassifyResult>;
+  classify(bytes: Uint8Array, options: ClassifyOptions): Promise<ClassifyResult>;
   /** "loading", "ready" (model loaded) or "failed" (cannot load the model or crashed: left out). */
   state(): "loading" | "ready" | "failed";
   /** Files sent and not yet classified. */
@@ -376,11 +464,11 @@ function startWorker(model: URL | undefined, backend: Backend): PoolWorker {
   };
   worker.postMessage({ model: model?.href, backend, progress });
   return {
-    classify(bytes) {
+    classify(bytes, options) {
       const id = sent++;
       const p = Promise.withResolvers<ClassifyResult>();
       pending.set(id, p);
-      worker.postMessage({ id, bytes }, [bytes.buffer as ArrayBuffer]);
+      worker.postMessage({ id, bytes, options }, [bytes.buffer as ArrayBuffer]);
       return p.promise;
     },
     state: () => crashed ? "failed" : (["loading", "ready", "failed"] as const)[Atomics.load(progress, 1)],
@@ -406,6 +494,7 @@ function classifyAll(
   classifier: HeartSoundClassifier,
   workers: PoolWorker[],
   errorText: (error: unknown) => string,
+  options: ClassifyOptions,
 ): { outcomes: Promise<Outcome>[]; close(): void } {
   const settle = jobs.map(() => Promise.withResolvers<Outcome>());
   let next = 0;
@@ -428,8 +517,8 @@ function classifyAll(
       while (worker.state() === "ready" && worker.queued() < WORKER_DEPTH) {
         const i = take();
         if (i < 0) return;
-        const bytes = readInputSync(jobs[i].file);
-        done(i, bytes instanceof Error ? Promise.reject(bytes) : worker.classify(bytes));
+        const bytes = readRecording(jobs[i].file, options);
+        done(i, bytes instanceof Error ? Promise.reject(bytes) : worker.classify(bytes, options));
       }
     }
   };
@@ -442,8 +531,8 @@ function classifyAll(
     if (i < 0) return channel.port1.close();
     let result: Promise<ClassifyResult>;
     try {
-      const bytes = readInputSync(jobs[i].file);
-      result = bytes instanceof Error ? Promise.reject(bytes) : Promise.resolve(classifier.classifyWav(bytes));
+      const bytes = readRecording(jobs[i].file, options);
+      result = bytes instanceof Error ? Promise.reject(bytes) : Promise.resolve(classifier.classifyWav(bytes, options));
     } catch (error) {
       result = Promise.reject(error); // reported as this file's error
     }
@@ -460,11 +549,34 @@ function classifyAll(
   };
 }
 
+/** Sleeps this thread (a few milliseconds while a non-blocking stdout's reader catches up). */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes all of `bytes`: a write may take only part of them, and a non-blocking output (one the caller set
+ * O_NONBLOCK on, e.g. a pipe shared with another program) refuses writes while its reader is behind, so wait and
+ * retry instead of failing mid-batch.
+ */
+export function writeAll(out: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  let at = 0;
+  let waitMs = 1;
+  while (at < bytes.length) {
+    try {
+      at += out.writeSync(bytes.subarray(at));
+      waitMs = 1;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.WouldBlock)) throw error;
+      Atomics.wait(sleeper, 0, 0, waitMs);
+      waitMs = Math.min(2 * waitMs, 50);
+    }
+  }
+}
+
 /** Runs the CLI; returns the exit code (0 all classified, 1 some failed, 2 usage error). */
 export async function main(args: string[]): Promise<number> {
   const encoder = new TextEncoder();
-  const stdout = (line: string) => Deno.stdout.writeSync(encoder.encode(line + "\n"));
-  const stderr = (line: string) => Deno.stderr.writeSync(encoder.encode(line + "\n"));
+  const stdout = (line: string) => writeAll(Deno.stdout, encoder.encode(line + "\n"));
+  const stderr = (line: string) => writeAll(Deno.stderr, encoder.encode(line + "\n"));
   const errorText = (error: unknown, action: string) =>
     error instanceof HeartSoundError ? error.message : `Cannot ${action}: ${firstLine(error)}`;
   let cli: CliArgs;
@@ -491,7 +603,12 @@ export async function main(args: string[]): Promise<number> {
   }
   const files = jobs.filter((job) => !job.error).length;
   // threads that classify: this one plus size − 1 workers
-  const size = Math.max(1, Math.min(cli.jobs ?? (files >= PARALLEL_FROM ? navigator.hardwareConcurrency : 1), files));
+  const cores = navigator.hardwareConcurrency;
+  if (cli.jobs !== undefined && cli.jobs > cores) {
+    // more threads than cores only time-share them, each holding its own model and buffers
+    stderr(`Note: --jobs ${cli.jobs} lowered to ${cores}, the number of CPU cores`);
+  }
+  const size = Math.max(1, Math.min(cli.jobs ?? (files >= PARALLEL_FROM ? cores : 1), cores, files));
   const workers = Array.from({ length: size - 1 }, () => startWorker(model, cli.backend));
   let classifier: HeartSoundClassifier;
   try {
@@ -508,13 +625,14 @@ export async function main(args: string[]): Promise<number> {
   }
   let failed = 0;
   // Results are printed in input order as they come.
-  const run = classifyAll(jobs, classifier, workers, (error) => errorText(error, "classify"));
+  const options: ClassifyOptions = { maxDurationS: cli.maxDurationS };
+  const run = classifyAll(jobs, classifier, workers, (error) => errorText(error, "classify"), options);
   for (const pending of run.outcomes) {
     const outcome = await pending;
     let line: string | undefined;
     if ("error" in outcome) {
       failed++;
-      stderr(`${outcome.file}: ${outcome.error}`);
+      stderr(`${shownName(outcome.file)}: ${outcome.error}`);
       line = formatError(outcome.file, outcome.error, cli.format);
     } else line = formatResult(outcome, cli.format);
     if (line !== undefined) stdout(line);
