@@ -210,3 +210,36 @@ Deno.test("infer CLI in a fresh Deno cache downloads no npm package", async () =
     await Deno.remove(denoDir, { recursive: true });
   }
 });
+
+/** Runs the CLI with its stdout a non-blocking 4 KiB pipe that python reads slowly; prints "code lines". */
+const SLOW_READER = `
+import fcntl, os, subprocess, sys, time
+r, w = os.pipe()
+fcntl.fcntl(w, 1031, 4096)  # F_SETPIPE_SZ: a small pipe fills after a few lines
+fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+p = subprocess.Popen(sys.argv[1:], stdout=w, stderr=subprocess.DEVNULL)
+os.close(w)
+data = b""
+time.sleep(1)
+while chunk := os.read(r, 512):
+    data += chunk
+    time.sleep(0.005)
+print(p.wait(), data.count(b"\\n"))
+`;
+
+Deno.test("infer CLI writes every line to a non-blocking stdout whose reader is slow", async (t) => {
+  const python = await new Deno.Command("python3", { args: ["--version"], stdout: "null", stderr: "null" }).output()
+    .catch(() => null);
+  if (!python?.success) {
+    await t.step("SKIP: python3 not available to make a non-blocking pipe", () => {});
+    return;
+  }
+  const files = Array.from({ length: 40 }, () => `${ROOT}/examples/synthetic_murmur.wav`);
+  const out = await new Deno.Command("python3", {
+    args: ["-c", SLOW_READER, Deno.execPath(), "run", "-R", `${ROOT}/lib/infer.ts`, "--json", "--jobs", "1", ...files],
+    stdout: "piped",
+    env: { NO_COLOR: "1" },
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), "0 40");
+});
