@@ -16,13 +16,13 @@ import {
   checkRecordingSize,
   type ClassifyOptions,
   type ClassifyResult,
-  fetchBytes,
   type HeartSoundClassifier,
   loadClassifier as loadClassifierCore,
   type LoadClassifierOptions,
   MAX_DURATION_S,
 } from "./classifier.ts";
 import { HeartSoundError, ModelError, ParameterError } from "./errors.ts";
+import { denoReadFile, modelJsonUrl } from "./model_folder.ts";
 import { readWavHeader } from "./wav.ts";
 
 export * from "./classifier.ts";
@@ -37,16 +37,6 @@ export function loadClassifier(
   options: LoadClassifierOptions = {},
 ): Promise<HeartSoundClassifier> {
   return loadClassifierCore(modelUrl, { readFile: denoReadFile, ...options });
-}
-
-/** Reads a model file: file: URLs from disk, other URLs with fetch. @throws {ModelError} */
-export async function denoReadFile(url: URL): Promise<Uint8Array> {
-  if (url.protocol !== "file:") return await fetchBytes(url);
-  try {
-    return await Deno.readFile(url);
-  } catch (error) {
-    throw new ModelError(`Cannot load model: ${url.href}: ${fileErrorText(error)}`);
-  }
 }
 
 /** Options of {@linkcode classifyFile}. */
@@ -84,22 +74,7 @@ export async function classifyFile(path: string | URL, options: ClassifyFileOpti
 
 /** Resolves a `--model` argument: a URL, a model.json path or a folder holding model.json. */
 export function resolveModelUrl(model: string | URL | undefined): URL | undefined {
-  if (model === undefined) return undefined;
-  if (model instanceof URL) return model;
-  const isUrl = /^[a-z][a-z0-9+.-]+:\/\//i.test(model) || model.startsWith("file:");
-  const url = isUrl ? new URL(model) : pathToFileUrl(model);
-  if (url.pathname.endsWith(".json")) return url;
-  return new URL(url.pathname.endsWith("/") ? "model.json" : `${url.pathname.split("/").pop()}/model.json`, url);
-}
-
-function pathToFileUrl(path: string): URL {
-  const absolute = /^([a-z]:)?[\\/]/i.test(path) ? path : `${Deno.cwd()}/${path}`;
-  const normalised = absolute.replaceAll("\\", "/");
-  return new URL(
-    `file://${normalised.startsWith("/") ? "" : "/"}${
-      encodeURI(normalised).replaceAll("#", "%23").replaceAll("?", "%3F")
-    }`,
-  );
+  return model === undefined ? undefined : modelJsonUrl(model);
 }
 
 /** Bytes of a file read whole when it is this small; from larger files this much is read first, for the header. */
