@@ -12,20 +12,29 @@
  */
 import {
   type Backend,
-  BACKENDS,
-  checkRecordingSize,
   type ClassifyOptions,
   type ClassifyResult,
   type HeartSoundClassifier,
   loadClassifier as loadClassifierCore,
   type LoadClassifierOptions,
-  MAX_DURATION_S,
 } from "./classifier.ts";
+import {
+  type CliHost,
+  type CliJob,
+  type CliWorker,
+  type FileClassifyResult,
+  HEAD_BYTES,
+  quoteName,
+  recordingBytes,
+  runCli,
+} from "./cli.ts";
+import { fileErrorText, firstLine, notRegularFileText, readAtMost } from "./deno_files.ts";
 import { HeartSoundError, ModelError, ParameterError } from "./errors.ts";
 import { denoReadFile, modelJsonUrl } from "./model_folder.ts";
-import { readWavHeader } from "./wav.ts";
 
 export * from "./classifier.ts";
+export { type CliArgs, type FileClassifyResult, parseCliArgs, quoteName, resultToJson, shownName } from "./cli.ts";
+export { fileErrorText } from "./deno_files.ts";
 
 /**
  * {@linkcode loadClassifierCore} (lib/classifier.ts) with a Deno file reader as the default `readFile`:
@@ -45,12 +54,6 @@ export interface ClassifyFileOptions extends ClassifyOptions, LoadClassifierOpti
   model?: string | URL;
   /** An already loaded classifier to use instead of `model`. */
   classifier?: HeartSoundClassifier;
-}
-
-/** A classification of one file: the {@linkcode ClassifyResult} plus the path it was read from. */
-export interface FileClassifyResult extends ClassifyResult {
-  /** The path as given. */
-  file: string;
 }
 
 /**
@@ -77,11 +80,6 @@ export function resolveModelUrl(model: string | URL | undefined): URL | undefine
   return model === undefined ? undefined : modelJsonUrl(model);
 }
 
-/** Bytes of a file read whole when it is this small; from larger files this much is read first, for the header. */
-const HEAD_BYTES = 1 << 20;
-/** Bytes a WAV file may hold besides its samples and header (metadata chunks after the data). */
-const OTHER_CHUNKS_BYTES = 1 << 20;
-
 /**
  * Reads a recording whole, if it is a regular file and its header allows (sample rate, `options.maxDurationS`):
  * pipes and devices would block or never end, and a long file is refused before its samples are read.
@@ -92,25 +90,11 @@ function readRecording(path: string | URL, options: ClassifyOptions): Uint8Array
   let file: Deno.FsFile | undefined;
   try {
     const info = Deno.statSync(path);
-    if (info.isDirectory) return new ParameterError(`${name}: is a directory`);
-    if (!info.isFile) return new ParameterError(`${name}: not a regular file (a pipe, socket or device)`);
+    const notRegular = notRegularFileText(info);
+    if (notRegular) return new ParameterError(`${name}: ${notRegular}`);
     if (info.size <= HEAD_BYTES) return Deno.readFileSync(path);
-    file = Deno.openSync(path);
-    const head = readAtMost(file, HEAD_BYTES);
-    const header = readWavHeader(head, info.size);
-    checkRecordingSize(header.sampleRate, header.durationS, options);
-    const needed = header.dataOffset + header.frames * header.blockAlign + OTHER_CHUNKS_BYTES;
-    if (info.size > needed) {
-      return new ParameterError(
-        `${name}: it has ${info.size} bytes, more than its ${header.durationS.toFixed(1)} s of audio need ` +
-          `with ${OTHER_CHUNKS_BYTES} bytes of other chunks`,
-      );
-    }
-    const bytes = new Uint8Array(info.size);
-    bytes.set(head);
-    const rest = readAtMost(file, info.size - head.length);
-    bytes.set(rest, head.length);
-    return bytes.subarray(0, head.length + rest.length);
+    const opened = file = Deno.openSync(path);
+    return recordingBytes(name, info.size, readAtMost(opened, HEAD_BYTES), (n) => readAtMost(opened, n), options);
   } catch (error) {
     if (error instanceof HeartSoundError) return error;
     return new ParameterError(`${name}: ${fileErrorText(error)}`);
@@ -119,159 +103,34 @@ function readRecording(path: string | URL, options: ClassifyOptions): Uint8Array
   }
 }
 
-/** Up to `length` bytes from the file's current position (fewer at its end). */
-function readAtMost(file: Deno.FsFile, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  while (at < length) {
-    const n = file.readSync(out.subarray(at));
-    if (n === null) break;
-    at += n;
-  }
-  return out.subarray(0, at);
-}
-
-/** Why a file cannot be read, in a few words. Exported for tests. */
-export function fileErrorText(error: unknown): string {
-  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
-  if (error instanceof Deno.errors.NotCapable) {
-    // Deno's own permissions: -R covers ordinary files; devices such as /dev/stdin need -A, so say what to do instead
-    return /--allow-all/.test(firstLine(error))
-      ? "Deno allows this path only with --allow-all; save the recording to a regular file"
-      : "read access not granted (run with -R)";
-  }
-  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
-  return firstLine(error);
-}
+/** Sleeps this thread (a few milliseconds while a non-blocking stdout's reader catches up). */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * A file name in double quotes, as it can be printed to a terminal: escaped JSON-style when it holds anything but
- * printable characters (control characters, ANSI escapes, line breaks, bidirectional overrides), so a name cannot
- * forge an output line or recolour the terminal.
+ * Writes all of `bytes`: a write may take only part of them, and a non-blocking output (one the caller set
+ * O_NONBLOCK on, e.g. a pipe shared with another program) refuses writes while its reader is behind, so wait and
+ * retry instead of failing mid-batch.
  */
-export function quoteName(name: string): string {
-  // deno-lint-ignore no-control-regex -- control characters are exactly what must be found
-  const unsafe = /[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"]/;
-  if (!unsafe.test(name)) return `"${name}"`;
-  return JSON.stringify(name).replace(
-    /[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
-
-/** {@linkcode quoteName} without the quotes when none are needed: how the text output shows a file. */
-export function shownName(name: string): string {
-  const quoted = quoteName(name);
-  return quoted === `"${name}"` ? name : quoted;
-}
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split("\n")[0].trim() || "unknown error";
+export function writeAll(out: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  let at = 0;
+  let waitMs = 1;
+  while (at < bytes.length) {
+    try {
+      at += out.writeSync(bytes.subarray(at));
+      waitMs = 1;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.WouldBlock)) throw error;
+      Atomics.wait(sleeper, 0, 0, waitMs);
+      waitMs = Math.min(2 * waitMs, 50);
+    }
+  }
 }
 
 // ---------------------------------------------------------------- CLI
 
-/** From this many files on, the CLI classifies in one worker per CPU core by default. */
-const PARALLEL_FROM = 16;
-
-const USAGE = `Classify heart-sound recordings (normal, extrahls, murmur, extrastole) and estimate the heart rate.
-
-Usage: deno run -R lib/infer.ts [options] <file.wav | folder>...
-       deno run -R lib/infer.ts --demo
-
-A folder means every .wav file inside it, recursively, in sorted order.
-
-Options:
-  --json            one JSON object per line (NDJSON), in input order:
-                    {"file","label","labelId","confidence","probabilities":{...},"heartRateBpm","s1TimesS","s2TimesS"}
-                    or {"file","error"} for a file that cannot be classified
-  --csv             CSV with a header row
-  --model <m>       model folder, model.json path or URL (default: the shipped model; URLs need -N)
-  --demo            classify the bundled synthetic examples (examples/*.wav)
-  --jobs <n>        threads that classify: this one plus n − 1 workers (default: one per CPU core
-                    from ${PARALLEL_FROM} files on, else 1; at most one per core)
-  --max-duration <s>
-                    longest recording classified, in seconds (default ${MAX_DURATION_S}); longer files
-                    are refused before they are read
-  --backend <b>     what runs the model: js (default: lib/forward.ts, no tfjs), or tfjs on its
-                    cpu or wasm backend (wasm falls back to cpu)
-  -h, --help        show this help
-
-Exit status: 0 every file classified, 1 some files failed (the rest are printed), 2 usage error.`;
-
-/** Parsed command line of the CLI. */
-export interface CliArgs {
-  format: "text" | "json" | "csv";
-  model?: string;
-  backend: Backend;
-  /** Worker threads; undefined = automatic. */
-  jobs?: number;
-  /** Longest recording, in seconds; undefined = {@linkcode MAX_DURATION_S}. */
-  maxDurationS?: number;
-  demo: boolean;
-  help: boolean;
-  inputs: string[];
-}
-
-/** Parses CLI arguments. @throws {ParameterError} on an unknown option or a missing value. */
-export function parseCliArgs(args: string[]): CliArgs {
-  const out: CliArgs = { format: "text", backend: "js", demo: false, help: false, inputs: [] };
-  const formats = new Set<string>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--") {
-      out.inputs.push(...args.slice(i + 1));
-      break;
-    }
-    if (arg === "-h" || arg === "--help") out.help = true;
-    else if (arg === "--json" || arg === "--csv") formats.add(arg.slice(2));
-    else if (arg === "--demo") out.demo = true;
-    else if (["--model", "--backend", "--jobs", "--max-duration"].some((o) => arg === o || arg.startsWith(`${o}=`))) {
-      const eq = arg.indexOf("=");
-      const name = eq < 0 ? arg : arg.slice(0, eq);
-      const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
-      if (value === undefined || value === "") {
-        throw new ParameterError(`Cannot parse arguments: ${name} needs a value`);
-      }
-      if (name === "--model") out.model = value;
-      else if (name === "--max-duration") {
-        const seconds = Number(value);
-        if (!(seconds > 0) || !Number.isFinite(seconds)) {
-          throw new ParameterError(`Cannot parse arguments: --max-duration is "${value}", expected seconds > 0`);
-        }
-        out.maxDurationS = seconds;
-      } else if (name === "--backend") {
-        if (!(BACKENDS as readonly string[]).includes(value)) {
-          throw new ParameterError(`Cannot parse arguments: --backend is "${value}", expected ${BACKENDS.join(", ")}`);
-        }
-        out.backend = value as Backend;
-      } else {
-        const n = Number(value);
-        if (!Number.isInteger(n) || n < 1 || n > 64) {
-          throw new ParameterError(`Cannot parse arguments: --jobs is "${value}", expected an integer in 1 … 64`);
-        }
-        out.jobs = n;
-      }
-    } else if (arg.startsWith("-") && arg !== "-") {
-      throw new ParameterError(`Cannot parse arguments: unknown option ${arg}`);
-    } else out.inputs.push(arg);
-  }
-  if (formats.size > 1) throw new ParameterError("Cannot parse arguments: choose one of --json and --csv");
-  if (formats.size === 1) out.format = [...formats][0] as "json" | "csv";
-  if (!out.help && !out.demo && out.inputs.length === 0) {
-    throw new ParameterError("Cannot parse arguments: no input files (see --help)");
-  }
-  return out;
-}
-
-/** One input expanded: a file to classify, or an error found while listing (missing path, empty folder). */
-type Job = { file: string; error?: string };
-
 /** Expands files and folders (recursively, .wav only, sorted) in input order. */
-export async function expandInputs(inputs: string[]): Promise<Job[]> {
-  const jobs: Job[] = [];
+export async function expandInputs(inputs: string[]): Promise<CliJob[]> {
+  const jobs: CliJob[] = [];
   for (const input of inputs) {
     let info: Deno.FileInfo;
     try {
@@ -280,15 +139,11 @@ export async function expandInputs(inputs: string[]): Promise<Job[]> {
       jobs.push({ file: input, error: `Cannot read file ${quoteName(input)}: ${fileErrorText(error)}` });
       continue;
     }
-    if (info.isFile) {
-      jobs.push({ file: input });
-      continue;
-    }
     if (!info.isDirectory) {
-      jobs.push({
-        file: input,
-        error: `Cannot read file ${quoteName(input)}: not a regular file (a pipe, socket or device)`,
-      });
+      const notRegular = notRegularFileText(info);
+      jobs.push(
+        notRegular ? { file: input, error: `Cannot read file ${quoteName(input)}: ${notRegular}` } : { file: input },
+      );
       continue;
     }
     try {
@@ -326,98 +181,8 @@ async function walkWavs(dir: string, out: string[]): Promise<void> {
   }
 }
 
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
-
-/** The NDJSON object of one result (probabilities to 4 decimals, times to 1 ms). */
-export function resultToJson(result: FileClassifyResult): Record<string, unknown> {
-  const probabilities: Record<string, number> = {};
-  for (const [name, p] of Object.entries(result.probabilities)) probabilities[name] = round(p, 4);
-  const out: Record<string, unknown> = {
-    file: result.file,
-    label: result.label,
-    labelId: result.labelId,
-    confidence: round(result.confidence, 4),
-    probabilities,
-    heartRateBpm: result.heartRateBpm === null ? null : round(result.heartRateBpm, 1),
-    s1TimesS: result.s1TimesS.map((t) => round(t, 3)),
-    s2TimesS: result.s2TimesS.map((t) => round(t, 3)),
-  };
-  if (result.warnings.length > 0) out.warning = result.warnings.join("; ");
-  return out;
-}
-
-const CSV_COLUMNS = [
-  "file",
-  "label",
-  "labelId",
-  "confidence",
-  "normal",
-  "extrahls",
-  "murmur",
-  "extrastole",
-  "heartRateBpm",
-  "warning",
-  "error",
-];
-
-function csvCell(value: unknown): string {
-  const text = value === null || value === undefined ? "" : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-function csvRow(cells: unknown[]): string {
-  return cells.map(csvCell).join(",");
-}
-
-function formatResult(result: FileClassifyResult, format: CliArgs["format"]): string {
-  const p = result.probabilities as Record<string, number>;
-  const hr = result.heartRateBpm === null ? null : round(result.heartRateBpm, 1);
-  const warning = result.warnings.join("; ");
-  if (format === "json") return JSON.stringify(resultToJson(result));
-  if (format === "csv") {
-    return csvRow([
-      result.file,
-      result.label,
-      result.labelId,
-      round(result.confidence, 4),
-      round(p.normal, 4),
-      round(p.extrahls, 4),
-      round(p.murmur, 4),
-      round(p.extrastole, 4),
-      hr,
-      warning,
-      "",
-    ]);
-  }
-  const probs = Object.entries(p).map(([name, v]) => `${name} ${v.toFixed(2)}`).join("  ");
-  const rate = hr === null ? "heart rate n/a" : `${hr.toFixed(0)} bpm`;
-  return `${shownName(result.file)}: ${result.label} (${result.confidence.toFixed(2)})  [${probs}]  ${rate}${
-    warning ? `  warning: ${warning}` : ""
-  }`;
-}
-
-function formatError(file: string, error: string, format: CliArgs["format"]): string | undefined {
-  if (format === "json") return JSON.stringify({ file, error });
-  if (format === "csv") return csvRow([file, "", "", "", "", "", "", "", "", "", error]);
-  return undefined; // text: the stderr line is the report
-}
-
-/** A worker of the CLI's pool (lib/_infer_worker.ts). Its state is read from shared memory, so this thread knows
- * it without handling the worker's messages (which wait while this thread classifies). */
-interface PoolWorker {
-  classify(bytes: Uint8Array, options: ClassifyOptions): Promise<ClassifyResult>;
-  /** "loading", "ready" (model loaded) or "failed" (cannot load the model or crashed: left out). */
-  state(): "loading" | "ready" | "failed";
-  /** Files sent and not yet classified. */
-  queued(): number;
-  terminate(): void;
-}
-
 /** Starts a worker that loads the model once (lib/_infer_worker.ts). */
-function startWorker(model: URL | undefined, backend: Backend): PoolWorker {
+function startWorker(model: URL | undefined, backend: Backend): CliWorker {
   const worker = new Worker(new URL("./_infer_worker.ts", import.meta.url), { type: "module" });
   const progress = new Int32Array(new SharedArrayBuffer(8)); // files done; 0 loading, 1 ready, 2 failed
   const pending = new Map<number, PromiseWithResolvers<ClassifyResult>>();
@@ -452,170 +217,6 @@ function startWorker(model: URL | undefined, backend: Backend): PoolWorker {
   };
 }
 
-/** Files sent ahead to each worker: enough to keep it busy while this thread classifies one file. */
-const WORKER_DEPTH = 3;
-
-type Outcome = FileClassifyResult | { file: string; error: string };
-
-/**
- * Classifies `jobs` on this thread and on `workers` (which may still be loading; one that fails is left out).
- * Before each file of its own, this thread tops every ready worker up to {@linkcode WORKER_DEPTH} files: a pull
- * model, so a thread that gets less CPU (other programs, a slow start) simply does fewer files. It yields to the
- * event loop between its files, so results are printed as they come.
- * @returns One promise per job, in job order; each resolves (never rejects) with the result or the error line.
- */
-function classifyAll(
-  jobs: Job[],
-  classifier: HeartSoundClassifier,
-  workers: PoolWorker[],
-  errorText: (error: unknown) => string,
-  options: ClassifyOptions,
-): { outcomes: Promise<Outcome>[]; close(): void } {
-  const settle = jobs.map(() => Promise.withResolvers<Outcome>());
-  let next = 0;
-  /** The next job with a file to classify, or -1; jobs that failed while listing are settled on the way. */
-  const take = (): number => {
-    while (next < jobs.length) {
-      const i = next++;
-      if (!jobs[i].error) return i;
-      settle[i].resolve({ file: jobs[i].file, error: jobs[i].error! });
-    }
-    return -1;
-  };
-  const done = (i: number, result: Promise<ClassifyResult>) =>
-    result.then(
-      (r) => settle[i].resolve({ file: jobs[i].file, ...r }),
-      (error) => settle[i].resolve({ file: jobs[i].file, error: errorText(error) }),
-    );
-  const feed = () => {
-    for (const worker of workers) {
-      while (worker.state() === "ready" && worker.queued() < WORKER_DEPTH) {
-        const i = take();
-        if (i < 0) return;
-        const bytes = readRecording(jobs[i].file, options);
-        done(i, bytes instanceof Error ? Promise.reject(bytes) : worker.classify(bytes, options));
-      }
-    }
-  };
-  // This thread: one file per turn of the event loop (a MessageChannel message, which unlike setTimeout is not
-  // delayed).
-  const channel = new MessageChannel();
-  channel.port1.onmessage = () => {
-    feed();
-    const i = take();
-    if (i < 0) return channel.port1.close();
-    let result: Promise<ClassifyResult>;
-    try {
-      const bytes = readRecording(jobs[i].file, options);
-      result = bytes instanceof Error ? Promise.reject(bytes) : Promise.resolve(classifier.classifyWav(bytes, options));
-    } catch (error) {
-      result = Promise.reject(error); // reported as this file's error
-    }
-    done(i, result);
-    channel.port2.postMessage(null);
-  };
-  channel.port2.postMessage(null);
-  return {
-    outcomes: settle.map((p) => p.promise),
-    close: () => {
-      channel.port1.close();
-      for (const worker of workers) worker.terminate();
-    },
-  };
-}
-
-/** Sleeps this thread (a few milliseconds while a non-blocking stdout's reader catches up). */
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
-/**
- * Writes all of `bytes`: a write may take only part of them, and a non-blocking output (one the caller set
- * O_NONBLOCK on, e.g. a pipe shared with another program) refuses writes while its reader is behind, so wait and
- * retry instead of failing mid-batch.
- */
-export function writeAll(out: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
-  let at = 0;
-  let waitMs = 1;
-  while (at < bytes.length) {
-    try {
-      at += out.writeSync(bytes.subarray(at));
-      waitMs = 1;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.WouldBlock)) throw error;
-      Atomics.wait(sleeper, 0, 0, waitMs);
-      waitMs = Math.min(2 * waitMs, 50);
-    }
-  }
-}
-
-/** Runs the CLI; returns the exit code (0 all classified, 1 some failed, 2 usage error). */
-export async function main(args: string[]): Promise<number> {
-  const encoder = new TextEncoder();
-  const stdout = (line: string) => writeAll(Deno.stdout, encoder.encode(line + "\n"));
-  const stderr = (line: string) => writeAll(Deno.stderr, encoder.encode(line + "\n"));
-  const errorText = (error: unknown, action: string) =>
-    error instanceof HeartSoundError ? error.message : `Cannot ${action}: ${firstLine(error)}`;
-  let cli: CliArgs;
-  try {
-    cli = parseCliArgs(args);
-  } catch (error) {
-    stderr(firstLine(error));
-    return 2;
-  }
-  if (cli.help) {
-    stdout(USAGE);
-    return 0;
-  }
-  const inputs = [...cli.inputs];
-  let jobs: Job[];
-  let model: URL | undefined;
-  try {
-    if (cli.demo) inputs.unshift(...await demoFiles());
-    model = resolveModelUrl(cli.model);
-    jobs = await expandInputs(inputs);
-  } catch (error) {
-    stderr(errorText(error, "parse arguments"));
-    return 2;
-  }
-  const files = jobs.filter((job) => !job.error).length;
-  // threads that classify: this one plus size − 1 workers
-  const cores = navigator.hardwareConcurrency;
-  if (cli.jobs !== undefined && cli.jobs > cores) {
-    // more threads than cores only time-share them, each holding its own model and buffers
-    stderr(`Note: --jobs ${cli.jobs} lowered to ${cores}, the number of CPU cores`);
-  }
-  const size = Math.max(1, Math.min(cli.jobs ?? (files >= PARALLEL_FROM ? cores : 1), cores, files));
-  const workers = Array.from({ length: size - 1 }, () => startWorker(model, cli.backend));
-  let classifier: HeartSoundClassifier;
-  try {
-    classifier = await loadClassifier(model, { backend: cli.backend });
-  } catch (error) {
-    for (const worker of workers) worker.terminate();
-    stderr(errorText(error, "load model"));
-    return 2;
-  }
-
-  if (cli.format === "csv") stdout(CSV_COLUMNS.join(","));
-  if (cli.demo && cli.format === "text") {
-    stdout("Bundled examples: synthetic heart sounds (examples/make_examples.ts), named after the class synthesised.");
-  }
-  let failed = 0;
-  // Results are printed in input order as they come.
-  const options: ClassifyOptions = { maxDurationS: cli.maxDurationS };
-  const run = classifyAll(jobs, classifier, workers, (error) => errorText(error, "classify"), options);
-  for (const pending of run.outcomes) {
-    const outcome = await pending;
-    let line: string | undefined;
-    if ("error" in outcome) {
-      failed++;
-      stderr(`${shownName(outcome.file)}: ${outcome.error}`);
-      line = formatError(outcome.file, outcome.error, cli.format);
-    } else line = formatResult(outcome, cli.format);
-    if (line !== undefined) stdout(line);
-  }
-  run.close();
-  return failed > 0 ? 1 : 0;
-}
-
 /** The bundled synthetic example recordings (examples/*.wav next to lib/), as paths relative to the working folder when inside it. */
 async function demoFiles(): Promise<string[]> {
   const dir = new URL("../examples/", import.meta.url);
@@ -629,6 +230,35 @@ async function demoFiles(): Promise<string[]> {
   const cwd = Deno.cwd().replaceAll("\\", "/").replace(/\/?$/, "/");
   const shown = folder.startsWith(cwd) ? folder.slice(cwd.length) : folder;
   return names.map((name) => `${shown}${name}`);
+}
+
+/** The CLI's {@linkcode CliHost} under Deno: Deno's file system, stdout/stderr and workers. */
+export function denoCliHost(): CliHost {
+  const encoder = new TextEncoder();
+  return {
+    command: "deno run -R lib/infer.ts",
+    stdout: (line) => writeAll(Deno.stdout, encoder.encode(line + "\n")),
+    stderr: (line) => writeAll(Deno.stderr, encoder.encode(line + "\n")),
+    expandInputs,
+    canonicalPath(path) {
+      try {
+        return Deno.realPathSync(path);
+      } catch {
+        return path;
+      }
+    },
+    readInput: readRecording,
+    resolveModel: resolveModelUrl,
+    loadClassifier: (model, backend) => loadClassifier(model, { backend }),
+    demoFiles,
+    startWorker,
+    cpuCount: navigator.hardwareConcurrency,
+  };
+}
+
+/** Runs the CLI; returns the exit code (0 all classified, 1 some failed, 2 usage error). */
+export function main(args: string[]): Promise<number> {
+  return runCli(args, denoCliHost());
 }
 
 if (import.meta.main) {

@@ -28,7 +28,10 @@ export {
   MAX_DURATION_S,
   MIN_CLASSIFY_DURATION_S,
   MIN_SAMPLE_RATE_HZ,
+  type ModelIdentity,
 } from "./classifier.ts";
+/** This release's version (semver); every result's `model` says which model made it. */
+export { VERSION } from "./version.ts";
 /** The classes: names in model output order, label ids, display names and one-line explanations. */
 export { CLASS_NAMES, CLASSES, type ClassInfo, classInfo, type ClassName, LABEL_IDS } from "./classes.ts";
 /** The signal-processing core (lib/dsp.ts): WAV, STFT, resampling, filters, mel/MFCC, heart sounds, synthesis. */

@@ -5,6 +5,7 @@
  * ```sh
  * deno task build && deno task serve            # http://127.0.0.1:8000/web/
  * deno run -R -N scripts/serve.ts --port 0      # any free port; the URL is printed
+ * deno task serve --model /tmp/my-model         # the page with another model folder as models/
  * ```
  *
  * No server-side logic: every file is sent as it is on disk, so any static host (GitHub Pages, a
@@ -75,6 +76,8 @@ export interface ServeOptions {
   port?: number;
   /** Repository root whose {@linkcode SERVED_FOLDERS} are served. @default the folder above scripts/ */
   root?: string | URL;
+  /** A model folder served as /models/ instead of the repository's (e.g. one `deno task train --out` wrote). */
+  modelDir?: string;
   /** Called once the server listens, with the page's URL. */
   onListen?: (pageUrl: string) => void;
   /** Stops the server when aborted. */
@@ -117,25 +120,24 @@ export function resolveRequestPath(root: string, pathname: string): string | nul
   return `${root.replace(/\/$/, "")}/${parts.join("/")}`;
 }
 
-/** The real (symlink-free) path of `path` when it lies inside its served folder's real path, else null. */
-async function containedRealPath(root: string, path: string): Promise<string | null> {
-  const folder = path.slice(root.replace(/\/$/, "").length + 1).split("/")[0];
+/** The real (symlink-free) path of `path` when it lies inside the real path of `folder`, else null. */
+async function containedRealPath(folder: string, path: string): Promise<string | null> {
   try {
-    const [real, realFolder] = await Promise.all([Deno.realPath(path), Deno.realPath(`${root}/${folder}`)]);
+    const [real, realFolder] = await Promise.all([Deno.realPath(path), Deno.realPath(folder)]);
     return real.startsWith(`${realFolder}/`) ? real : null;
   } catch {
     return null;
   }
 }
 
-async function respond(root: string, request: Request): Promise<Response> {
-  const response = await respondTo(root, request);
+async function respond(root: string, request: Request, modelDir?: string): Promise<Response> {
+  const response = await respondTo(root, request, modelDir);
   const headers = new Headers(response.headers); // a redirect's own headers are immutable
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) headers.set(name, value);
   return new Response(response.body, { status: response.status, headers });
 }
 
-async function respondTo(root: string, request: Request): Promise<Response> {
+async function respondTo(root: string, request: Request, modelDir?: string): Promise<Response> {
   if (!isLocalHost(request.headers.get("host"))) {
     return new Response("Misdirected request: this server answers only localhost\n", { status: 421 });
   }
@@ -145,8 +147,15 @@ async function respondTo(root: string, request: Request): Promise<Response> {
   const url = new URL(request.url);
   if (url.pathname === "/" || url.pathname === "/index.html") return Response.redirect(new URL("/web/", url), 302);
   if (url.pathname === "/web") return Response.redirect(new URL("/web/", url), 301);
-  const requested = resolveRequestPath(root, url.pathname);
-  const path = requested === null ? null : await containedRealPath(root, requested);
+  let requested = resolveRequestPath(root, url.pathname);
+  if (requested === null) return new Response("Not found\n", { status: 404 });
+  const base = root.replace(/\/$/, "");
+  let folder = `${base}/${requested.slice(base.length + 1).split("/")[0]}`;
+  if (modelDir && requested.startsWith(`${base}/models/`)) {
+    folder = modelDir.replace(/\/$/, "");
+    requested = `${folder}/${requested.slice(`${base}/models/`.length)}`;
+  }
+  const path = await containedRealPath(folder, requested);
   if (path === null) return new Response("Not found\n", { status: 404 });
   let file: Deno.FsFile;
   try {
@@ -196,7 +205,7 @@ export function serveStatic(options: ServeOptions = {}): StaticServer {
     },
   }, (request) => {
     options.onRequest?.(request);
-    return respond(root, request);
+    return respond(root, request, options.modelDir);
   });
   const actualPort = server.addr.port;
   pageUrl = `http://127.0.0.1:${actualPort}/web/`;
@@ -205,11 +214,16 @@ export function serveStatic(options: ServeOptions = {}): StaticServer {
 
 async function main(args: string[]): Promise<number> {
   let port = 8000;
+  let modelDir: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--help" || arg === "-h") {
-      console.log("Usage: deno task serve [--port N]   (serves web/, dist/, models/ on 127.0.0.1)");
+      console.log(
+        "Usage: deno task serve [--port N] [--model DIR]   (serves web/, dist/, models/ or DIR as models/, on 127.0.0.1)",
+      );
       return 0;
+    } else if (arg === "--model" && i + 1 < args.length) {
+      modelDir = args[++i];
     } else if (arg === "--port" && i + 1 < args.length) {
       port = Number(args[++i]);
     } else if (arg.startsWith("--port=")) {
@@ -225,7 +239,15 @@ async function main(args: string[]): Promise<number> {
     console.error("serve: dist/app.js is missing; run `deno task build` first (the page will not work without it)");
   }
   try {
-    const server = serveStatic({ port, onListen: (url) => console.log(`Serving the heartbeat page at ${url}`) });
+    if (modelDir !== undefined && !(await Deno.stat(`${modelDir}/model.json`).catch(() => null))?.isFile) {
+      console.error(`Cannot serve: "${modelDir}" has no model.json`);
+      return 2;
+    }
+    const server = serveStatic({
+      port,
+      modelDir,
+      onListen: (url) => console.log(`Serving the heartbeat page at ${url}`),
+    });
     await server.finished;
     return 0;
   } catch (error) {

@@ -153,7 +153,7 @@ Deno.test("fileErrorText() tells an OS refusal from Deno's own", () => {
     fileErrorText(
       new Deno.errors.NotCapable('Requires all access to "/dev/stdin", run again with the --allow-all flag'),
     ),
-    /only with --allow-all; save the recording to a regular file/,
+    /only with --allow-all; save it to a regular file/,
   );
 });
 
@@ -234,12 +234,16 @@ Deno.test("infer CLI writes every line to a non-blocking stdout whose reader is 
     await t.step("SKIP: python3 not available to make a non-blocking pipe", () => {});
     return;
   }
-  const files = Array.from({ length: 40 }, () => `${ROOT}/examples/synthetic_murmur.wav`);
+  // distinct files: the CLI classifies a file named twice once
+  const dir = await Deno.makeTempDir();
+  const files = Array.from({ length: 40 }, (_, i) => `${dir}/${i}.wav`);
+  for (const file of files) await Deno.copyFile(`${ROOT}/examples/synthetic_murmur.wav`, file);
   const out = await new Deno.Command("python3", {
     args: ["-c", SLOW_READER, Deno.execPath(), "run", "-R", `${ROOT}/lib/infer.ts`, "--json", "--jobs", "1", ...files],
     stdout: "piped",
     env: { NO_COLOR: "1" },
     signal: AbortSignal.timeout(60_000),
   }).output();
+  await Deno.remove(dir, { recursive: true });
   assert.equal(new TextDecoder().decode(out.stdout).trim(), "0 40");
 });
