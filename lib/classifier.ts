@@ -92,7 +92,7 @@ export interface LoadClassifierOptions {
    * Default: `fetch` (Deno and browsers; Deno's fetch also reads file: URLs). Node.js passes a reader
    * based on `fs.readFile` for file: URLs.
    */
-  readFile?: (url: URL) => Promise<Uint8Array>;
+  readFile?: (url: URL, maxBytes?: number) => Promise<Uint8Array>;
   /** What runs the model. "js" (default): lib/forward.ts, plain TypeScript, no tfjs loaded (faster start and
    * inference; tfjs Sequential models of the layer kinds it supports). "cpu" or "wasm": tfjs `model.predict` on
    * that tfjs backend (any tfjs layers model); the first tfjs classifier loaded in a process picks the backend
@@ -320,7 +320,7 @@ const BEATS_RATE = 2000;
 
 async function openEngine(
   url: URL,
-  readFile: (url: URL) => Promise<Uint8Array>,
+  readFile: (url: URL, maxBytes?: number) => Promise<Uint8Array>,
   backend: Backend,
 ): Promise<Engine> {
   // The model code (lib/forward.ts, or tfjs) and the preprocessing code load while the model files are read.
@@ -342,7 +342,7 @@ async function openEngine(
 
 async function buildEngine(
   url: URL,
-  readFile: (url: URL) => Promise<Uint8Array>,
+  readFile: (url: URL, maxBytes?: number) => Promise<Uint8Array>,
   backend: Backend,
   tfLoading: Promise<Tf> | undefined,
 ): Promise<Engine> {
