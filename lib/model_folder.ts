@@ -414,11 +414,12 @@ export async function readModelFolder(modelUrl: URL, readFile: ReadFile = fetchB
     return bytes;
   };
   const ppUrl = resolveInside(modelUrl, "preprocessing.json");
-  const [modelJson, preprocessing] = await Promise.all([
-    readJson(modelUrl, readAndKeep),
-    readJson(ppUrl, readAndKeep) as Promise<unknown> as Promise<Preprocessing>,
-  ]);
-  checkPreprocessing(preprocessing, ppUrl.href);
+  // read at once; of two failures, model.json's is reported (the one the user named)
+  const reads = await Promise.allSettled([readJson(modelUrl, readAndKeep), readJson(ppUrl, readAndKeep)]);
+  for (const read of reads) if (read.status === "rejected") throw read.reason;
+  const [modelJson, ppJson] = reads.map((read) => (read as PromiseFulfilledResult<Record<string, unknown>>).value);
+  checkPreprocessing(ppJson, ppUrl.href);
+  const preprocessing = ppJson as unknown as Preprocessing;
   const weightBytes = checkModelJson(modelJson, modelUrl.href);
   const manifest = modelJson.weightsManifest as WeightsGroup[];
   const ref = (preprocessing as { stack?: StackReference }).stack;
