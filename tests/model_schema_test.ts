@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { loadClassifier as loadClassifierCore } from "../lib/classifier.ts";
 import { HeartSoundError, ModelError } from "../lib/errors.ts";
 import { loadClassifier } from "../lib/infer.ts";
-import { denoReadFile, readModelFolder, resolveInside } from "../lib/model_folder.ts";
+import { denoReadFile, fetchBytes, readModelFolder, resolveInside } from "../lib/model_folder.ts";
 import { checkModelJson, checkPreprocessing, checkStackFile, MAX_WEIGHT_BYTES } from "../lib/model_schema.ts";
 import { ROOT, SHIPPED_MODEL_DIR } from "./_infer_fixtures.ts";
 
@@ -319,6 +319,31 @@ Deno.test("denoReadFile() refuses a file over maxBytes before reading it, and te
   );
 });
 
+Deno.test("fetchBytes() stops reading a response longer than maxBytes, by its length or as it streams", async () => {
+  const body = new Uint8Array(10_000);
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (request) =>
+      new URL(request.url).pathname === "/sized"
+        ? new Response(body)
+        : new Response(ReadableStream.from([body.subarray(0, 4000), body.subarray(4000)])),
+  );
+  try {
+    const base = `http://127.0.0.1:${server.addr.port}`;
+    await assert.rejects(
+      () => fetchBytes(new URL(`${base}/sized`), 1000),
+      /sized: has 10000 bytes, more than the 1000/,
+    );
+    await assert.rejects(
+      () => fetchBytes(new URL(`${base}/streamed`), 5000),
+      /streamed: has 10000 bytes, more than the 5000/,
+    );
+    assert.equal((await fetchBytes(new URL(`${base}/streamed`), 10_000)).length, 10_000);
+  } finally {
+    await server.shutdown();
+  }
+});
+
 Deno.test("crafted folders: loadClassifier rejects with a one-line ModelError, the CLI exits 2 with one line", async () => {
   const pp = shippedJson("preprocessing.json");
   const stack = shippedJson("stack.json") as Json & { parameters: Json };
@@ -381,14 +406,22 @@ function withField(root: Json, path: string[], change: (v: unknown) => unknown):
   return copy;
 }
 
-Deno.test("fuzz: each field of preprocessing.json and stack.json mutated loads fine or gives one ModelError line", async () => {
+/** Whether the fuzz test mutates this field: all of preprocessing.json and stack.json; model.json's manifest and the
+ * top of its topology (lib/forward.ts checks the layers, tests/forward_test.ts tests that). */
+function fuzzed(file: string, path: string[]): boolean {
+  if (file === "stack.json") return path[0] !== "featureNames" || path.length === 1; // one mutation of the names
+  if (file === "model.json") return path[0] !== "modelTopology" || path.length <= 2;
+  return true;
+}
+
+Deno.test("fuzz: each field of preprocessing.json, stack.json and model.json's manifest mutated loads fine or gives one ModelError line", async () => {
   const wav = await Deno.readFile(`${ROOT}/examples/synthetic_murmur.wav`);
-  const files = ["preprocessing.json", "stack.json"];
+  const files = ["preprocessing.json", "stack.json", "model.json"];
   let cases = 0, loaded = 0, slowestMs = 0;
   for (const file of files) {
     const original = shippedJson(file);
     for (const path of fieldPaths(original)) {
-      if (path[0] === "featureNames" && path.length > 1) continue; // names: one mutation of the list is enough
+      if (!fuzzed(file, path)) continue;
       for (const [how, change] of MUTATIONS) {
         const mutated = encoder.encode(JSON.stringify(withField(original, path, change)));
         const readFile = (url: URL) => {
@@ -416,7 +449,6 @@ Deno.test("fuzz: each field of preprocessing.json and stack.json mutated loads f
       }
     }
   }
-  console.log(`${cases} cases, ${loaded} loaded, slowest ${slowestMs.toFixed(0)} ms`);
   assert.ok(cases > 300, `${cases} cases`);
   assert.ok(loaded > 0 && loaded < cases, `${loaded} of ${cases} loaded`);
   // a generous budget: loading the shipped model takes tens of milliseconds; a hang or a huge allocation takes far longer
