@@ -151,6 +151,29 @@ Deno.test("serveStatic() answers only localhost, sends CSP and nosniff, and foll
   }
 });
 
+Deno.test("serveStatic({ modelDir }) serves that folder as /models/ and no symlink out of it", async () => {
+  const root = await Deno.makeTempDir({ prefix: "heartbeat_serve_" });
+  const modelDir = await Deno.makeTempDir({ prefix: "heartbeat_model_dir_" });
+  await Deno.writeTextFile(`${modelDir}/model.json`, '{"own": true}');
+  await Deno.writeTextFile(`${root}/secret.txt`, "secret");
+  await Deno.symlink(`${root}/secret.txt`, `${modelDir}/weights.bin`);
+  const controller = new AbortController();
+  const server = serveStatic({ port: 0, root, modelDir, signal: controller.signal });
+  try {
+    const own = await fetch(`http://127.0.0.1:${server.port}/models/model.json`);
+    assert.equal(own.status, 200);
+    assert.deepEqual(await own.json(), { own: true });
+    const link = await fetch(`http://127.0.0.1:${server.port}/models/weights.bin`);
+    assert.equal(link.status, 404);
+    assert.doesNotMatch(await link.text(), /secret/);
+  } finally {
+    controller.abort();
+    await server.finished;
+    await Deno.remove(root, { recursive: true });
+    await Deno.remove(modelDir, { recursive: true });
+  }
+});
+
 Deno.test("isLocalHost() accepts only loopback names", () => {
   for (const host of ["localhost", "LOCALHOST:8000", "127.0.0.1:1", "[::1]:8000"]) assert.ok(isLocalHost(host), host);
   for (const host of [null, "", "example.com", "127.0.0.2", "localhost.example.com", "[::2]"]) {
