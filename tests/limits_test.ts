@@ -5,6 +5,7 @@ import { checkRecordingSize, loadClassifier, MAX_DURATION_S, MIN_SAMPLE_RATE_HZ 
 import { ModelError, ParameterError } from "../lib/errors.ts";
 import { classifyFile, fileErrorText, quoteName, shownName, writeAll } from "../lib/infer.ts";
 import { encodeWav } from "../lib/wav.ts";
+import { ensureBuilt, needsNode } from "./_bundle.ts";
 import { ROOT, synthWav, writeConstantModel } from "./_infer_fixtures.ts";
 
 interface Run {
@@ -246,4 +247,56 @@ Deno.test("infer CLI writes every line to a non-blocking stdout whose reader is 
   }).output();
   await Deno.remove(dir, { recursive: true });
   assert.equal(new TextDecoder().decode(out.stdout).trim(), "0 40");
+});
+
+Deno.test({
+  name: "the Node CLI (dist/cli.js) gives the Deno CLI's lines for bad recordings, odd names and a bad model",
+  ...await needsNode(),
+  fn: async () => {
+    await ensureBuilt();
+    const dir = await Deno.makeTempDir({ prefix: "heartbeat_node_limits_" });
+    try {
+      const fifo = `${dir}/pipe.wav`;
+      const made = await new Deno.Command("mkfifo", { args: [fifo] }).output().catch(() => null);
+      const bomb = `${dir}/bomb.wav`;
+      await Deno.writeFile(bomb, withRate(synthWav("murmur", { durationS: 6 }), 1));
+      const odd = `${dir}/a\nfake.wav: normal (1.00)\x1b[31m.wav`;
+      await Deno.writeFile(odd, synthWav("normal"));
+      const padded = `${dir}/padded.wav`;
+      const oneSecond = synthWav("normal", { durationS: 1 });
+      new DataView(oneSecond.buffer).setUint32(4, 0xffffffff, true);
+      await Deno.writeFile(padded, oneSecond);
+      await Deno.truncate(padded, 64 << 20);
+      const inputs = [bomb, "/dev/zero", odd, padded, ...(made?.success ? [fifo] : [])];
+      const node = async (args: string[]) => {
+        const out = await new Deno.Command("node", {
+          args: [`${ROOT}/dist/cli.js`, ...args],
+          stdout: "piped",
+          stderr: "piped",
+          signal: AbortSignal.timeout(60_000),
+        }).output();
+        const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+        return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+      };
+      const [fromNode, fromDeno] = [await node(inputs), await cli(inputs)];
+      assert.equal(fromNode.code, 1);
+      assert.equal(fromNode.stderr, fromDeno.stderr);
+      assert.equal(fromNode.stdout, fromDeno.stdout);
+      assert.equal(fromNode.stderr.trim().split("\n").length, inputs.length - 1, fromNode.stderr);
+      // a model folder whose weight file is /dev/zero: one line, exit 2
+      const model = `${dir}/model`;
+      await Deno.mkdir(model);
+      for (const entry of Deno.readDirSync(`${ROOT}/models`)) {
+        if (entry.isFile) await Deno.copyFile(`${ROOT}/models/${entry.name}`, `${model}/${entry.name}`);
+      }
+      await Deno.remove(`${model}/weights-1.bin`);
+      await Deno.symlink("/dev/zero", `${model}/weights-1.bin`);
+      const [badNode, badDeno] = [await node(["--model", model, bomb]), await cli(["--model", model, bomb])];
+      assert.equal(badNode.code, 2);
+      assert.equal(badNode.stderr, badDeno.stderr);
+      assert.match(badNode.stderr, /^Cannot load model: file:\/\/.*weights-1\.bin: not a regular file[^\n]*\n$/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
