@@ -203,24 +203,25 @@ export function checkStackFile(value: unknown, file: string, classes: number): v
   f.number(p.cnnTau, "parameters.cnnTau", -10, 10);
   f.number(p.tau, "parameters.tau", -10, 10);
   f.number(p.cnnWeight, "parameters.cnnWeight", 0, 1);
-  const t = f.object(s.trees, "trees");
-  f.oneOf(t.format, "trees.format", ["xgboost-trees-v3"]);
-  f.number(t.numClasses, "trees.numClasses", classes, classes, true);
-  f.number(t.numFeatures, "trees.numFeatures", names.length, names.length, true);
-  f.number(t.baseScore, "trees.baseScore", -1e6, 1e6);
-  const trees = f.number(t.numTrees, "trees.numTrees", 1, 1e6, true);
-  const nodes = f.number(t.numNodes, "trees.numNodes", trees, 1e7, true);
-  for (
-    const [field, bytes] of [["treeClass", trees], ["treeSize", 2 * trees], ["node", 2 * nodes], [
-      "value",
-      4 * nodes,
-    ]] as const
-  ) {
-    const text = t[field];
-    if (typeof text !== "string") f.expected(`trees.${field}`, text, "base64 text");
+  checkTrees(f, s.trees, "trees", classes, names.length);
+}
+
+/** Checks an encoded tree ensemble's counts against `classes`, `features` and its base64 lengths. */
+function checkTrees(f: Fields, value: unknown, field: string, classes: number, features: number): void {
+  const t = f.object(value, field);
+  f.oneOf(t.format, `${field}.format`, ["xgboost-trees-v3"]);
+  f.number(t.numClasses, `${field}.numClasses`, classes, classes, true);
+  f.number(t.numFeatures, `${field}.numFeatures`, features, features, true);
+  f.number(t.baseScore, `${field}.baseScore`, -1e6, 1e6);
+  const trees = f.number(t.numTrees, `${field}.numTrees`, 1, 1e6, true);
+  const nodes = f.number(t.numNodes, `${field}.numNodes`, trees, 1e7, true);
+  const arrays = [["treeClass", trees], ["treeSize", 2 * trees], ["node", 2 * nodes], ["value", 4 * nodes]] as const;
+  for (const [name, bytes] of arrays) {
+    const text = t[name];
+    if (typeof text !== "string") f.expected(`${field}.${name}`, text, "base64 text");
     if ((text as string).length !== base64Length(bytes)) {
       f.fail(
-        `trees.${field}`,
+        `${field}.${name}`,
         `has ${(text as string).length} characters, expected ${base64Length(bytes)} for its count`,
       );
     }
