@@ -16,6 +16,7 @@
 export {
   type Backend,
   BACKENDS,
+  checkRecordingSize,
   type ClassifyOptions,
   type ClassifyResult,
   type ClassProbabilities,
@@ -25,7 +26,9 @@ export {
   loadClassifier,
   type LoadClassifierOptions,
   LOW_CONFIDENCE,
+  MAX_DURATION_S,
   MIN_CLASSIFY_DURATION_S,
+  MIN_SAMPLE_RATE_HZ,
   type ModelIdentity,
   RETAKE_ADVICE,
   RHYTHM_FLAG_SCORE,
@@ -81,6 +84,7 @@ export {
   ModelError,
   ParameterError,
   readWav,
+  readWavHeader,
   resample,
   type ResampleOptions,
   resampleWaveform,
@@ -96,4 +100,5 @@ export {
   type WavAudio,
   type Waveform,
   WavFormatError,
+  type WavHeader,
 } from "./dsp.ts";

@@ -26,6 +26,25 @@ const require = createRequire(toolsDir);
 const { chromium } = require(process.env.PLAYWRIGHT_CORE ?? "playwright-core");
 const AXE_SOURCE = (await import("node:fs")).readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
+/** A mono 16-bit PCM WAV of a 50 Hz sine: `frames` samples at `sampleRate` Hz. */
+function pcm16Wav(sampleRate, frames) {
+  const b = Buffer.alloc(44 + 2 * frames);
+  b.write("RIFF", 0);
+  b.writeUInt32LE(36 + 2 * frames, 4);
+  b.write("WAVEfmt ", 8);
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20); // PCM
+  b.writeUInt16LE(1, 22); // mono
+  b.writeUInt32LE(sampleRate, 24);
+  b.writeUInt32LE(2 * sampleRate, 28);
+  b.writeUInt16LE(2, 32);
+  b.writeUInt16LE(16, 34);
+  b.write("data", 36);
+  b.writeUInt32LE(2 * frames, 40);
+  for (let i = 0; i < frames; i++) b.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 50 * i) / sampleRate)), 44 + 2 * i);
+  return b;
+}
+
 /** Runs axe-core in the page (injected through evaluate, so a Content-Security-Policy does not stop it). */
 async function audit(page) {
   await page.evaluate(AXE_SOURCE);
@@ -191,6 +210,13 @@ try {
     });
     await page.waitForSelector('#result[data-state="error"]', { state: "attached", timeout: TIMEOUT_MS });
     report.notAudioError = await page.evaluate(() => document.getElementById("error").textContent);
+    // The CLI's limits hold in the page's worker: a 500 Hz recording is refused, naming the file.
+    await page.evaluate(() => {
+      document.getElementById("result").dataset.state = "waiting";
+    });
+    await page.setInputFiles("#file", { name: "low-rate.wav", mimeType: "audio/wav", buffer: pcm16Wav(500, 1000) });
+    await page.waitForSelector('#result[data-state="error"]', { state: "attached", timeout: TIMEOUT_MS });
+    report.lowRateError = await page.evaluate(() => document.getElementById("error").textContent);
     report.axeError = await audit(page);
   }
 

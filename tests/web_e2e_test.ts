@@ -68,6 +68,7 @@ interface DriverReport {
   reportWindows: number;
   axeReport: AxeViolation[];
   notAudioError: string;
+  lowRateError: string;
   axeError: AxeViolation[];
 }
 
@@ -187,6 +188,10 @@ Deno.test(
       assert.match(
         report.notAudioError,
         /^Cannot read "notes\.txt": it is not a WAV file or audio this browser can decode\. Choose .*WAV/,
+      );
+      assert.match(
+        report.lowRateError,
+        /^Cannot classify "low-rate\.wav": sample rate is 500 Hz, expected at least 1000 Hz/,
       );
       // The downloaded report: self-contained, the same figure, the disclaimer; it loads nothing.
       assert.equal(report.reportName, "irregular-report.html");

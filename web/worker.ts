@@ -2,12 +2,20 @@
 /**
  * The web page's classification worker (built into dist/worker.js by `deno task build`): the model loads and runs
  * here, off the page's thread, so that no recording can freeze the page; the page stops this worker (and starts a
- * new one) when the user moves on while it is busy. Same lib/ code as the CLI, through dist/heartbeat.js.
+ * new one) when the user moves on while it is busy. Same lib/ code and limits (lib/classifier.ts `checkRecordingSize`:
+ * sample rate, duration) as the CLI, through dist/heartbeat.js.
  *
  * Messages in: {@linkcode WorkerRequest}; out: {@linkcode WorkerReply}.
  * @module
  */
-import { type ClassifyResult, type HeartSoundClassifier, loadClassifier, readWav } from "../scripts/bundle_entry.ts";
+import {
+  checkRecordingSize,
+  type ClassifyResult,
+  type HeartSoundClassifier,
+  loadClassifier,
+  readWav,
+  readWavHeader,
+} from "../scripts/bundle_entry.ts";
 
 /** What the page asks. */
 export type WorkerRequest =
@@ -50,7 +58,11 @@ scope.onmessage = async (event: MessageEvent<WorkerRequest>) => {
     const model = await classifier;
     let samples: Float32Array, sampleRate: number;
     if (request.bytes) {
-      const wav = readWav(new Uint8Array(request.bytes));
+      // The CLI's limits (sample rate, duration) from the header, before the samples are decoded.
+      const bytes = new Uint8Array(request.bytes);
+      const header = readWavHeader(bytes);
+      checkRecordingSize(header.sampleRate, header.durationS);
+      const wav = readWav(bytes);
       samples = wav.samples;
       sampleRate = wav.sampleRate;
     } else {
