@@ -106,11 +106,15 @@ export function reproduceOptions(
 
 /**
  * The four-class recordings the experiments use (artifact and unlabelled excluded), and in quick
- * mode the same seeded class-stratified subset as `deno task reproduce --quick`.
+ * mode the same seeded class-stratified subset as `deno task reproduce --quick`. The original's
+ * experiments keep the original's files (challenge split "train", as `deno task reproduce` does);
+ * pass ["train", "test"] for the test files' labels too.
  */
-export async function experimentRecordings(): Promise<Recording[]> {
+export async function experimentRecordings(
+  challengeSplits: ("train" | "test")[] = ["train"],
+): Promise<Recording[]> {
   const data = await notebookData();
-  const all = listRecordings(data.dir);
+  const all = listRecordings(data.dir, { challengeSplits });
   return QUICK ? stratifiedSubset(all, QUICK_SUBSET, 42) : all;
 }
 

@@ -312,9 +312,10 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
   const results: ExperimentResult[] = [];
   for (const run of plan) {
     const preset = PRESETS[run.preset];
-    let recs = recordings;
-    if (quick) recs = stratifiedSubset(recordings, options.quickSize ?? 48, 42);
-    else if (preset.subset) recs = stratifiedSubset(recordings, preset.subset, 42);
+    // the original's experiments keep the original's files; the CNN (ours) also learns from the test files' labels
+    let recs = run.experiment === "cnn" ? recordings : recordings.filter((r) => r.challengeSplit === "train");
+    if (quick) recs = stratifiedSubset(recs, options.quickSize ?? 48, 42);
+    else if (preset.subset) recs = stratifiedSubset(recs, preset.subset, 42);
     const common = {
       protocol: run.protocol,
       preset: run.preset,
