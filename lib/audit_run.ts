@@ -305,20 +305,24 @@ export interface AuditGroups {
   conflicted: Set<string>;
 }
 
+/** The cache file of a data folder's audit: keyed by the file names, sizes and labels, and the threshold. */
+export async function auditCacheFile(dataDir: string, cacheDir?: string): Promise<string> {
+  const recs = listRecordings(dataDir, { includeArtifact: true, includeUnlabelled: true });
+  const fingerprint = recs.map((r) => `${r.relPath}:${Deno.statSync(r.path).size}:${r.label}`).join("\n");
+  const key = (await sha256Hex(`audit v1 ${DEFAULT_COPY_THRESHOLD}\n${fingerprint}`)).slice(0, 16);
+  return `${cacheDir ?? new URL("../.cache/audit", import.meta.url).pathname}/${key}.json`;
+}
+
 /**
- * The audit's groups and label conflicts for a data folder, from .cache/audit/<key>.json when the
- * folder (file names, sizes, labels) is unchanged, else by running the audit (about a minute on
- * the development copy) and caching it.
+ * The audit's groups and label conflicts for a data folder, from .cache/audit/ when the folder
+ * (file names, sizes, labels) is unchanged, else by running the audit (under two minutes on the
+ * development copy) and caching it; `deno task audit` fills the same cache.
  */
 export async function cachedAuditGroups(
   dataDir: string,
   options: { cacheDir?: string; progress?: boolean } = {},
 ): Promise<AuditGroups> {
-  const recs = listRecordings(dataDir, { includeArtifact: true, includeUnlabelled: true });
-  const fingerprint = recs.map((r) => `${r.relPath}:${Deno.statSync(r.path).size}:${r.label}`).join("\n");
-  const key = (await sha256Hex(`audit v1 ${DEFAULT_COPY_THRESHOLD}\n${fingerprint}`)).slice(0, 16);
-  const dir = options.cacheDir ?? new URL("../.cache/audit", import.meta.url).pathname;
-  const file = `${dir}/${key}.json`;
+  const file = await auditCacheFile(dataDir, options.cacheDir);
   let saved: { groups: Record<string, string>; labelConflicts: { a: string; b: string }[] } | undefined;
   try {
     saved = JSON.parse(await Deno.readTextFile(file));
@@ -328,20 +332,22 @@ export async function cachedAuditGroups(
   if (!saved) {
     const report = runAudit(dataDir, { progress: options.progress });
     saved = { groups: report.groups, labelConflicts: report.labelConflicts };
-    await Deno.mkdir(dir, { recursive: true });
+    await Deno.mkdir(file.slice(0, file.lastIndexOf("/")), { recursive: true });
     await Deno.writeTextFile(file, auditJson(report));
   }
   return { groups: saved.groups, conflicted: new Set(saved.labelConflicts.flatMap((c) => [c.a, c.b])) };
 }
 
 /**
- * The recordings a grouped experiment may use (label conflicts left out) and their group keys:
- * the audit's group, else the recording's patient id.
+ * The recordings the experiments and training use: label conflicts left out (neither label can be
+ * trusted, and a copy in another fold would score a contradiction), and `patientId`, the
+ * splits' grouping key, replaced by the audit's group so that copies share a fold.
  */
-export function applyAuditGroups<T extends { relPath: string; patientId: string }>(
+export function withAuditGroups<T extends { relPath: string; patientId: string }>(
   recordings: readonly T[],
   audit: AuditGroups,
-): { recordings: T[]; groups: string[] } {
-  const kept = recordings.filter((r) => !audit.conflicted.has(r.relPath));
-  return { recordings: kept, groups: kept.map((r) => audit.groups[r.relPath] ?? r.patientId) };
+): T[] {
+  return recordings
+    .filter((r) => !audit.conflicted.has(r.relPath))
+    .map((r) => ({ ...r, patientId: audit.groups[r.relPath] ?? r.patientId }));
 }

@@ -15,6 +15,7 @@
  * @module
  */
 import { listRecordings, type Recording } from "../lib/data.ts";
+import { cachedAuditGroups, withAuditGroups } from "../lib/audit_run.ts";
 import { fullPlan } from "../scripts/reproduce.ts";
 import { type ExperimentResult, stratifiedSubset, writeSyntheticDataset } from "../lib/experiments.ts";
 import { CLASS_NAMES } from "../lib/data.ts";
@@ -114,7 +115,8 @@ export async function experimentRecordings(
   challengeSplits: ("train" | "test")[] = ["train"],
 ): Promise<Recording[]> {
   const data = await notebookData();
-  const all = listRecordings(data.dir, { challengeSplits });
+  // the audit's groups and label-conflict rule, as `deno task reproduce` and `deno task train` use them
+  const all = withAuditGroups(listRecordings(data.dir, { challengeSplits }), await cachedAuditGroups(data.dir));
   return QUICK ? stratifiedSubset(all, QUICK_SUBSET, 42) : all;
 }
 

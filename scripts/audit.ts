@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { resolveDataDir } from "../lib/data.ts";
 import { DEFAULT_COPY_THRESHOLD } from "../lib/audit.ts";
-import { auditJson, auditMarkdown, runAudit } from "../lib/audit_run.ts";
+import { auditCacheFile, auditJson, auditMarkdown, runAudit } from "../lib/audit_run.ts";
 import { HeartSoundError } from "../lib/errors.ts";
 
 const USAGE = "deno task audit [--data DIR] [--out DIR] [--threshold 0.7]";
@@ -39,6 +39,12 @@ async function main(): Promise<void> {
   await Deno.mkdir(values.out, { recursive: true });
   await Deno.writeTextFile(`${values.out}/audit.md`, auditMarkdown(report));
   await Deno.writeTextFile(`${values.out}/audit.json`, auditJson(report));
+  if (threshold === DEFAULT_COPY_THRESHOLD) {
+    // the experiments' and training's groups come from the same cache (lib/audit_run.ts)
+    const cached = await auditCacheFile(dir);
+    await Deno.mkdir(cached.slice(0, cached.lastIndexOf("/")), { recursive: true });
+    await Deno.writeTextFile(cached, auditJson(report));
+  }
   const groups = new Set(Object.values(report.groups)).size;
   console.log(
     `${report.files} files: ${report.pairs.length} near-duplicate pairs (similarity ≥ ${threshold}), ` +

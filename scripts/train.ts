@@ -21,6 +21,7 @@
 import { parseArgs } from "node:util";
 import { canonicalJson, sha256Hex } from "../lib/cache.ts";
 import { classCounts, listRecordings, resolveDataDir } from "../lib/data.ts";
+import { cachedAuditGroups, withAuditGroups } from "../lib/audit_run.ts";
 import { loadTf } from "../lib/tf.ts";
 import type { LayersModel } from "../lib/deps.ts";
 import { countParameters, saveModel } from "../lib/model.ts";
@@ -112,8 +113,15 @@ async function main(): Promise<void> {
     Deno.exit(2);
   }
   const dir = dataDir(values.data);
-  const recordings = listRecordings(dir);
+  // the audit's groups keep copies in one fold; label conflicts are left out (lib/audit_run.ts)
+  const audit = await cachedAuditGroups(dir);
+  const listed = listRecordings(dir);
+  const recordings = withAuditGroups(listed, audit);
   console.error(`data: ${dir} (${recordings.length} labelled recordings: ${JSON.stringify(classCounts(recordings))})`);
+  console.error(
+    `audit: ${listed.length - recordings.length} recordings in label conflicts left out; ` +
+      `${new Set(recordings.map((r) => r.patientId)).size} CV groups`,
+  );
   const tf = await loadTf();
   console.error(`tfjs backend: ${tf.getBackend()}`);
   const p = defaultLogmelPreprocessing();

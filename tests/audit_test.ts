@@ -12,7 +12,7 @@ import {
   prepareAuditSignal,
   setATimestampMinutes,
 } from "../lib/audit.ts";
-import { applyAuditGroups, auditJson, auditMarkdown, runAudit } from "../lib/audit_run.ts";
+import { auditJson, auditMarkdown, runAudit, withAuditGroups } from "../lib/audit_run.ts";
 import { resample } from "../lib/resample.ts";
 import { synthesizeHeartSound, type SynthKind } from "../lib/synth.ts";
 import { encodeWav } from "../lib/wav.ts";
@@ -146,11 +146,11 @@ Deno.test("runAudit() on a synthetic folder finds the planted copies and only th
     const json = JSON.parse(auditJson(report));
     assert.ok(Array.isArray(json.pairs) && json.groups && Array.isArray(json.labelConflicts));
     assert.match(auditMarkdown(report), /\| 0\.9\d+ \| 2\.000 \|/);
-    const { recordings, groups } = applyAuditGroups(
+    const regrouped = withAuditGroups(
       [{ relPath: "set_a/normal__201101010900.wav", patientId: "x" }, { relPath: "set_b/x.wav", patientId: "b:9" }],
       { groups: report.groups, conflicted: new Set(report.labelConflicts.flatMap((c) => [c.a, c.b])) },
     );
-    assert.deepEqual([recordings.map((r) => r.relPath), groups], [["set_b/x.wav"], ["b:9"]]);
+    assert.deepEqual(regrouped, [{ relPath: "set_b/x.wav", patientId: "b:9" }]);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
