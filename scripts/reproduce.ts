@@ -216,24 +216,11 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
     if (!(quick || options.synthetic) || !(e instanceof HeartSoundError) || (options.dataDir && !options.synthetic)) {
       throw e;
     }
-    // quick mode (CI): the development copy next to the repository, else synthetic recordings
-    const devCopy = new URL("../../shared/data/heartbeat-sounds", import.meta.url).pathname;
-    let found: Recording[] = [];
-    try {
-      found = listRecordings(devCopy);
-    } catch {
-      found = [];
-    }
-    if (found.length > 0 && !options.synthetic) {
-      recordings = found;
-      dataSource = devCopy;
-      dataDir = devCopy;
-    } else {
-      const dir = await Deno.makeTempDir({ prefix: "heartbeat-synth-" });
-      recordings = await writeSyntheticDataset(dir, { perClass: 12, seed: 7 });
-      dataSource = `synthetic (lib/synth.ts, ${recordings.length} recordings in ${dir})`;
-      dataDir = dir;
-    }
+    // quick mode (CI) without data: synthetic recordings
+    const dir = await Deno.makeTempDir({ prefix: "heartbeat-synth-" });
+    recordings = await writeSyntheticDataset(dir, { perClass: 12, seed: 7 });
+    dataSource = `synthetic (lib/synth.ts, ${recordings.length} recordings in ${dir})`;
+    dataDir = dir;
   }
   // every grouped split uses the audit's groups (copies share a fold); label conflicts are left out
   const listed = recordings.length;
