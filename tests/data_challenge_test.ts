@@ -119,7 +119,7 @@ Deno.test("listRecordings() reads a flat DHD folder with no CSV at all", () => {
 
 Deno.test(
   "listRecordings() on the development copy: every labelled test row is a test file, the train split is the original's",
-  needsData(),
+  needsData("challenge test labels", CHALLENGE_TEST_LABELS_FILE),
   () => {
     const dir = resolveDataDir(DATA_DIR);
     const all = listRecordings(dir, { includeArtifact: true, includeUnlabelled: true });
