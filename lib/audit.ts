@@ -29,6 +29,12 @@ export const MIN_OVERLAP_S = 2;
 export const DEFAULT_CANDIDATE_THRESHOLD = 0.4;
 /** Waveform similarity from which two recordings are copies: the valley of the similarity histogram (audit.md). */
 export const DEFAULT_COPY_THRESHOLD = 0.7;
+/**
+ * Similarity from which a copy with another label is a label conflict (both recordings left out):
+ * higher than the grouping threshold because leaving data out costs more than merging groups, and
+ * the valley between the thresholds also holds chance alignments of very regular beats.
+ */
+export const CONFLICT_THRESHOLD = 0.8;
 
 /** A recording prepared for comparison. */
 export interface AuditSignal {

@@ -9,6 +9,7 @@ import {
   auditGroups,
   bestAlignment,
   candidatePairs,
+  CONFLICT_THRESHOLD,
   DEFAULT_CANDIDATE_THRESHOLD,
   DEFAULT_COPY_THRESHOLD,
   type FileFacts,
@@ -126,7 +127,9 @@ export function runAudit(dataDir: string, options: RunAuditOptions = {}): AuditR
   ok.forEach((r, i) => groups[r.relPath] = groupIds[i]);
   for (const u of unreadable) groups[u.relPath] = `unreadable:${u.relPath}`;
   const labelConflicts = pairs
-    .filter((p) => p.labelA !== null && p.labelB !== null && p.labelA !== p.labelB)
+    .filter((p) =>
+      p.similarity >= CONFLICT_THRESHOLD && p.labelA !== null && p.labelB !== null && p.labelA !== p.labelB
+    )
     .map((p) => ({ a: p.a, b: p.b, labelA: p.labelA!, labelB: p.labelB!, similarity: p.similarity }));
   const byPath = new Map(ok.map((r) => [r.relPath, r]));
   const patientPairs = new Map<string, Set<string>>();
@@ -210,7 +213,7 @@ export function auditMarkdown(report: AuditReport): string {
     "## Summary",
     "",
     `- Near-duplicate pairs (similarity ≥ ${report.threshold}): **${report.pairs.length}**`,
-    `- Label conflicts (a copy with another label): **${report.labelConflicts.length}**`,
+    `- Label conflicts (a copy with another label, similarity ≥ ${CONFLICT_THRESHOLD}): **${report.labelConflicts.length}**`,
     `- set_b patients with copies of another patient's recordings: **${
       new Set(report.patientCopies.map((p) => p.patient)).size
     }**`,
@@ -250,7 +253,9 @@ export function auditMarkdown(report: AuditReport): string {
     `- **Groups**: union-find over set_b patient ids, set_a sessions (name timestamps chained with gaps ≤ ${SESSION_GAP_MIN}`,
     "  minutes: the data README's \"minutes apart\"), and the near-duplicate pairs. A group's id is its",
     "  smallest patient id. Grouped splits keep a group in one fold, so no copy of a training recording is scored.",
-    "- **Label conflicts**: both recordings are left out of training and scoring (neither label can be trusted).",
+    `- **Label conflicts**: a pair ≥ ${CONFLICT_THRESHOLD} (a clear copy) with two labels: both recordings are left out`,
+    "  of training and scoring (neither label can be trusted). Below that, pairs only join groups: leaving",
+    "  data out costs more, and the valley also holds chance alignments of very regular beats.",
     "",
   ];
   if (report.labelConflicts.length) {
@@ -313,7 +318,10 @@ export interface AuditGroups {
 export async function auditCacheFile(dataDir: string, cacheDir?: string): Promise<string> {
   const recs = listRecordings(dataDir, { includeArtifact: true, includeUnlabelled: true });
   const fingerprint = recs.map((r) => `${r.relPath}:${Deno.statSync(r.path).size}:${r.label}`).join("\n");
-  const key = (await sha256Hex(`audit v2 ${DEFAULT_COPY_THRESHOLD}\n${fingerprint}`)).slice(0, 16);
+  const key = (await sha256Hex(`audit v3 ${DEFAULT_COPY_THRESHOLD} ${CONFLICT_THRESHOLD}\n${fingerprint}`)).slice(
+    0,
+    16,
+  );
   return `${cacheDir ?? new URL("../.cache/audit", import.meta.url).pathname}/${key}.json`;
 }
 
