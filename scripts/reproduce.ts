@@ -224,6 +224,8 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
   }
   // every grouped split uses the audit's groups (copies share a fold); label conflicts are left out
   const listed = recordings.length;
+  // the original protocol reproduces the original's run as it was: all its files, its own (random) split
+  const asListed = recordings;
   recordings = withAuditGroups(recordings, await cachedAuditGroups(dataDir, { progress: options.progress === true }));
   log(
     `data: ${dataSource} (${recordings.length} recordings; ${listed - recordings.length} in label conflicts left out)`,
@@ -310,7 +312,9 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
   for (const run of plan) {
     const preset = PRESETS[run.preset];
     // the original's experiments keep the original's files; the CNN (ours) also learns from the test files' labels
-    let recs = run.experiment === "cnn" ? recordings : recordings.filter((r) => r.challengeSplit === "train");
+    let recs = run.experiment === "cnn"
+      ? recordings
+      : (run.protocol === "original" ? asListed : recordings).filter((r) => r.challengeSplit === "train");
     if (quick) recs = stratifiedSubset(recs, options.quickSize ?? 48, 42);
     else if (preset.subset) recs = stratifiedSubset(recs, preset.subset, 42);
     const common = {
