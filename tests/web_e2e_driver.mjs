@@ -41,7 +41,9 @@ function pcm16Wav(sampleRate, frames) {
   b.writeUInt16LE(16, 34);
   b.write("data", 36);
   b.writeUInt32LE(2 * frames, 40);
-  for (let i = 0; i < frames; i++) b.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 50 * i) / sampleRate)), 44 + 2 * i);
+  for (let i = 0; i < frames; i++) {
+    b.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 50 * i) / sampleRate)), 44 + 2 * i);
+  }
   return b;
 }
 
