@@ -78,8 +78,16 @@ export interface TimelineWindow {
 export interface IrregularRhythmResult {
   /** Evidence of premature beats, 0–1: 0 with none, ≥ 0.5 with at least one. */
   score: number;
-  /** `score` ≥ {@linkcode RHYTHM_FLAG_SCORE}: at least one premature beat (an early beat, then a compensatory pause). */
+  /**
+   * `score` ≥ {@linkcode RHYTHM_FLAG_SCORE} on a `reliable` recording: at least one premature beat (an early beat, then
+   * a compensatory pause).
+   */
   flagged: boolean;
+  /**
+   * False when the result asks for a retake (a "retake: …" warning: poor signal, where noise peaks look like early
+   * beats); `flagged` is then false whatever the score.
+   */
+  reliable: boolean;
   /** Every detected heart sound: its time, the cycle ending at it (null for the first sounds), early or late. */
   beats: { timeS: number; intervalS: number | null; early: boolean; late: boolean }[];
   /** Premature beats, in seconds. */
@@ -359,6 +367,12 @@ function buildResult(
     );
   }
   const durationS = wave.samples.length / wave.sampleRate;
+  // A retake (poor signal quality, from the second stage) says what to do, as the other warnings do.
+  for (let i = 0; i < warnings.length; i++) {
+    if (warnings[i].startsWith("retake: ") && !warnings[i].includes(RETAKE_ADVICE)) {
+      warnings[i] += `; ${RETAKE_ADVICE}`;
+    }
+  }
   return {
     label,
     labelId: labelIds[best],
@@ -371,18 +385,30 @@ function buildResult(
     sampleRate: wave.sampleRate,
     warnings,
     timeline: timelineOf(labels, windows, durationS),
-    irregularRhythm: beats?.irregularRhythm ?? null,
+    irregularRhythm: beats?.irregularRhythm ? gateRhythm(beats.irregularRhythm, warnings) : null,
     model,
   };
 }
 
+/**
+ * The rhythm evidence as a result reports it: on a recording whose warnings ask for a retake, marked unreliable and
+ * not flagged (the detector's false alarms come from noisy recordings).
+ */
+export function gateRhythm(rhythm: IrregularRhythmResult, warnings: readonly string[]): IrregularRhythmResult {
+  if (!warnings.some((w) => w.startsWith("retake: "))) return rhythm;
+  return { ...rhythm, flagged: false, reliable: false };
+}
+
 /** The rhythm evidence of an envelope (lib/rhythm.ts), JSON-safe; score 0 and no beats without an envelope. */
 function rhythmOf(envelope: Envelope | null): IrregularRhythmResult {
-  if (!envelope) return { score: 0, flagged: false, beats: [], earlyBeatTimesS: [], lateBeatTimesS: [] };
+  if (!envelope) {
+    return { score: 0, flagged: false, reliable: true, beats: [], earlyBeatTimesS: [], lateBeatTimesS: [] };
+  }
   const r = irregularRhythmFromEnvelope(envelope);
   return {
     score: r.score,
     flagged: r.score >= RHYTHM_FLAG_SCORE,
+    reliable: true,
     beats: r.beats.map((b) => ({ ...b, intervalS: Number.isFinite(b.intervalS) ? b.intervalS : null })),
     earlyBeatTimesS: r.earlyBeatTimesS,
     lateBeatTimesS: r.lateBeatTimesS,

@@ -313,6 +313,7 @@ export function resultToJson(
   out.irregularRhythm = rhythm && {
     score: round(rhythm.score, 3),
     flagged: rhythm.flagged,
+    reliable: rhythm.reliable,
     earlyBeatTimesS: rhythm.earlyBeatTimesS.map((t) => round(t, 3)),
     lateBeatTimesS: rhythm.lateBeatTimesS.map((t) => round(t, 3)),
   };

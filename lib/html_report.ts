@@ -115,11 +115,18 @@ export function resultSentence(result: ReportResult, fileName: string): string {
 export function rhythmSentence(result: Pick<ReportResult, "irregularRhythm">): string | null {
   const r = result.irregularRhythm;
   if (!r) return null;
+  if (!r.reliable) return "Rhythm: not assessed (the recording is too poor for it).";
   if (!r.flagged) return "Rhythm: no premature beat found.";
   const n = r.earlyBeatTimesS.length;
   return `Rhythm: irregular, ${n === 1 ? "a premature beat" : `${n} premature beats`} at ${
     listTimes(r.earlyBeatTimesS)
   } (listen there).`;
+}
+
+/** The early beats a report marks: none when the rhythm evidence is unreliable (a recording to retake). */
+export function earlyBeats(result: Pick<ReportResult, "irregularRhythm">): number[] {
+  const r = result.irregularRhythm;
+  return r && r.reliable ? r.earlyBeatTimesS : [];
 }
 
 /** The figure's text alternative: what the waveform and the timeline strip show. */
@@ -137,7 +144,7 @@ export function figureDescription(result: ReportResult, fileName: string): strin
       }.`,
     );
   }
-  const early = result.irregularRhythm?.earlyBeatTimesS ?? [];
+  const early = earlyBeats(result);
   if (early.length > 0) parts.push(`Early beats at ${listTimes(early)}.`);
   return parts.join(" ");
 }
@@ -188,7 +195,7 @@ export function reportFigureSvg(result: ReportResult, wave: ReportWave | null, o
   lines(result.s1TimesS, S1_COLOUR, "s1");
   lines(result.s2TimesS, S2_COLOUR, "s2");
   if (wave && wave.samples.length > 0) out.push(wavePath(wave, width, waveTop));
-  const early = result.irregularRhythm?.earlyBeatTimesS ?? [];
+  const early = earlyBeats(result);
   if (early.length > 0) {
     out.push(`<g class="early" fill="#000000">`);
     for (const t of early) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { loadClassifier } from "../lib/classifier.ts";
+import { gateRhythm, loadClassifier } from "../lib/classifier.ts";
 import {
   escapeHtml,
   figureDescription,
@@ -36,6 +36,7 @@ function fakeResult(overrides: Partial<ReportResult> = {}): ReportResult {
     irregularRhythm: {
       score: 1,
       flagged: true,
+      reliable: true,
       beats: [],
       earlyBeatTimesS: [2.25, 4.5],
       lateBeatTimesS: [3, 5.5],
@@ -131,4 +132,16 @@ Deno.test("classify result: timeline covers the recording, rhythm equals irregul
   assert.equal(result.irregularRhythm.flagged, expected.score >= 0.5);
   assert.ok(result.irregularRhythm.earlyBeatTimesS.length >= 1, "the planted premature beats were not found");
   assert.equal(classifier.classify(rec.samples, rec.sampleRate, { beats: false }).irregularRhythm, null);
+});
+
+Deno.test("gateRhythm: a recording to retake gets no rhythm flag and no early-beat marks", () => {
+  const rhythm = fakeResult().irregularRhythm!;
+  assert.equal(gateRhythm(rhythm, ["low confidence (0.40): ..."]), rhythm);
+  const gated = gateRhythm(rhythm, ["retake: no heart sound found (quality 0.10)"]);
+  assert.deepEqual({ ...gated, flagged: true, reliable: true }, rhythm);
+  assert.equal(gated.flagged, false);
+  assert.equal(gated.reliable, false);
+  const html = htmlReport(fakeResult({ irregularRhythm: gated }), null);
+  assert.ok(html.includes("Rhythm: not assessed"));
+  assert.equal(html.match(/early beat at/g), null);
 });

@@ -10,6 +10,7 @@
 import type { ClassifyResult } from "../scripts/bundle_entry.ts";
 import {
   displayName,
+  earlyBeats,
   explanation,
   figureDescription,
   htmlReport,
@@ -175,7 +176,15 @@ function renderResult(name: string, classified: Classified): void {
   }
   const warnings = $("warnings");
   warnings.replaceChildren(
-    ...result.warnings.map((w) => Object.assign(document.createElement("li"), { textContent: w })),
+    ...result.warnings.map((w) =>
+      // A "retake: <reason>" warning (poor signal quality) is said plainly and stands out.
+      w.startsWith("retake: ")
+        ? Object.assign(document.createElement("li"), {
+          className: "retake",
+          textContent: `Retake the recording: ${w.slice("retake: ".length)}. The class above is a guess.`,
+        })
+        : Object.assign(document.createElement("li"), { textContent: w })
+    ),
   );
   $("warnings-box").hidden = result.warnings.length === 0;
   const model = result.model;
@@ -191,7 +200,7 @@ function renderResult(name: string, classified: Classified): void {
   section.dataset.label = result.label;
   section.dataset.labelId = String(result.labelId);
   section.dataset.timeline = JSON.stringify(result.timeline.map((w) => [w.startS, w.endS, w.label]));
-  section.dataset.earlyBeats = JSON.stringify(result.irregularRhythm?.earlyBeatTimesS ?? []);
+  section.dataset.earlyBeats = JSON.stringify(earlyBeats(report));
   section.dataset.state = "done";
 }
 
