@@ -92,7 +92,7 @@ export interface FeatureSet {
 }
 
 /** Bump when feature extraction changes: part of the cache key. */
-export const FEATURES_CODE_VERSION = "dominant-1/resample-kaiser-1";
+export const FEATURES_CODE_VERSION = "dominant-2/resample-kaiser-1";
 
 /** Options of {@linkcode loadFeatureSet}. */
 export interface LoadFeaturesOptions {
