@@ -1,0 +1,154 @@
+/**
+ * The PASCAL Classifying Heart Sounds Challenge 2011 protocol: train on the challenge's training
+ * files (the originally labelled ones, artifact included for Dataset A), predict its official
+ * test files, score with the official metrics (lib/challenge_metrics.ts), one task per dataset.
+ *
+ * Two variants of the training set:
+ * - **official**: every training file, as the challenge had it. In Dataset B most test patients
+ *   also have training recordings, so a model can recognise the patient rather than the sound.
+ * - **leak-free**: training files that share a group with any test file are removed (set_b: the
+ *   patient number in the file name; set_a names carry no patient, so each file is its own group).
+ *
+ * Class slots: models here have the 4 outputs of {@linkcode CLASS_NAMES}; Dataset A has no
+ * extrastole, so artifact takes extrastole's slot there, and Dataset B leaves the extrahls slot
+ * empty. Predictions take the argmax over the dataset's own classes only.
+ * @module
+ */
+import {
+  CHALLENGE_A_CLASSES,
+  CHALLENGE_B_CLASSES,
+  type ChallengeAMetrics,
+  type ChallengeBMetrics,
+  challengeMetricsA,
+  challengeMetricsB,
+} from "./challenge_metrics.ts";
+import { CLASS_NAMES, listRecordings, type Recording } from "./data.ts";
+import { DatasetError, ParameterError } from "./errors.ts";
+
+/** One challenge task: Dataset A (set_a, with artifact) or B (set_b). */
+export type ChallengeDataset = "a" | "b";
+/** Training-set variant, see the module doc. */
+export type ChallengeVariant = "official" | "leak-free";
+export const CHALLENGE_VARIANTS: readonly ChallengeVariant[] = ["official", "leak-free"];
+
+/** A recording with its challenge split and class name (artifact included). */
+export interface ChallengeRecording extends Recording {
+  /** "train" = labelled in the original release, "test" = an official test file. */
+  challengeSplit: "train" | "test";
+  /** Class name (normal, murmur, extrahls, extrastole or artifact). */
+  label: NonNullable<Recording["label"]>;
+}
+
+/** The dataset's class names, in the official sheet's order. */
+export function challengeClasses(dataset: ChallengeDataset): readonly string[] {
+  return dataset === "a" ? CHALLENGE_A_CLASSES : CHALLENGE_B_CLASSES;
+}
+
+/**
+ * Output slot (0..3) of a class name: its {@linkcode CLASS_NAMES} index, and 3 for artifact
+ * (extrastole's slot, which Dataset A never uses).
+ */
+export function challengeSlot(label: string): number {
+  if (label === "artifact") return 3;
+  const i = (CLASS_NAMES as readonly string[]).indexOf(label);
+  if (i < 0) throw new ParameterError(`Cannot map class: "${label}" is not a challenge class`);
+  return i;
+}
+
+/** Class name of a slot in a dataset (inverse of {@linkcode challengeSlot}). */
+export function challengeLabelOfSlot(dataset: ChallengeDataset, slot: number): string {
+  return dataset === "a" && slot === 3 ? "artifact" : CLASS_NAMES[slot];
+}
+
+/**
+ * Predicted class names from `n × 4` slot probabilities: the most probable of the dataset's own
+ * classes (first on ties).
+ */
+export function challengePredictions(dataset: ChallengeDataset, probabilities: Float32Array): string[] {
+  const slots = challengeClasses(dataset).map(challengeSlot).sort((x, y) => x - y);
+  const out: string[] = [];
+  for (let r = 0; r < probabilities.length / 4; r++) {
+    let best = slots[0];
+    for (const s of slots) if (probabilities[r * 4 + s] > probabilities[r * 4 + best]) best = s;
+    out.push(challengeLabelOfSlot(dataset, best));
+  }
+  return out;
+}
+
+/** Training and test recordings of one task and variant (indices into the list given). */
+export interface ChallengeSplitIndices {
+  train: number[];
+  test: number[];
+  /** Training files removed because their group also has a test file (leak-free only). */
+  removed: number[];
+}
+
+/**
+ * The task's training and test files.
+ * @param recordings From {@linkcode challengeRecordings}.
+ * @param groupOf Group of a recording (copies and one patient's files share one). @default {patientId}
+ */
+export function challengeSplit(
+  recordings: readonly ChallengeRecording[],
+  dataset: ChallengeDataset,
+  variant: ChallengeVariant,
+  groupOf: (r: ChallengeRecording, index: number) => string = (r) => r.patientId,
+): ChallengeSplitIndices {
+  const classes = challengeClasses(dataset);
+  const inTask = (r: ChallengeRecording) => r.set === dataset && classes.includes(r.label);
+  const test: number[] = [], candidates: number[] = [];
+  recordings.forEach((r, i) => {
+    if (!inTask(r)) return;
+    (r.challengeSplit === "test" ? test : candidates).push(i);
+  });
+  if (variant === "official") return { train: candidates, test, removed: [] };
+  const testGroups = new Set(test.map((i) => groupOf(recordings[i], i)));
+  const train: number[] = [], removed: number[] = [];
+  for (const i of candidates) (testGroups.has(groupOf(recordings[i], i)) ? removed : train).push(i);
+  return { train, test, removed };
+}
+
+/** Official metrics of a task's predictions. */
+export function scoreChallenge(
+  dataset: ChallengeDataset,
+  truth: readonly string[],
+  predicted: readonly string[],
+): ChallengeAMetrics | ChallengeBMetrics {
+  return dataset === "a" ? challengeMetricsA(truth, predicted) : challengeMetricsB(truth, predicted);
+}
+
+/** File of the official test files' labels in a data folder (path,label[,sheet_name]). */
+const TEST_LABELS_FILE = "challenge_test_labels.csv";
+
+/**
+ * Every labelled recording of a data folder with its challenge split: the originally labelled
+ * files (artifact included) as "train", and the official test files labelled by
+ * `challenge_test_labels.csv` as "test" (test files it does not list are left out).
+ * @throws {DatasetError} The folder has no `challenge_test_labels.csv`.
+ */
+export function challengeRecordings(dataDir: string): ChallengeRecording[] {
+  const all = listRecordings(dataDir, { includeArtifact: true, includeUnlabelled: true });
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(`${dataDir}/${TEST_LABELS_FILE}`);
+  } catch {
+    throw new DatasetError(`Cannot run the challenge protocol: ${TEST_LABELS_FILE} not found in ${dataDir}`);
+  }
+  const testLabels = new Map<string, string>();
+  const [header, ...rows] = text.split(/\r?\n/).filter((l) => l.trim() !== "");
+  const cols = header.split(",").map((c) => c.trim());
+  const pathCol = cols.indexOf("path"), labelCol = cols.indexOf("label");
+  for (const row of rows) {
+    const cells = row.split(",").map((c) => c.trim());
+    testLabels.set(cells[pathCol], cells[labelCol]);
+  }
+  const out: ChallengeRecording[] = [];
+  for (const r of all) {
+    const testLabel = testLabels.get(r.relPath);
+    const isTest = testLabel !== undefined || /unlabelledtest/i.test(r.relPath);
+    const label = (isTest ? testLabel : r.label) as ChallengeRecording["label"] | undefined | null;
+    if (!label) continue;
+    out.push({ ...r, label, challengeSplit: isTest ? "test" : "train" });
+  }
+  return out;
+}
