@@ -8,6 +8,9 @@
  *   also have training recordings, so a model can recognise the patient rather than the sound.
  * - **leak-free**: training files that share a group with any test file are removed (set_b: the
  *   patient number in the file name; set_a names carry no patient, so each file is its own group).
+ * - **size-matched**: the control that separates the leak from the smaller training set: as many
+ *   training files of each class as leak-free keeps, drawn at random (seeded) from all training
+ *   files, test patients included.
  *
  * Class slots: models here have the 4 outputs of {@linkcode CLASS_NAMES}; Dataset A has no
  * extrastole, so artifact takes extrastole's slot there, and Dataset B leaves the extrahls slot
@@ -24,12 +27,13 @@ import {
 } from "./challenge_metrics.ts";
 import { CLASS_NAMES, listRecordings, type Recording } from "./data.ts";
 import { DatasetError, ParameterError } from "./errors.ts";
+import { mulberry32, shuffleInPlace } from "./rng.ts";
 
 /** One challenge task: Dataset A (set_a, with artifact) or B (set_b). */
 export type ChallengeDataset = "a" | "b";
 /** Training-set variant, see the module doc. */
-export type ChallengeVariant = "official" | "leak-free";
-export const CHALLENGE_VARIANTS: readonly ChallengeVariant[] = ["official", "leak-free"];
+export type ChallengeVariant = "official" | "size-matched" | "leak-free";
+export const CHALLENGE_VARIANTS: readonly ChallengeVariant[] = ["official", "size-matched", "leak-free"];
 
 /** A recording with its challenge split and class name (artifact included). */
 export interface ChallengeRecording extends Recording {
@@ -79,7 +83,7 @@ export function challengePredictions(dataset: ChallengeDataset, probabilities: F
 export interface ChallengeSplitIndices {
   train: number[];
   test: number[];
-  /** Training files removed because their group also has a test file (leak-free only). */
+  /** Training files left out: sharing a group with a test file (leak-free), or not drawn (size-matched). */
   removed: number[];
 }
 
@@ -87,12 +91,14 @@ export interface ChallengeSplitIndices {
  * The task's training and test files.
  * @param recordings From {@linkcode challengeRecordings}.
  * @param groupOf Group of a recording (copies and one patient's files share one). @default {patientId}
+ * @param seed Of the size-matched draw. @default {42}
  */
 export function challengeSplit(
   recordings: readonly ChallengeRecording[],
   dataset: ChallengeDataset,
   variant: ChallengeVariant,
   groupOf: (r: ChallengeRecording, index: number) => string = (r) => r.patientId,
+  seed = 42,
 ): ChallengeSplitIndices {
   const classes = challengeClasses(dataset);
   const inTask = (r: ChallengeRecording) => r.set === dataset && classes.includes(r.label);
@@ -105,7 +111,17 @@ export function challengeSplit(
   const testGroups = new Set(test.map((i) => groupOf(recordings[i], i)));
   const train: number[] = [], removed: number[] = [];
   for (const i of candidates) (testGroups.has(groupOf(recordings[i], i)) ? removed : train).push(i);
-  return { train, test, removed };
+  if (variant === "leak-free") return { train, test, removed };
+  // size-matched: leak-free's count of each class, drawn from every training file
+  const rng = mulberry32(seed);
+  const drawn: number[] = [];
+  for (const label of classes) {
+    const pool = shuffleInPlace(candidates.filter((i) => recordings[i].label === label), rng);
+    drawn.push(...pool.slice(0, train.filter((i) => recordings[i].label === label).length));
+  }
+  drawn.sort((x, y) => x - y);
+  const kept = new Set(drawn);
+  return { train: drawn, test, removed: candidates.filter((i) => !kept.has(i)) };
 }
 
 /** Official metrics of a task's predictions. */

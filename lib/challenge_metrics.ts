@@ -61,10 +61,11 @@ export interface ChallengeBMetrics {
   youden: number;
   /**
    * (√3/π)·(log10(Se/(1−Se)) + log10(Sp/(1−Sp))). Infinite when Se or Sp is exactly 1 (+∞) or 0 (−∞),
-   * as the formula gives; NaN when one is 1 and the other 0. JSON writes both as null.
+   * as the formula gives, and NaN when one is 1 and the other 0: a degenerate operating point (e.g.
+   * every clip called normal), not a strong test, so it gets no band.
    */
   discriminantPower: number;
-  /** poor < 1 ≤ limited < 2 ≤ fair < 3 ≤ good; null when DP is NaN. */
+  /** poor < 1 ≤ limited < 2 ≤ fair < 3 ≤ good; null when DP is not finite. */
   discriminantPowerBand: DiscriminantPowerBand | null;
   /** confusion[true][predicted] in {@linkcode CHALLENGE_B_CLASSES} order. */
   confusion: number[][];
@@ -165,9 +166,12 @@ export function discriminantPower(sensitivity: number, specificity: number): num
   return (Math.sqrt(3) / Math.PI) * (logOdds(sensitivity) + logOdds(specificity));
 }
 
-/** The challenge's reading of a discriminant power: poor < 1, limited < 2, fair < 3, good otherwise; null for NaN. */
+/**
+ * The challenge's reading of a discriminant power: poor < 1, limited < 2, fair < 3, good otherwise;
+ * null when it is not finite (Se or Sp of 0 or 1: the formula's limit says nothing about the test).
+ */
 export function discriminantPowerBand(dp: number): DiscriminantPowerBand | null {
-  if (Number.isNaN(dp)) return null;
+  if (!Number.isFinite(dp)) return null;
   return dp < 1 ? "poor" : dp < 2 ? "limited" : dp < 3 ? "fair" : "good";
 }
 

@@ -30,7 +30,7 @@ export interface ChallengeRow {
   status: "ok" | "not run";
   /** Training files used. */
   trainClips: number;
-  /** Training files removed as sharing a group with a test file (leak-free). */
+  /** Training files left out (leak-free: sharing a group with a test file; size-matched: not drawn). */
   removedClips: number;
   /** Test files scored. */
   testClips: number;

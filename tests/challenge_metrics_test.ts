@@ -79,7 +79,7 @@ Deno.test("challengeMetricsB() matches a hand-computed sheet with Sp = 1 (DP +�
   assert.equal(m.heartProblemSpecificity, 1);
   assertAlmostEquals(m.youden, 0.5, 1e-12);
   assert.equal(m.discriminantPower, Infinity);
-  assert.equal(m.discriminantPowerBand, "good");
+  assert.equal(m.discriminantPowerBand, null); // Sp = 1 is a degenerate operating point, not a "good" test
 });
 
 Deno.test("challengeMetricsB() gives precision 0 to a class never predicted and DP −∞ at Se = 0", () => {
@@ -91,7 +91,7 @@ Deno.test("challengeMetricsB() gives precision 0 to a class never predicted and 
   assertAlmostEquals(m.heartProblemSpecificity, 0.5, 1e-12);
   assertAlmostEquals(m.youden, -0.5, 1e-12);
   assert.equal(m.discriminantPower, -Infinity);
-  assert.equal(m.discriminantPowerBand, "poor");
+  assert.equal(m.discriminantPowerBand, null);
 });
 
 Deno.test("discriminantPower() matches the formula by hand and its bands", () => {
@@ -100,15 +100,16 @@ Deno.test("discriminantPower() matches the formula by hand and its bands", () =>
   assertAlmostEquals(discriminantPower(0.8, 0.9), 0.8580, 1e-4);
   assert.equal(discriminantPower(0.5, 0.5), 0);
   assert.ok(Number.isNaN(discriminantPower(1, 0)));
-  assert.deepEqual([0.99, 1, 1.99, 2, 2.99, 3, -Infinity, Infinity, NaN].map(discriminantPowerBand), [
+  assert.deepEqual([-0.5, 0.99, 1, 1.99, 2, 2.99, 3, -Infinity, Infinity, NaN].map(discriminantPowerBand), [
+    "poor",
     "poor",
     "limited",
     "limited",
     "fair",
     "fair",
     "good",
-    "poor",
-    "good",
+    null,
+    null,
     null,
   ]);
 });

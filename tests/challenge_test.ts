@@ -44,6 +44,8 @@ Deno.test("challengeSplit() keeps every training file (official) or drops the te
   assert.deepEqual(challengeSplit(RECS, "a", "leak-free"), { train: [0, 1], test: [2], removed: [] });
   // a coarser grouping (e.g. an audit's copies) is honoured: group every set_a file together
   const groupOf = (r: ChallengeRecording) => (r.set === "a" ? "all-a" : r.patientId);
+  // size-matched: leak-free keeps one extrastole and nothing else, so one extrastole is drawn from all
+  assert.deepEqual(challengeSplit(RECS, "b", "size-matched"), { train: [5], test: [6, 7], removed: [3, 4] });
   assert.deepEqual(challengeSplit(RECS, "a", "leak-free", groupOf), { train: [], test: [2], removed: [0, 1] });
 });
 
@@ -86,5 +88,9 @@ Deno.test({
     const testPatients = new Set(b.test.map((i) => recs[i].patientId));
     assert.ok(leakFree.train.every((i) => !testPatients.has(recs[i].patientId)));
     assert.equal(leakFree.train.length + leakFree.removed.length, b.train.length);
+    const matched = challengeSplit(recs, "b", "size-matched");
+    for (const c of ["normal", "murmur", "extrastole"]) assert.equal(count(matched.train, c), count(leakFree.train, c));
+    assert.ok(matched.train.some((i) => testPatients.has(recs[i].patientId))); // drawn with the test patients
+    assert.deepEqual(challengeSplit(recs, "b", "size-matched").train, matched.train); // seeded
   },
 });
