@@ -27,6 +27,8 @@ export interface ChallengeRow {
   model: ChallengeModel;
   dataset: ChallengeDataset;
   variant: ChallengeVariant;
+  /** Seed of the models and of the size-matched draw. */
+  seed: number;
   status: "ok" | "not run";
   /** Training files used. */
   trainClips: number;
@@ -50,7 +52,8 @@ export interface ChallengeRunOptions {
   groupOf?: (r: ChallengeRecording, index: number) => string;
   /** Delta time of the original's features. @default {0.01} ("small") */
   deltaTimeS?: number;
-  seed?: number;
+  /** Seeds of the models and of the size-matched draw: every row once per seed. @default {[42]} */
+  seeds?: readonly number[];
   /** Cap NN epochs / GBDT rounds (quick mode). */
   maxEpochs?: number;
   maxRounds?: number;
@@ -81,79 +84,90 @@ export async function runChallenge(
   const log = options.log ?? ((line: string) => console.error(line));
   const rows: ChallengeRow[] = [];
   for (const dataset of options.datasets ?? ["a", "b"] as const) {
-    const splits = new Map<ChallengeVariant, ReturnType<typeof challengeSplit>>();
-    for (const v of options.variants ?? CHALLENGE_VARIANTS) {
-      splits.set(v, challengeSplit(recordings, dataset, v, options.groupOf));
-    }
-    // every recording of the task, once: features and audio are shared by the variants
-    const taskIndices = [...new Set([...splits.values()].flatMap((s) => [...s.train, ...s.test]))].sort((x, y) =>
-      x - y
+    const seeds = options.seeds ?? [42];
+    const splitsBySeed = seeds.map((seed) =>
+      new Map(
+        (options.variants ?? CHALLENGE_VARIANTS).map((
+          v,
+        ) => [v, challengeSplit(recordings, dataset, v, options.groupOf, seed)]),
+      )
     );
+    // every recording of the task, once: features and audio are shared by the variants and seeds
+    const taskIndices = [
+      ...new Set(splitsBySeed.flatMap((splits) => [...splits.values()].flatMap((s) => [...s.train, ...s.test]))),
+    ].sort((x, y) => x - y);
     const task = taskIndices.map((i) => ({ ...recordings[i], classIndex: challengeSlot(recordings[i].label) }));
     const local = new Map(taskIndices.map((i, j) => [i, j]));
     const toLocal = (idx: readonly number[]) => idx.map((i) => local.get(i)!);
     let features: FeatureSet | undefined;
     const shared: ShippedInputs = {}; // audio and hand features, computed once per task
-    for (const model of options.models ?? CHALLENGE_MODELS) {
-      for (const [variant, split] of splits) {
-        const start = performance.now();
-        const train = toLocal(split.train), test = toLocal(split.test);
-        const row: ChallengeRow = {
-          model,
-          dataset,
-          variant,
-          status: "ok",
-          trainClips: train.length,
-          removedClips: split.removed.length,
-          testClips: test.length,
-          metrics: null,
-          predictions: [],
-          seconds: 0,
-          notes: [],
-        };
-        const same = variant !== "official" && split.removed.length === 0 &&
-          rows.find((r) => r.dataset === dataset && r.model === model && r.variant === "official");
-        if (same) {
-          // nothing to remove: the same training files, so the official row's model and predictions
-          rows.push({ ...same, variant, notes: [...same.notes, "same training files as official"] });
-          log(`challenge ${dataset.toUpperCase()} ${model} ${variant}: as official (nothing removed)`);
-          continue;
-        }
-        try {
-          let probabilities: Float32Array;
-          if (model === "shipped") {
-            probabilities = await shippedRecipe(task, train, test, options, shared);
-            row.notes.push(
-              `one CNN (seed ${options.seed ?? 42}) + XGBoost on hand features, mixed at the shipped operating point ` +
-                `(w ${SHIPPED_OPERATING_POINT.cnnWeight}, τ ${SHIPPED_OPERATING_POINT.tau})`,
-            );
-          } else {
-            features ??= await loadTaskFeatures(task, options);
-            const r = await trainAndPredictSplit(model, features, { train, test }, {
-              seed: options.seed,
-              maxEpochs: options.maxEpochs,
-              maxRounds: options.maxRounds,
-              progress: options.progress,
-            });
-            probabilities = r.probabilities;
-            if (r.epochsRun !== undefined) row.notes.push(`${r.epochsRun} epochs`);
+    for (const [seedIndex, seed] of seeds.entries()) {
+      for (const model of options.models ?? CHALLENGE_MODELS) {
+        for (const [variant, split] of splitsBySeed[seedIndex]) {
+          const start = performance.now();
+          const train = toLocal(split.train), test = toLocal(split.test);
+          const row: ChallengeRow = {
+            model,
+            dataset,
+            variant,
+            seed,
+            status: "ok",
+            trainClips: train.length,
+            removedClips: split.removed.length,
+            testClips: test.length,
+            metrics: null,
+            predictions: [],
+            seconds: 0,
+            notes: [],
+          };
+          const same = variant !== "official" && split.removed.length === 0 &&
+            rows.find((r) => r.dataset === dataset && r.model === model && r.variant === "official" && r.seed === seed);
+          if (same) {
+            // nothing to remove: the same training files, so the official row's model and predictions
+            rows.push({ ...same, variant, notes: [...same.notes, "same training files as official"] });
+            log(`challenge ${dataset.toUpperCase()} ${model} ${variant} seed ${seed}: as official (nothing removed)`);
+            continue;
           }
-          const predicted = challengePredictions(dataset, probabilities);
-          const truth = test.map((j) => task[j].label);
-          row.metrics = scoreChallenge(dataset, truth, predicted);
-          row.predictions = test.map((j, r) => ({
-            relPath: task[j].relPath,
-            truth: truth[r],
-            predicted: predicted[r],
-          }));
-        } catch (e) {
-          if (!(e instanceof HeartSoundError)) throw e;
-          row.status = "not run";
-          row.notes.push(`not run: ${e.message}`);
+          try {
+            let probabilities: Float32Array;
+            if (model === "shipped") {
+              probabilities = await shippedRecipe(task, train, test, { ...options, seed }, shared);
+              row.notes.push(
+                `one CNN (seed ${seed}) + XGBoost on hand features, mixed at the shipped operating point ` +
+                  `(w ${SHIPPED_OPERATING_POINT.cnnWeight}, τ ${SHIPPED_OPERATING_POINT.tau})`,
+              );
+            } else {
+              features ??= await loadTaskFeatures(task, options);
+              const r = await trainAndPredictSplit(model, features, { train, test }, {
+                seed,
+                maxEpochs: options.maxEpochs,
+                maxRounds: options.maxRounds,
+                progress: options.progress,
+              });
+              probabilities = r.probabilities;
+              if (r.epochsRun !== undefined) row.notes.push(`${r.epochsRun} epochs`);
+            }
+            const predicted = challengePredictions(dataset, probabilities);
+            const truth = test.map((j) => task[j].label);
+            row.metrics = scoreChallenge(dataset, truth, predicted);
+            row.predictions = test.map((j, r) => ({
+              relPath: task[j].relPath,
+              truth: truth[r],
+              predicted: predicted[r],
+            }));
+          } catch (e) {
+            if (!(e instanceof HeartSoundError)) throw e;
+            row.status = "not run";
+            row.notes.push(`not run: ${e.message}`);
+          }
+          row.seconds = (performance.now() - start) / 1000;
+          rows.push(row);
+          log(
+            `challenge ${dataset.toUpperCase()} ${model} ${variant} seed ${seed}: ${headline(row)} (${
+              row.seconds.toFixed(0)
+            } s)`,
+          );
         }
-        row.seconds = (performance.now() - start) / 1000;
-        rows.push(row);
-        log(`challenge ${dataset.toUpperCase()} ${model} ${variant}: ${headline(row)} (${row.seconds.toFixed(0)} s)`);
       }
     }
   }
@@ -195,7 +209,7 @@ async function shippedRecipe(
   task: ChallengeRecording[],
   train: number[],
   test: number[],
-  options: ChallengeRunOptions,
+  options: ChallengeRunOptions & { seed: number },
   shared: ShippedInputs,
 ): Promise<Float32Array> {
   const [
@@ -216,7 +230,7 @@ async function shippedRecipe(
   const tf = await loadTf();
   const p = defaultLogmelPreprocessing();
   const recs = shared.recs ??= await cnn.prepareRecordings(task, p.targetSampleRate);
-  const seed = options.seed ?? 42;
+  const seed = options.seed;
   const { model } = await cnn.trainCnn(tf, recs, train, p, {
     seed,
     priorCorrection: 0,

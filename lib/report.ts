@@ -266,7 +266,10 @@ function classCounts(rows: readonly ChallengeRow[], dataset: string): string {
  * side by side) and what the leak costs, as Markdown lines.
  */
 export function renderChallenge(doc: ChallengeDocument): string[] {
-  const rows = doc.rows;
+  const allRows = doc.rows;
+  const seeds = [...new Set(allRows.map((r) => r.seed ?? 42))];
+  // the full tables show the first seed; the leak's cost below averages over all seeds
+  const rows = allRows.filter((r) => (r.seed ?? 42) === seeds[0]);
   const out = [
     "## The challenge's own protocol (PASCAL CHSC 2011)",
     "",
@@ -282,7 +285,8 @@ export function renderChallenge(doc: ChallengeDocument): string[] {
     "(the control for the smaller training set). " +
     "Models: the original's baseline, XGBoost (gbdt) and preprocessor 2 on its delta-0.01 features at native rates; " +
     "**shipped** = the shipped model's recipe, cheaply: one CNN plus XGBoost on hand features, mixed at the shipped " +
-    "operating point (not re-chosen by nested CV). One seed each: differences of a few clips are noise.",
+    `operating point (not re-chosen by nested CV). The tables show seed ${seeds[0]}` +
+    (seeds.length > 1 ? "; the leak's cost averages all seeds" : ": differences of a few clips are noise") + ".",
     "",
     `### Dataset A (${rows.find((r) => r.dataset === "a")?.testClips ?? 0} test clips: ${classCounts(rows, "a")})`,
     "",
@@ -330,11 +334,34 @@ export function renderChallenge(doc: ChallengeDocument): string[] {
     "",
     "### What the leak costs",
     "",
-    "size-matched keeps leak-free's size and class counts but draws them from every training file, so " +
+    (seeds.length > 1
+      ? `Mean ± standard deviation over ${seeds.length} seeds (${
+        seeds.join(", ")
+      }; models and the size-matched draw), as official → size-matched → leak-free. `
+      : "Official → size-matched → leak-free. ") +
+      "size-matched keeps leak-free's size and class counts but draws them from every training file, so " +
       "size-matched − leak-free is the leak alone (the same amount of data, with or without the test patients), and " +
       "official − size-matched is what the smaller training set costs.",
     "",
   );
+  // metrics averaged over the seeds (one seed: its values)
+  const keysOf = (dataset: string, x: ChallengeAMetrics | ChallengeBMetrics): [string, number][] =>
+    dataset === "a"
+      ? [["total precision", x.totalPrecision], ["heart-problem F", (x as ChallengeAMetrics).heartProblemF]]
+      : [["total precision", x.totalPrecision], ["Youden", (x as ChallengeBMetrics).youden]];
+  const meanOf = (dataset: string, model: string, variant: string): { mean: number[]; sd: number[] } | undefined => {
+    const ms = allRows.filter((r) => r.dataset === dataset && r.model === model && r.variant === variant && r.metrics)
+      .map((r) => keysOf(dataset, r.metrics!).map(([, v]) => v));
+    if (ms.length === 0) return undefined;
+    const mean = ms[0].map((_, i) => ms.reduce((sum, m) => sum + m[i], 0) / ms.length);
+    const sd = mean.map((mu, i) =>
+      ms.length > 1 ? Math.sqrt(ms.reduce((sum, m) => sum + (m[i] - mu) ** 2, 0) / (ms.length - 1)) : 0
+    );
+    return { mean, sd };
+  };
+  const d = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(3)}`;
+  const ms = (v: { mean: number[]; sd: number[] }, i: number) =>
+    seeds.length > 1 ? `${f3(v.mean[i])} ± ${v.sd[i].toFixed(3)}` : f3(v.mean[i]);
   for (const dataset of ["a", "b"] as const) {
     const leakFree = rows.find((r) => r.dataset === dataset && r.variant === "leak-free");
     if (!leakFree) continue;
@@ -342,24 +369,22 @@ export function renderChallenge(doc: ChallengeDocument): string[] {
     out.push(
       `- Dataset ${dataset.toUpperCase()}: leak-free removes ${leakFree.removedClips} of ${train} training files.`,
     );
-    if (leakFree.removedClips === 0) continue;
     for (const model of new Set(rows.filter((r) => r.dataset === dataset).map((r) => r.model))) {
-      const of = (v: string) =>
-        rows.find((r) => r.dataset === dataset && r.model === model && r.variant === v)?.metrics;
-      const o = of("official"), m = of("size-matched"), l = of("leak-free");
+      const o = meanOf(dataset, model, "official"), m = meanOf(dataset, model, "size-matched");
+      const l = meanOf(dataset, model, "leak-free");
+      const names = dataset === "a" ? ["total precision", "heart-problem F"] : ["total precision", "Youden"];
+      if (o && leakFree.removedClips === 0) {
+        out.push(`  - ${model}: ${names.map((name, i) => `${name} ${ms(o, i)}`).join("; ")} (all variants)`);
+        continue;
+      }
       if (!o || !m || !l) continue;
-      const key = (x: typeof o): [string, number][] =>
-        dataset === "a"
-          ? [["total precision", x.totalPrecision], ["heart-problem F", (x as ChallengeAMetrics).heartProblemF]]
-          : [["total precision", x.totalPrecision], ["Youden", (x as ChallengeBMetrics).youden]];
-      const ko = key(o), km = key(m), kl = key(l);
-      const d = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(3)}`;
       out.push(
         `  - ${model}: ${
-          ko.map(([name, vo], i) => {
-            const vm = km[i][1], vl = kl[i][1];
-            return `${name} ${f3(vo)} → ${f3(vm)} → ${f3(vl)} (leak ${d(vm - vl)}, size ${d(vo - vm)})`;
-          }).join("; ")
+          names.map((name, i) =>
+            `${name} ${ms(o, i)} → ${ms(m, i)} → ${ms(l, i)} (leak ${d(m.mean[i] - l.mean[i])}, size ${
+              d(o.mean[i] - m.mean[i])
+            })`
+          ).join("; ")
         }`,
       );
     }

@@ -277,6 +277,7 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
       maxEpochs: quick ? (options.quickEpochs ?? 3) : undefined,
       maxRounds: quick ? 10 : undefined,
       cnnEpochs: quick ? (options.quickEpochs ?? 3) : undefined,
+      seeds: quick ? [42] : CHALLENGE_SEEDS,
       log,
     });
     const doc: ChallengeDocument = {
@@ -453,6 +454,9 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
     return { results, dataSource, seconds, outDir };
   }
 }
+
+/** Seeds of --challenge: every model and size-matched draw three times (one CNN's result moves with its seed). */
+const CHALLENGE_SEEDS = [42, 1042, 2042];
 
 /** Where --challenge's leak-free variant gets its groups. */
 const CHALLENGE_GROUPS = "set_b patient number from the file name; set_a files each their own";
