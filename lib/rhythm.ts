@@ -25,8 +25,7 @@
  */
 import { type Envelope, type EnvelopeOptions, kthSmallest, MIN_BEATS_DURATION_S, shannonEnvelope } from "./beats.ts";
 import { ParameterError } from "./errors.ts";
-import { assertValidAudio } from "./stft.ts";
-import type { Waveform } from "./types.ts";
+import { assertValidAudio, type Waveform } from "./types.ts";
 
 /** Options of {@linkcode irregularRhythm}. */
 export interface RhythmOptions extends EnvelopeOptions {

@@ -20,17 +20,15 @@
 import { ParameterError } from "./errors.ts";
 import { butterworthSos, sosFiltFilt } from "./filter.ts";
 import { gaussian, mulberry32 } from "./rng.ts";
+import { CLASS_NAMES, type ClassName, LABEL_IDS } from "./classes.ts";
 
-/** Classes the generator can produce (the toolkit's four target classes). */
-export type SynthKind = "normal" | "murmur" | "extrahls" | "extrastole";
+/** Classes the generator can produce (the four target classes of lib/classes.ts). */
+export type SynthKind = ClassName;
 
-/** The toolkit's label ids of the classes: normal 0, extrahls 1, murmur 2, extrastole 4. */
-export const SYNTH_LABEL_IDS: Readonly<Record<SynthKind, number>> = Object.freeze({
-  normal: 0,
-  extrahls: 1,
-  murmur: 2,
-  extrastole: 4,
-});
+/** The label ids of the classes (lib/classes.ts): normal 0, extrahls 1, murmur 2, extrastole 4. */
+export const SYNTH_LABEL_IDS: Readonly<Record<SynthKind, number>> = Object.freeze(
+  Object.fromEntries(CLASS_NAMES.map((name) => [name, LABEL_IDS[name]])) as Record<SynthKind, number>,
+);
 
 /** Options of {@linkcode synthesizeHeartSound}. */
 export interface SynthOptions {
