@@ -75,7 +75,7 @@ Deno.test("challengeRecordings() rejects a folder without challenge_test_labels.
 
 Deno.test({
   name: "challengeRecordings() finds the official test files of the development copy (52 of A, 152 of B)",
-  ...needsData(),
+  ...needsData("real dataset", "challenge_test_labels.csv"),
   fn: () => {
     const recs = challengeRecordings(DATA_DIR);
     const a = challengeSplit(recs, "a", "official"), b = challengeSplit(recs, "b", "official");
