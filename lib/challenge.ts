@@ -6,8 +6,9 @@
  * Two variants of the training set:
  * - **official**: every training file, as the challenge had it. In Dataset B most test patients
  *   also have training recordings, so a model can recognise the patient rather than the sound.
- * - **leak-free**: training files that share a group with any test file are removed (set_b: the
- *   patient number in the file name; set_a names carry no patient, so each file is its own group).
+ * - **leak-free**: training files that share a group with any test file are removed (the caller's
+ *   groups: by default `patientId`; `deno task reproduce --challenge` passes the audit's, which
+ *   join set_b patients, set_a sessions and near-duplicate copies).
  * - **size-matched**: the control that separates the leak from the smaller training set: as many
  *   training files of each class as leak-free keeps, drawn at random (seeded) from all training
  *   files, test patients included.
@@ -25,7 +26,7 @@ import {
   challengeMetricsA,
   challengeMetricsB,
 } from "./challenge_metrics.ts";
-import { CLASS_NAMES, listRecordings, type Recording } from "./data.ts";
+import { CHALLENGE_TEST_LABELS_FILE, CLASS_NAMES, listRecordings, type Recording } from "./data.ts";
 import { DatasetError, ParameterError } from "./errors.ts";
 import { mulberry32, shuffleInPlace } from "./rng.ts";
 
@@ -35,10 +36,8 @@ export type ChallengeDataset = "a" | "b";
 export type ChallengeVariant = "official" | "size-matched" | "leak-free";
 export const CHALLENGE_VARIANTS: readonly ChallengeVariant[] = ["official", "size-matched", "leak-free"];
 
-/** A recording with its challenge split and class name (artifact included). */
+/** A labelled recording (artifact included), with its challenge split from lib/data.ts. */
 export interface ChallengeRecording extends Recording {
-  /** "train" = labelled in the original release, "test" = an official test file. */
-  challengeSplit: "train" | "test";
   /** Class name (normal, murmur, extrahls, extrastole or artifact). */
   label: NonNullable<Recording["label"]>;
 }
@@ -133,38 +132,20 @@ export function scoreChallenge(
   return dataset === "a" ? challengeMetricsA(truth, predicted) : challengeMetricsB(truth, predicted);
 }
 
-/** File of the official test files' labels in a data folder (path,label[,sheet_name]). */
-const TEST_LABELS_FILE = "challenge_test_labels.csv";
-
 /**
- * Every labelled recording of a data folder with its challenge split: the originally labelled
- * files (artifact included) as "train", and the official test files labelled by
- * `challenge_test_labels.csv` as "test" (test files it does not list are left out).
- * @throws {DatasetError} The folder has no `challenge_test_labels.csv`.
+ * Every labelled recording of a data folder with its challenge split ({@linkcode listRecordings}):
+ * the originally labelled files (artifact included) as "train", and the official test files that
+ * `challenge_test_labels.csv` labels as "test" (test files it does not list are left out).
+ * @throws {DatasetError} The folder has no `challenge_test_labels.csv` (no labelled test file).
  */
 export function challengeRecordings(dataDir: string): ChallengeRecording[] {
-  const all = listRecordings(dataDir, { includeArtifact: true, includeUnlabelled: true });
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(`${dataDir}/${TEST_LABELS_FILE}`);
-  } catch {
-    throw new DatasetError(`Cannot run the challenge protocol: ${TEST_LABELS_FILE} not found in ${dataDir}`);
+  const recs = listRecordings(dataDir, { includeArtifact: true }).filter((r): r is ChallengeRecording =>
+    r.label !== null
+  );
+  if (!recs.some((r) => r.challengeSplit === "test")) {
+    throw new DatasetError(
+      `Cannot run the challenge protocol: no labelled test file (${CHALLENGE_TEST_LABELS_FILE} not found in ${dataDir})`,
+    );
   }
-  const testLabels = new Map<string, string>();
-  const [header, ...rows] = text.split(/\r?\n/).filter((l) => l.trim() !== "");
-  const cols = header.split(",").map((c) => c.trim());
-  const pathCol = cols.indexOf("path"), labelCol = cols.indexOf("label");
-  for (const row of rows) {
-    const cells = row.split(",").map((c) => c.trim());
-    testLabels.set(cells[pathCol], cells[labelCol]);
-  }
-  const out: ChallengeRecording[] = [];
-  for (const r of all) {
-    const testLabel = testLabels.get(r.relPath);
-    const isTest = testLabel !== undefined || /unlabelledtest/i.test(r.relPath);
-    const label = (isTest ? testLabel : r.label) as ChallengeRecording["label"] | undefined | null;
-    if (!label) continue;
-    out.push({ ...r, label, challengeSplit: isTest ? "test" : "train" });
-  }
-  return out;
+  return recs;
 }

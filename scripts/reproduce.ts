@@ -270,7 +270,13 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
     const challengeStart = performance.now();
     const { runChallenge } = await import("../lib/challenge_run.ts");
     const { challengeRecordings } = await import("../lib/challenge.ts");
-    const rows = await runChallenge(challengeRecordings(dataSource), {
+    // the audit's groups (set_b patients, set_a sessions, copies): a test file's copies leave training too
+    const audit = await cachedAuditGroups(dataDir, { progress: options.progress === true });
+    const challengeRecs = challengeRecordings(dataDir).map((r) => ({
+      ...r,
+      patientId: audit.groups[r.relPath] ?? r.patientId,
+    }));
+    const rows = await runChallenge(challengeRecs, {
       progress: options.progress,
       cache: options.cache,
       maxEpochs: quick ? (options.quickEpochs ?? 3) : undefined,
@@ -461,7 +467,8 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
 const CHALLENGE_SEEDS = [42, 1042, 2042];
 
 /** Where --challenge's leak-free variant gets its groups. */
-const CHALLENGE_GROUPS = "set_b patient number from the file name; set_a files each their own";
+const CHALLENGE_GROUPS =
+  "the audit's (lib/audit_run.ts: set_b patients, set_a recording sessions, near-duplicate copies); label conflicts are kept, as the challenge had them";
 
 /** JSON with ±Infinity and NaN kept as strings (discriminant power is infinite at Se or Sp of 1). */
 export function stringifyFinite(value: unknown): string {
