@@ -12,7 +12,7 @@
  *    and the model card models/README.md.
  *
  * Usage: deno task train [--data DIR] [--out models] [--quantization float16|uint8|none]
- *                        [--skip-cv] [--quick] [--seed 42]
+ *                        [--skip-cv] [--quick] [--seed 42] [--members 3] [--results results/cnn.json]
  * --skip-cv ships the CNN alone (the stack needs the CV's out-of-fold probabilities); --quick
  * (CI) trains 2 epochs and replaces the inner CNN CVs by the outer probabilities.
  * Data folder: --data, else HEARTBEAT_DATA, else ../shared/data/heartbeat-sounds if present, else data/.
@@ -86,12 +86,13 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       seed: { type: "string", default: "42" },
       members: { type: "string", default: String(CNN_MEMBERS) },
+      results: { type: "string", default: new URL("../results/cnn.json", import.meta.url).pathname },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
     console.log(
-      "deno task train [--data DIR] [--out models] [--quantization float16|uint8|none] [--skip-cv] [--quick] [--seed 42] [--members 3]",
+      "deno task train [--data DIR] [--out models] [--quantization float16|uint8|none] [--skip-cv] [--quick] [--seed 42] [--members 3] [--results results/cnn.json]",
     );
     return;
   }
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
   const settings: Partial<CnnTrainOptions> = values.quick
     ? { ...SHIPPED, epochs: 2, augmentCopies: 0, patience: 1 }
     : { ...SHIPPED };
-  const resultsPath = new URL("../results/cnn.json", import.meta.url).pathname;
+  const resultsPath = values.results!;
 
   let results: Record<string, unknown> | null = null;
   let stackState: StackState | null = null;
@@ -132,20 +133,21 @@ async function main(): Promise<void> {
     const memberCvs: Cv[] = [];
     for (let m = 0; m < members; m++) {
       memberCvs.push(
-        await crossValidateCnn(tf, recs, {
-          ...settings,
-          seed,
-          trainSeed: seed + memberSeedOffset(m),
-          folds: 5,
-          quantizations: ["float16", "uint8"],
-          extraTaus: TAUS,
-          onFold: (f, metrics) =>
-            console.error(
-              `member ${m + 1}/${members}, fold ${f + 1}/5: accuracy ${f3(metrics.accuracy)}, balanced ${
-                f3(metrics.balancedAccuracy)
-              }`,
-            ),
-        }),
+        await cachedOuterCv(recs, settings, seed, m, () =>
+          crossValidateCnn(tf, recs, {
+            ...settings,
+            seed,
+            trainSeed: seed + memberSeedOffset(m),
+            folds: 5,
+            quantizations: ["float16", "uint8"],
+            extraTaus: TAUS,
+            onFold: (f, metrics) =>
+              console.error(
+                `member ${m + 1}/${members}, fold ${f + 1}/5: accuracy ${f3(metrics.accuracy)}, balanced ${
+                  f3(metrics.balancedAccuracy)
+                }`,
+              ),
+          })),
       );
     }
     const cv = ensembleCv(recs, memberCvs);
@@ -226,7 +228,7 @@ async function main(): Promise<void> {
         members > 1 ? " ensemble" : ""
       } alone`;
     stackState = stack.final;
-    await Deno.mkdir(new URL("../results", import.meta.url).pathname, { recursive: true });
+    await Deno.mkdir(resultsPath.replace(/\/[^/]*$/, "") || ".", { recursive: true });
     await Deno.writeTextFile(resultsPath, JSON.stringify(results, null, 1) + "\n");
     console.error(
       `CV: accuracy ${f3(pooled.accuracy)}, balanced ${f3(pooled.balancedAccuracy)} in ${
@@ -376,6 +378,57 @@ export async function innerCnnCachePath(
     ...(member > 0 ? { trainSeedOffset: memberSeedOffset(member) } : {}),
   }));
   return new URL(`../.cache/train/cnn-inner-${key.slice(0, 16)}.json`, import.meta.url).pathname;
+}
+
+/**
+ * The outer CNN CV of seed-ensemble member m, cached in .cache/train/ by every input (as the inner
+ * CVs are), so that work on the later stages (stack, calibration, quality) does not retrain it.
+ */
+async function cachedOuterCv(
+  recs: Prepared,
+  settings: Partial<CnnTrainOptions>,
+  seed: number,
+  member: number,
+  run: () => Promise<Cv>,
+): Promise<Cv> {
+  const key = await sha256Hex(canonicalJson({
+    v: 1,
+    settings: cnnDefaults({ ...settings, seed }),
+    preprocessing: defaultLogmelPreprocessing(),
+    recordings: recs.map((r) => [r.relPath, r.classIndex, r.patientId]),
+    trainSeed: seed + memberSeedOffset(member),
+    quantizations: ["float16", "uint8"],
+    taus: TAUS,
+  }));
+  const path = new URL(`../.cache/train/cnn-outer-${key.slice(0, 16)}.json`, import.meta.url).pathname;
+  const arrays = (o: Record<string, Float32Array | undefined>) =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v ? Array.from(v) : v]));
+  const typed = (o: Record<string, number[]>) =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Float32Array.from(v)]));
+  try {
+    const c = JSON.parse(await Deno.readTextFile(path));
+    console.error(`outer CNN CV (member ${member}): cached ${path}`);
+    return {
+      ...c,
+      probabilities: Float32Array.from(c.probabilities),
+      foldOf: Int32Array.from(c.foldOf),
+      quantizedProbabilities: typed(c.quantizedProbabilities),
+      tauProbabilities: typed(c.tauProbabilities),
+    };
+  } catch { /* compute */ }
+  const cv = await run();
+  await Deno.mkdir(new URL("../.cache/train", import.meta.url).pathname, { recursive: true });
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({
+      ...cv,
+      probabilities: Array.from(cv.probabilities),
+      foldOf: Array.from(cv.foldOf),
+      quantizedProbabilities: arrays(cv.quantizedProbabilities),
+      tauProbabilities: arrays(cv.tauProbabilities),
+    }),
+  );
+  return cv;
 }
 
 /** Inner CNN CVs (raw τ 0 out-of-fold probabilities per outer fold), cached on disk by their inputs. */
