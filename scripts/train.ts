@@ -34,16 +34,32 @@ import {
   trainCnn,
 } from "../lib/cnn.ts";
 import { defaultLogmelPreprocessing, type LogmelWindowsPreprocessing } from "../lib/preprocess.ts";
-import { argmaxRows, evaluate, meanStd, rocAuc } from "../lib/metrics.ts";
+import {
+  argmaxRows,
+  brierScore,
+  evaluate,
+  expectedCalibrationError,
+  meanStd,
+  reliabilityBins,
+  rocAuc,
+} from "../lib/metrics.ts";
+import { LOW_CONFIDENCE } from "../lib/classifier.ts";
+import { readWav } from "../lib/wav.ts";
+import { resampleWaveform } from "../lib/resample.ts";
+import type { Waveform } from "../lib/types.ts";
 import { HAND_FEATURE_NAMES, MISSING_FEATURE } from "../lib/handfeatures.ts";
 import { RHYTHM_FEATURE_NAMES } from "../lib/beats.ts";
 import { groupedStratifiedKFold } from "../lib/splits.ts";
 import {
   classShares,
   handFeatureMatrix,
+  nestedQualityCv,
   nestedStackCv,
+  QUALITY_GBDT,
+  QUALITY_HEART_FLAG_RATE,
   STACK_GBDT,
   STACK_GRID,
+  trainQuality,
   trainStack,
 } from "../lib/stack_train.ts";
 import { combineProbabilities } from "../lib/stack.ts";
@@ -219,7 +235,9 @@ async function main(): Promise<void> {
       backend: tf.getBackend(),
     };
     // The stack: hand-feature trees + CNN, operating point chosen by nested CV.
-    const stack = await stackCv(tf, recs, cv, memberCvs, settings, seed, values.quick!);
+    const artifacts = await prepareArtifacts(dir, p.targetSampleRate);
+    console.error(`artifact recordings (quality model): ${artifacts.length}`);
+    const stack = await stackCv(tf, recs, cv, memberCvs, settings, seed, values.quick!, artifacts);
     results.stack = stack.results;
     results.description =
       `Stacked classifier: XGBoost on hand-made recording features (lib/handfeatures.ts) mixed with ${
@@ -258,14 +276,22 @@ async function main(): Promise<void> {
       stackState.treeOutOfFold,
       { tau: FINAL_CNN.priorCorrection!, prior: cnnPrior },
     );
+    const q = stackState.quality;
+    if (q.artifact.some((a) => a === 1)) file.quality = await trainQuality(q, q.outOfFold);
     await Deno.mkdir(values.out!, { recursive: true });
     await Deno.writeTextFile(`${values.out}/stack.json`, JSON.stringify(file) + "\n");
     shippedP = { ...shippedP, stack: { kind: "hand-features-xgboost", file: "stack.json" } };
     console.error(
-      `stack: CNN weight ${chosen.cnnWeight}, τ ${chosen.tau} (chosen on the outer CV) → ${values.out}/stack.json`,
+      `stack: CNN weight ${chosen.cnnWeight}, τ ${chosen.tau}, temperature ${file.parameters.calibration?.temperature}${
+        file.quality ? `, quality threshold ${file.quality.threshold}` : ""
+      } (chosen on the outer CV) → ${values.out}/stack.json`,
     );
     if (results) {
-      (results.stack as Record<string, unknown>).shipped = { ...file.parameters, selectionScore: chosen.score };
+      (results.stack as Record<string, unknown>).shipped = {
+        ...file.parameters,
+        selectionScore: chosen.score,
+        ...(file.quality ? { qualityThreshold: file.quality.threshold } : {}),
+      };
     }
     if (results) await Deno.writeTextFile(resultsPath, JSON.stringify(results, null, 1) + "\n");
   } else {
@@ -348,6 +374,115 @@ interface StackState {
   cnnOuter: Float32Array;
   /** Outer out-of-fold tree probabilities. */
   treeOutOfFold: Float32Array;
+  /** Hand features of heart-sound and artifact recordings, artifact flags, out-of-fold quality. */
+  quality: { x: Float32Array; numFeatures: number; artifact: number[]; outOfFold: Float32Array };
+}
+
+/** An artifact recording (noise, talking, no heart sound) at the model rate, for the quality model. */
+interface ArtifactRecording {
+  wave: Waveform;
+  relPath: string;
+  patientId: string;
+}
+
+/** Reads and resamples the data folder's artifact recordings. */
+async function prepareArtifacts(dir: string, targetSampleRate: number): Promise<ArtifactRecording[]> {
+  const out: ArtifactRecording[] = [];
+  for (const r of listRecordings(dir, { includeArtifact: true })) {
+    if (r.label !== "artifact") continue;
+    const wav = readWav(await Deno.readFile(r.path));
+    const wave = { samples: wav.samples, sampleRate: wav.sampleRate };
+    out.push({
+      wave: wav.sampleRate === targetSampleRate ? wave : resampleWaveform(wave, targetSampleRate),
+      relPath: r.relPath,
+      patientId: r.patientId,
+    });
+  }
+  return out;
+}
+
+/**
+ * Calibration of the nested CV's probabilities before and after the temperature fitted inside each
+ * training fold: expected calibration error (10 bins, top class), Brier score, reliability bins,
+ * and the low-confidence warning (top probability < LOW_CONFIDENCE) as a detector of errors.
+ */
+function calibrationReport(y: number[], before: Float32Array, after: Float32Array, temperatures: number[]) {
+  const k = CLASSES.length;
+  const warning = (p: Float32Array) => {
+    const top = argmaxRows(p, k);
+    let flagged = 0, flaggedErrors = 0, errors = 0;
+    y.forEach((t, i) => {
+      const wrong = top[i] !== t, low = p[i * k + top[i]] < LOW_CONFIDENCE;
+      if (wrong) errors++;
+      if (low) flagged++;
+      if (low && wrong) flaggedErrors++;
+    });
+    return {
+      flagged: flagged / y.length,
+      precision: flagged > 0 ? flaggedErrors / flagged : 0,
+      recall: errors > 0 ? flaggedErrors / errors : 0,
+    };
+  };
+  const meanConfidence = (p: Float32Array) => {
+    const top = argmaxRows(p, k);
+    return y.reduce((s, _, i) => s + p[i * k + top[i]], 0) / y.length;
+  };
+  return {
+    note:
+      "nested CV: temperature fitted per outer fold on inner out-of-fold stack probabilities of its training rows; ECE over 10 equal-width bins of the top-class probability; Brier = mean Σ_c (p_c − [c = y])²",
+    temperatures,
+    ece: { before: expectedCalibrationError(y, before, k), after: expectedCalibrationError(y, after, k) },
+    brier: { before: brierScore(y, before, k), after: brierScore(y, after, k) },
+    meanConfidence: { before: meanConfidence(before), after: meanConfidence(after) },
+    accuracy: evaluate(y, argmaxRows(after, k), k).accuracy,
+    reliability: { before: reliabilityBins(y, before, k), after: reliabilityBins(y, after, k) },
+    lowConfidenceWarning: { threshold: LOW_CONFIDENCE, before: warning(before), after: warning(after) },
+  };
+}
+
+/**
+ * Nested CV of the quality model (usable heart sound vs artifact) over the heart-sound recordings
+ * and the artifacts: grouped stratified 5-fold (seed), threshold chosen inside each training fold.
+ */
+async function qualityCv(recs: Prepared, xHeart: Float32Array, artifacts: ArtifactRecording[], seed: number) {
+  const d = HAND_FEATURE_NAMES.length;
+  const x = new Float32Array((recs.length + artifacts.length) * d);
+  x.set(xHeart);
+  x.set(handFeatureMatrix(artifacts.map((a) => a.wave)), recs.length * d);
+  const artifact = [...recs.map(() => 0), ...artifacts.map(() => 1)];
+  const groups = [...recs.map((r) => r.patientId), ...artifacts.map((a) => a.patientId)];
+  const empty = { x, numFeatures: d, artifact, outOfFold: new Float32Array(artifact.length).fill(1) };
+  if (artifacts.length < 5) {
+    return { report: { note: `only ${artifacts.length} artifact recordings: no quality model` }, final: empty };
+  }
+  const folds = groupedStratifiedKFold(artifact, groups, 5, seed);
+  const cv = await nestedQualityCv({ x, numFeatures: d, artifact, groups, folds, seed });
+  const rate = (keep: (i: number) => boolean) => {
+    const idx = artifact.flatMap((_, i) => (keep(i) ? [i] : []));
+    return idx.filter((i) => cv.flagged[i]).length / idx.length;
+  };
+  const heart = artifact.flatMap((a, i) => (a === 0 ? [i] : [])), art = artifact.flatMap((a, i) => (a ? [i] : []));
+  return {
+    report: {
+      note:
+        `XGBoost (${QUALITY_GBDT.numRounds} rounds, depth ${QUALITY_GBDT.maxDepth}) on the hand features, usable heart sound vs artifact; grouped stratified 5-fold CV (seed ${seed}); per outer fold the threshold flags ${QUALITY_HEART_FLAG_RATE} of the heart sounds in an inner 5-fold CV of its training rows; flagged = quality below it`,
+      gbdt: QUALITY_GBDT,
+      artifacts: art.length,
+      heartSounds: heart.length,
+      artifactFlagged: rate((i) => artifact[i] === 1),
+      heartSoundFlagged: rate((i) => artifact[i] === 0),
+      heartSoundFlaggedPerClass: Object.fromEntries(
+        CLASSES.map((c, ci) => [c, rate((i) => artifact[i] === 0 && recs[i].classIndex === ci)]),
+      ),
+      heartSoundFlaggedPerSet: {
+        a: rate((i) => i < recs.length && recs[i].set === "a"),
+        b: rate((i) => i < recs.length && recs[i].set === "b"),
+      },
+      rocAuc: rocAuc(heart.map((i) => cv.quality[i]), art.map((i) => cv.quality[i])),
+      thresholds: cv.thresholds,
+    },
+    final: { ...empty, outOfFold: cv.quality },
+  };
 }
 
 type Cv = Awaited<ReturnType<typeof crossValidateCnn>>;
@@ -474,6 +609,7 @@ async function stackCv(
   settings: Partial<CnnTrainOptions>,
   seed: number,
   quick: boolean,
+  artifacts: ArtifactRecording[],
 ): Promise<{ results: Record<string, unknown>; final: StackState }> {
   const t0 = performance.now();
   const k = CLASSES.length;
@@ -547,6 +683,15 @@ async function stackCv(
     })
   );
   const trees = subsetMetrics(recs, nested.treeProbabilities, () => true);
+  const calibration = calibrationReport(y, nested.uncalibrated, probs, nested.chosen.map((c) => c.temperature));
+  const quality = await qualityCv(recs, x, artifacts, seed);
+  console.error(
+    `calibration (nested): ECE ${f3(calibration.ece.before)} → ${f3(calibration.ece.after)}, Brier ${
+      f3(calibration.brier.before)
+    } → ${f3(calibration.brier.after)}; quality: artifacts flagged ${
+      f3(quality.report.artifactFlagged ?? NaN)
+    }, heart sounds ${f3(quality.report.heartSoundFlagged ?? NaN)}`,
+  );
   console.error(
     `stack (nested): accuracy ${f3(pooled.accuracy)}, balanced ${f3(pooled.balancedAccuracy)}; chosen ${
       nested.chosen.map((c) => `w ${c.cnnWeight} τ ${c.tau}`).join(", ")
@@ -585,12 +730,15 @@ async function stackCv(
       outerGrid: grid,
       separability: separability(recs, x, { cnn: cnnOuter, trees: nested.treeProbabilities, stack: probs }),
       singleMembers,
+      calibration,
+      quality: quality.report,
       seconds: (performance.now() - t0) / 1000,
     },
     final: {
       inputs: { x, numFeatures: HAND_FEATURE_NAMES.length, y, numClasses: k },
       cnnOuter,
       treeOutOfFold: nested.treeProbabilities,
+      quality: quality.final,
     },
   };
 }
