@@ -440,6 +440,49 @@ function calibrationReport(y: number[], before: Float32Array, after: Float32Arra
   };
 }
 
+/** Class index of extrastole (a rhythm event the labels barely follow: issue 18, notes of r18r). */
+const EXTRASTOLE = 3;
+
+/** Top class of each row, with extrastole replaced by the second most likely class. */
+export function demoteExtrastole(probabilities: Float32Array, k: number): Int32Array {
+  const top = argmaxRows(probabilities, k);
+  for (let i = 0; i < top.length; i++) {
+    if (top[i] !== EXTRASTOLE) continue;
+    let best = -1;
+    for (let c = 0; c < k; c++) {
+      if (c !== EXTRASTOLE && (best < 0 || probabilities[i * k + c] > probabilities[i * k + best])) best = c;
+    }
+    top[i] = best;
+  }
+  return top;
+}
+
+/**
+ * The nested CV's predictions as they are and with every extrastole call demoted to the second
+ * most likely class (the rule for a recording without rhythm evidence: a regular recording called
+ * extrastole is a false alarm that costs normal recall).
+ */
+function extrastolePolicyReport(y: number[], probabilities: Float32Array) {
+  const k = CLASSES.length;
+  const summary = (pred: Int32Array) => {
+    const m = evaluate(y, pred, k);
+    return {
+      accuracy: m.accuracy,
+      balancedAccuracy: m.balancedAccuracy,
+      macroF1: m.macroF1,
+      recall: Object.fromEntries(CLASSES.map((c, i) => [c, m.perClass[i].recall])),
+      extrastoleCalls: pred.filter((c) => c === EXTRASTOLE).length,
+      normalsCalledExtrastole: y.filter((t, i) => t === 0 && pred[i] === EXTRASTOLE).length,
+    };
+  };
+  return {
+    note:
+      "pooled nested out-of-fold predictions: as the stack gives them (keep), and with every extrastole call replaced by the second most likely class (demote: what a recording without rhythm evidence gets)",
+    keep: summary(argmaxRows(probabilities, k)),
+    demote: summary(demoteExtrastole(probabilities, k)),
+  };
+}
+
 /**
  * Nested CV of the quality model (usable heart sound vs artifact) over the heart-sound recordings
  * and the artifacts: grouped stratified 5-fold (seed), threshold chosen inside each training fold.
@@ -685,6 +728,7 @@ async function stackCv(
   const trees = subsetMetrics(recs, nested.treeProbabilities, () => true);
   const calibration = calibrationReport(y, nested.uncalibrated, probs, nested.chosen.map((c) => c.temperature));
   const quality = await qualityCv(recs, x, artifacts, seed);
+  const extrastolePolicy = extrastolePolicyReport(y, probs);
   console.error(
     `calibration (nested): ECE ${f3(calibration.ece.before)} → ${f3(calibration.ece.after)}, Brier ${
       f3(calibration.brier.before)
@@ -732,6 +776,7 @@ async function stackCv(
       singleMembers,
       calibration,
       quality: quality.report,
+      extrastolePolicy,
       seconds: (performance.now() - t0) / 1000,
     },
     final: {
@@ -917,9 +962,93 @@ function stackMetricLines(st: any): string[] {
     "",
     "Quantization: the CNN's float16 weights are checked below (fold models reloaded); the trees are stored exactly (float32 thresholds and leaves).",
     "",
+    ...calibrationLines(st.calibration, st.shipped),
+    ...qualityLines(st.quality, st.shipped),
+    ...extrastoleLines(st.extrastolePolicy),
     "### Every variant tried (grouped 5-fold CV, pooled accuracy / balanced accuracy)",
     "",
     ...VARIANTS_TRIED.map((v) => `- ${v}`),
+    "",
+  ];
+}
+
+/** The model card's calibration section (empty for results written before it existed). */
+// deno-lint-ignore no-explicit-any
+function calibrationLines(c: any, shipped: any): string[] {
+  if (!c) return [];
+  const w = c.lowConfidenceWarning;
+  const pr = (x: { precision: number; recall: number; flagged: number }) =>
+    `precision ${f3(x.precision)}, recall ${f3(x.recall)} (${f3(x.flagged)} of recordings warned)`;
+  // deno-lint-ignore no-explicit-any
+  const bins = (list: any[]) => list.filter((b) => b.count > 0);
+  return [
+    "### Calibration",
+    `The stack's probabilities are rescaled by a temperature T (lib/calibration.ts, p ∝ p^(1/T); the class never changes)${
+      shipped?.calibration
+        ? `, T = ${shipped.calibration.temperature} in the shipped model (stack.json \`parameters.calibration\`)`
+        : ""
+    }, fitted by likelihood on out-of-fold probabilities. Nested: inside every outer training fold, T is fitted on the inner out-of-fold stack probabilities at that fold's (w, τ) (T per fold: ${
+      c.temperatures.map((t: number) => t.toFixed(2)).join(", ")
+    }); the test fold is scored with it.`,
+    "",
+    "| pooled nested CV | before | after |",
+    "|---|---:|---:|",
+    `| expected calibration error (10 bins, top class) | ${f3(c.ece.before)} | ${f3(c.ece.after)} |`,
+    `| Brier score (Σ over classes, 0–2) | ${f3(c.brier.before)} | ${f3(c.brier.after)} |`,
+    `| mean confidence (accuracy ${f3(c.accuracy)}) | ${f3(c.meanConfidence.before)} | ${f3(c.meanConfidence.after)} |`,
+    "",
+    `Reliability (after calibration; confidence bin: n, mean confidence → accuracy): ${
+      bins(c.reliability.after).map((b) =>
+        `${b.lower.toFixed(1)}–${b.upper.toFixed(1)}: ${b.count}, ${f2(b.meanConfidence)} → ${f2(b.accuracy)}`
+      ).join("; ")
+    }.`,
+    "",
+    `The low-confidence warning (top probability < ${w.threshold}) as a detector of wrong answers: before calibration ${
+      pr(w.before)
+    }; after ${pr(w.after)}.`,
+    "",
+  ];
+}
+
+/** The model card's signal-quality section. */
+// deno-lint-ignore no-explicit-any
+function qualityLines(q: any, shipped: any): string[] {
+  if (!q || q.artifactFlagged === undefined) return q?.note ? ["### Signal quality", q.note, ""] : [];
+  return [
+    '### Signal quality ("retake")',
+    `\`quality\` is the probability that a recording is usable heart sound rather than an artifact (noise, talking, no heart sound): XGBoost (${q.gbdt.numRounds} rounds × 2 classes, depth ${q.gbdt.maxDepth}) over the same hand features, trained on ${q.heartSounds} heart-sound and ${q.artifacts} artifact recordings (stack.json \`quality\`). Below the threshold${
+      shipped?.qualityThreshold !== undefined ? ` (${shipped.qualityThreshold} in the shipped model)` : ""
+    } the result carries the warning "retake: <reason>" (the reason: the most atypical of beat-detector confidence, spectral flatness, low-frequency share, spectral centroid, crest factor, against the heart-sound recordings' median and IQR); the class is still given.`,
+    `Nested grouped 5-fold CV: inside every outer training fold the threshold flags ${QUALITY_HEART_FLAG_RATE} of the heart sounds in an inner 5-fold CV (per fold: ${
+      q.thresholds.map((t: number) => t.toFixed(3)).join(", ")
+    }). Out of fold, **${f3(q.artifactFlagged)} of the artifact recordings are flagged and ${
+      f3(q.heartSoundFlagged)
+    } of the heart-sound recordings** (${
+      CLASSES.map((c) => `${c} ${f3(q.heartSoundFlaggedPerClass[c])}`).join(", ")
+    }; set a ${f3(q.heartSoundFlaggedPerSet.a)}, set b ${f3(q.heartSoundFlaggedPerSet.b)}); ROC AUC ${f3(q.rocAuc)}.`,
+    "",
+  ];
+}
+
+/** The model card's extrastole-policy comparison. */
+// deno-lint-ignore no-explicit-any
+function extrastoleLines(e: any): string[] {
+  if (!e) return [];
+  // deno-lint-ignore no-explicit-any
+  const row = (name: string, x: any) =>
+    `| ${name} | ${f3(x.accuracy)} | ${f3(x.balancedAccuracy)} | ${
+      CLASSES.map((c) => f3(x.recall[c])).join(" | ")
+    } | ${x.extrastoleCalls} | ${x.normalsCalledExtrastole} |`;
+  return [
+    "### Extrastole calls",
+    "Extrastole is a rhythm event that these labels barely follow (see the rhythm section). The same nested out-of-fold predictions with every extrastole call replaced by the second most likely class:",
+    "",
+    `| predictions | accuracy | balanced accuracy | ${
+      CLASSES.map((c) => `recall ${c}`).join(" | ")
+    } | extrastole calls | normals called extrastole |`,
+    `|---|---:|---:|${CLASSES.map(() => "---:").join("|")}|---:|---:|`,
+    row("as the stack gives them", e.keep),
+    row("extrastole demoted", e.demote),
     "",
   ];
 }
