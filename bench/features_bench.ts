@@ -22,12 +22,13 @@ import process from "node:process";
 import { encodeWav, readWav } from "../lib/wav.ts";
 import { dominantFrequencyFeatures } from "../lib/features.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
+import { CLASS_NAMES } from "../lib/classes.ts";
 import { baselineDominantFeatures, baselineReadWav } from "./_features_baseline.ts";
 import { createFeaturePool, type FileFeatures } from "./_feature_pool.ts";
 
 const DATA_DIR: string = Deno.env.get("HEARTBEAT_DATA") ??
   new URL("../../shared/data/heartbeat-sounds", import.meta.url).pathname;
-const TARGET_LABELS = new Set(["normal", "murmur", "extrahls", "extrastole"]);
+const TARGET_LABELS = new Set<string>(CLASS_NAMES);
 const DELTA_S = 0.01;
 
 /** The 432 development recordings, or 24 synthetic ones (12 at 44.1 kHz, 12 at 4 kHz, 9 s) in a temp dir. */

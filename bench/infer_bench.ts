@@ -30,16 +30,11 @@ import { loadForwardModel } from "../lib/forward.ts";
 import { detectHeartSounds } from "../lib/beats.ts";
 import { HAND_FEATURE_BAND_HZ, handFeatures } from "../lib/handfeatures.ts";
 import { resampleWaveform } from "../lib/resample.ts";
-import { loadStackFor, predictTreeEnsemble } from "../lib/stack.ts";
+import { loadStack, predictTreeEnsemble } from "../lib/stack.ts";
+import { denoReadFile, readModelFolder } from "../lib/model_folder.ts";
 import type { LogmelWindowsPreprocessing } from "../lib/preprocess.ts";
 import { loadModel } from "../lib/model.ts";
-import {
-  logmelBandpassed,
-  logmelFramesOfBandpassed,
-  memberWeightFiles,
-  preprocess,
-  windowsFromFrames,
-} from "../lib/preprocess.ts";
+import { logmelBandpassed, logmelFramesOfBandpassed, preprocess, windowsFromFrames } from "../lib/preprocess.ts";
 import { loadTf } from "../lib/tf.ts";
 import { readWav } from "../lib/wav.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
@@ -338,16 +333,11 @@ async function stageTimes(): Promise<void> {
     console.log("SKIP: real dataset not found (set HEARTBEAT_DATA)");
     return;
   }
-  const ppUrl = new URL("../models/preprocessing.json", import.meta.url);
-  const pp = JSON.parse(await Deno.readTextFile(ppUrl)) as LogmelWindowsPreprocessing;
-  const json = JSON.parse(await Deno.readTextFile(`${ROOT}/models/model.json`));
+  const folder = await readModelFolder(new URL("../models/model.json", import.meta.url), denoReadFile);
+  const pp = folder.preprocessing as LogmelWindowsPreprocessing;
   // Every CNN of a seed ensemble (preprocessing.json members), as the classifier runs them.
-  const members = await Promise.all(
-    (memberWeightFiles(pp) ?? ["weights.bin"]).map(async (file) =>
-      loadForwardModel(json, await Deno.readFile(`${ROOT}/models/${file}`))
-    ),
-  );
-  const stack = await loadStackFor(pp, ppUrl, (url) => Deno.readFile(url));
+  const members = folder.weightSets.map((weights) => loadForwardModel(folder.modelJson, weights));
+  const stack = folder.stack ? loadStack(folder.stack) : null;
   const bytes = await Promise.all(files.map((p) => Deno.readFile(p)));
   const cpu: Record<string, number> = {};
   const step = <T>(name: string, fn: () => T): T => {

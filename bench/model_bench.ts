@@ -1,6 +1,6 @@
 /**
  * Inference latency of the shipped model (models/) per recording: preprocessing (resample,
- * band-pass, log-mel, windows) and prediction, separately and together (`classifyWaveform`),
+ * band-pass, log-mel, windows) and prediction, separately and together (`predictWaveform`),
  * for a 10 s set_b-like recording (4 kHz) and a 9 s set_a-like one (44.1 kHz), on the wasm
  * and the cpu backend side by side; and the second stage (lib/stack.ts: hand features, trees,
  * combination) when models/ ships one.
@@ -9,11 +9,12 @@
  * @module
  */
 import { loadTf } from "../lib/tf.ts";
-import { loadModel } from "../lib/model.ts";
-import { classifyWaveform, preprocess } from "../lib/preprocess.ts";
+import { loadModel, predictWaveform } from "../lib/model.ts";
+import { preprocess } from "../lib/preprocess.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
 import { handFeatures } from "../lib/handfeatures.ts";
-import { loadStackFor, predictTreeEnsemble } from "../lib/stack.ts";
+import { loadStack, predictTreeEnsemble } from "../lib/stack.ts";
+import { denoReadFile, readModelFolder } from "../lib/model_folder.ts";
 
 await loadTf({ backend: "cpu" }); // starts the cpu backend once (and silences its banner)
 const tf = await loadTf();
@@ -46,24 +47,20 @@ for (const [name, wave] of Object.entries(waves)) {
       },
     );
     Deno.bench(
-      `classifyWaveform (${backend}), ${name}`,
+      `predictWaveform (${backend}), ${name}`,
       { group: `end to end ${name}`, baseline: backend === "wasm" },
       async (b) => {
         await tf.setBackend(backend);
         b.start();
-        classifyWaveform(tf, loaded, w);
+        predictWaveform(tf, loaded, w);
         b.end();
       },
     );
   }
 }
 
-const modelDir = new URL("../models/", import.meta.url);
-const stack = await loadStackFor(
-  loaded.preprocessing as { stack?: { kind: string; file: string } },
-  new URL("preprocessing.json", modelDir),
-  (u) => Deno.readFile(u),
-);
+const folder = await readModelFolder(new URL("../models/model.json", import.meta.url), denoReadFile);
+const stack = folder.stack ? loadStack(folder.stack) : null;
 if (stack) {
   await tf.setBackend("wasm");
   for (const [name, wave] of Object.entries(waves)) {
@@ -75,8 +72,8 @@ if (stack) {
     Deno.bench(`trees, ${name}`, { group: `stack ${name}` }, () => {
       predictTreeEnsemble(stack.trees, features);
     });
-    Deno.bench(`classifyWaveform with stack (wasm), ${name}`, { group: `end to end ${name}` }, () => {
-      classifyWaveform(tf, { ...loaded, stack }, w);
+    Deno.bench(`predictWaveform with stack (wasm), ${name}`, { group: `end to end ${name}` }, () => {
+      predictWaveform(tf, { ...loaded, stack }, w);
     });
   }
 }

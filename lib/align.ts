@@ -269,7 +269,7 @@ function fftEpsilon(n: number): number {
  * per FFT size on first use. The FFT size is chosen per sequence length by an estimated cost
  * (transforms plus spectrum products): one transform of size ≥ L, or a uniformly partitioned
  * overlap-save (sequence chunks and reference blocks of S frames, FFT size 2S), which keeps
- * the transforms cache-sized and is about twice as fast on the "main" dataset.
+ * the transforms cache-sized.
  * @param reference The reference sequence (any length, any channels, finite values).
  * @param options `fftSize`: force one FFT size (power of two) instead of the per-length choice.
  * @example Usage

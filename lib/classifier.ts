@@ -10,21 +10,18 @@
  * ```
  * @module
  */
+import { CLASS_NAMES, type ClassName, LABEL_IDS } from "./classes.ts";
 import { ModelError, ParameterError } from "./errors.ts";
-import type { Waveform } from "./types.ts";
+import { assertValidAudio, type Waveform } from "./types.ts";
 import { readWav } from "./wav.ts";
 import { detectHeartSounds, type HeartSounds } from "./beats.ts";
 import { resampleWaveform } from "./resample.ts";
 import type { LayersModel } from "./model.ts";
-import type { Preprocessing } from "./preprocess.ts";
+import { fetchBytes, firstLine, readModelFolder } from "./model_folder.ts";
 import type { Tf } from "./tf.ts";
 
-/** The four classes, in the class-index order every model uses. */
-export const CLASS_NAMES = ["normal", "extrahls", "murmur", "extrastole"] as const;
-/** A predicted class. */
-export type ClassName = (typeof CLASS_NAMES)[number];
-/** The original's label id of each class (3 = artifact is not a target class). */
-export const LABEL_IDS: Readonly<Record<ClassName, number>> = { normal: 0, extrahls: 1, murmur: 2, extrastole: 4 };
+export { CLASS_NAMES, CLASSES, type ClassInfo, type ClassName, LABEL_IDS } from "./classes.ts";
+
 /** One probability per class; they sum to 1. */
 export type ClassProbabilities = Record<ClassName, number>;
 
@@ -163,7 +160,7 @@ async function openClassifier(url: URL, options: LoadClassifierOptions): Promise
   if (new Set(labels).size !== CLASS_NAMES.length) {
     throw new ModelError(`Cannot load model: labels are ${labels.join(", ")}, expected ${CLASS_NAMES.join(", ")}`);
   }
-  const classify = (samples: Float32Array, sampleRate: number, opts: ClassifyOptions = {}): ClassifyResult => {
+  const resultOf = (samples: Float32Array, sampleRate: number, opts: ClassifyOptions = {}): ClassifyResult => {
     const wave: Waveform = { samples, sampleRate };
     const warnings = checkRecording(wave);
     const { probabilities, beats } = engine.run(wave, opts.beats ?? true);
@@ -172,22 +169,18 @@ async function openClassifier(url: URL, options: LoadClassifierOptions): Promise
   return {
     modelUrl: url.href,
     labels: () => [...labels],
-    classify,
+    classify: resultOf,
     classifyWav: (bytes, opts) => {
       const wav = readWav(bytes);
-      return classify(wav.samples, wav.sampleRate, opts);
+      return resultOf(wav.samples, wav.sampleRate, opts);
     },
   };
 }
 
 /** Refuses recordings the model cannot say anything about; returns warnings for doubtful ones. */
 function checkRecording(wave: Waveform): string[] {
+  assertValidAudio(wave, "classify"); // Float32Array, rate > 0, at least one sample, all finite
   const { samples, sampleRate } = wave;
-  if (!(samples instanceof Float32Array)) throw new ParameterError("Cannot classify: samples are not a Float32Array");
-  if (!(sampleRate > 0) || !Number.isFinite(sampleRate)) {
-    throw new ParameterError(`Cannot classify: sample rate is ${sampleRate}`);
-  }
-  if (samples.length === 0) throw new ParameterError("Cannot classify: the recording has zero samples");
   const durationS = samples.length / sampleRate;
   if (durationS < MIN_CLASSIFY_DURATION_S) {
     throw new ParameterError(
@@ -196,8 +189,19 @@ function checkRecording(wave: Waveform): string[] {
       } s long, shorter than one heartbeat (${MIN_CLASSIFY_DURATION_S} s)`,
     );
   }
-  // The largest |x| in four independent running maxima (they overlap in the CPU); Math.max gives NaN for a NaN,
-  // and |±Infinity| is Infinity, so a bad sample shows as a peak that is not < Infinity.
+  const peak = peakAbs(samples);
+  if (peak === 0) throw new ParameterError("Cannot classify: the recording is silent (every sample is 0)");
+  const warnings: string[] = [];
+  if (peak < QUIET_PEAK) {
+    warnings.push(
+      `very quiet recording (peak ${(20 * Math.log10(peak)).toFixed(0)} dBFS); the result may be unreliable`,
+    );
+  }
+  return warnings;
+}
+
+/** The largest |x| of finite samples, in four independent running maxima (they overlap in the CPU). */
+function peakAbs(samples: Float32Array): number {
   let m0 = 0, m1 = 0, m2 = 0, m3 = 0;
   const end4 = samples.length & ~3;
   for (let i = 0; i < end4; i += 4) {
@@ -207,19 +211,7 @@ function checkRecording(wave: Waveform): string[] {
     m3 = Math.max(m3, Math.abs(samples[i + 3]));
   }
   for (let i = end4; i < samples.length; i++) m0 = Math.max(m0, Math.abs(samples[i]));
-  const peak = Math.max(m0, m1, m2, m3);
-  if (!(peak < Infinity)) {
-    const i = samples.findIndex((x) => !Number.isFinite(x));
-    throw new ParameterError(`Cannot classify: sample ${i} is ${samples[i]}`);
-  }
-  if (peak === 0) throw new ParameterError("Cannot classify: the recording is silent (every sample is 0)");
-  const warnings: string[] = [];
-  if (peak < QUIET_PEAK) {
-    warnings.push(
-      `very quiet recording (peak ${(20 * Math.log10(peak)).toFixed(0)} dBFS); the result may be unreliable`,
-    );
-  }
-  return warnings;
+  return Math.max(m0, m1, m2, m3);
 }
 
 /** Heart-sound timing of one recording. */
@@ -259,68 +251,12 @@ function buildResult(
   };
 }
 
-/** The default `readFile` of {@linkcode loadClassifier}: `fetch`, with failures as one-line ModelErrors. */
-export async function fetchBytes(url: URL): Promise<Uint8Array> {
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch (error) {
-    throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error)}`);
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new ModelError(`Cannot load model: ${url.href}: HTTP ${response.status}`);
-  }
-  return new Uint8Array(await response.arrayBuffer());
-}
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split("\n")[0].trim() || "unknown error";
-}
-
 // ---------------------------------------------------------------- model engine
 
 interface Engine {
   labels: string[];
   /** Class probabilities of one recording (windows aggregated), in label order, and its heart sounds. */
   run(wave: Waveform, withBeats: boolean): { probabilities: Float32Array; beats?: Beats };
-}
-
-function parseJson(bytes: Uint8Array, url: URL): Record<string, unknown> {
-  try {
-    const value = JSON.parse(new TextDecoder().decode(bytes));
-    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("not a JSON object");
-    return value;
-  } catch (error) {
-    throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error)}`);
-  }
-}
-
-/** The tfjs model artifacts of a layers-model model.json, weight files concatenated in manifest order. */
-async function readArtifacts(
-  url: URL,
-  modelJson: Record<string, unknown>,
-  readFile: (url: URL) => Promise<Uint8Array>,
-): Promise<{ modelTopology: object; weightSpecs: unknown[]; weightData: ArrayBuffer }> {
-  const manifest = modelJson.weightsManifest as { paths: string[]; weights: unknown[] }[] | undefined;
-  if (!modelJson.modelTopology || !Array.isArray(manifest)) {
-    throw new ModelError(
-      `Cannot load model: ${url.href} is not a tfjs layers model (no modelTopology or weightsManifest)`,
-    );
-  }
-  const parts = await Promise.all(manifest.flatMap((group) => group.paths).map((path) => readFile(new URL(path, url))));
-  const weightData = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    weightData.set(part, at);
-    at += part.length;
-  }
-  return {
-    modelTopology: modelJson.modelTopology as object,
-    weightSpecs: manifest.flatMap((group) => group.weights),
-    weightData: weightData.buffer,
-  };
 }
 
 /** Rate at which lib/beats.ts analyses heart sounds (its default `processingRate`), in Hz. */
@@ -355,33 +291,16 @@ async function buildEngine(
   tfLoading: Promise<Tf> | undefined,
 ): Promise<Engine> {
   const forwardLoading = backend === "js" ? import("./forward.ts") : undefined;
-  const preprocessLoading = import("./preprocess.ts");
-  const [modelJson, preprocessing] = await Promise.all([
-    readFile(url).then((bytes) => parseJson(bytes, url)),
-    (async () => {
-      const ppUrl = new URL("preprocessing.json", url);
-      return parseJson(await readFile(ppUrl), ppUrl) as unknown as Preprocessing;
-    })(),
+  const probabilitiesLoading = import("./probabilities.ts");
+  const stackLoading = import("./stack.ts");
+  const folder = await readModelFolder(url, readFile);
+  const { preprocessing, modelJson, weightSets } = folder;
+  const labels = preprocessing.labels;
+  const [{ meanOfMembers, recordingProbabilities }, { inputSize }] = await Promise.all([
+    probabilitiesLoading,
+    import("./preprocess.ts"),
   ]);
-  const labels: unknown = preprocessing.labels;
-  if (!Array.isArray(labels) || !labels.every((x) => typeof x === "string")) {
-    throw new ModelError(`Cannot load model: preprocessing.json of ${url.href} has no labels list`);
-  }
-  // A second stage (lib/stack.ts: trees over hand features, combined with the CNN), when preprocessing.json has one.
-  const stackLoading = (preprocessing as { stack?: unknown }).stack
-    ? import("./stack.ts").then(async (module) => ({
-      stack: await module.loadStackFor(preprocessing as never, new URL("preprocessing.json", url), readFile),
-    }))
-    : undefined;
-  stackLoading?.catch(() => {}); // awaited below
-  const artifacts = await readArtifacts(url, modelJson, readFile);
-  const { classifyWithModel, inputSize, meanOfMembers, readMemberWeights } = await preprocessLoading;
-  // A seed ensemble (preprocessing.json `members`): each member's weights in model.json's layout.
-  const weightSets = await readMemberWeights(preprocessing, url, {
-    paths: (modelJson.weightsManifest as { paths: string[] }[]).flatMap((group) => group.paths),
-    weights: new Uint8Array(artifacts.weightData),
-  }, readFile);
-  const second = await stackLoading;
+  const stack = folder.stack ? (await stackLoading).loadStack(folder.stack) : null;
   const predictors: ((input: { data: Float32Array; shape: number[] }) => Float32Array)[] = [];
   if (forwardLoading) {
     const { loadForwardModel } = await forwardLoading;
@@ -395,7 +314,7 @@ async function buildEngine(
       let model;
       try {
         model = loadForwardModel(
-          { modelTopology: artifacts.modelTopology, weightsManifest: modelJson.weightsManifest as never },
+          { modelTopology: modelJson.modelTopology, weightsManifest: modelJson.weightsManifest },
           weights,
         );
       } catch (error) {
@@ -421,7 +340,12 @@ async function buildEngine(
       let model: LayersModel;
       try {
         model = await tf.loadLayersModel({
-          load: () => Promise.resolve({ ...artifacts, weightData: weights.slice().buffer } as never),
+          load: () =>
+            Promise.resolve({
+              modelTopology: modelJson.modelTopology,
+              weightSpecs: folder.weightSpecs,
+              weightData: weights.slice().buffer,
+            } as never),
         });
       } catch (error) {
         throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error)}`);
@@ -440,8 +364,8 @@ async function buildEngine(
     }
   }
   const predict = meanOfMembers(predictors);
-  const classifyWaveform = (wave: Waveform, heartSounds?: HeartSounds): Float32Array =>
-    classifyWithModel(wave, preprocessing, predict, { stack: second?.stack, heartSounds });
+  const probabilitiesOf = (wave: Waveform, heartSounds?: HeartSounds): Float32Array =>
+    recordingProbabilities(wave, preprocessing, predict, { stack, heartSounds });
   // When the model and the heart-sound detector both resample to the same rate (with the same default
   // filter), resample once and hand both the result: the answers are identical, the work halves. (Also without
   // beats: the model's second stage detects heart sounds for its rhythm features from the same signal.)
@@ -452,9 +376,9 @@ async function buildEngine(
       const resampled = sharedRate === undefined || wave.sampleRate === sharedRate
         ? wave
         : resampleWaveform(wave, sharedRate);
-      if (!withBeats) return { probabilities: classifyWaveform(resampled) };
+      if (!withBeats) return { probabilities: probabilitiesOf(resampled) };
       const sounds = detectHeartSounds(resampled); // also the second stage's rhythm features (same signal)
-      const probabilities = classifyWaveform(resampled, sounds);
+      const probabilities = probabilitiesOf(resampled, sounds);
       const { heartRateBpm, s1TimesS, s2TimesS } = sounds;
       return { probabilities, beats: { heartRateBpm, s1TimesS, s2TimesS } };
     },

@@ -15,17 +15,10 @@
  * across set_b patients.
  * @module
  */
+import { CLASS_LABEL_IDS, CLASS_NAMES, classInfo, LABEL_IDS, type LabelName } from "./classes.ts";
 import { DatasetError } from "./errors.ts";
 
-/** The four target classes, in class-index order. */
-export const CLASS_NAMES = ["normal", "extrahls", "murmur", "extrastole"] as const;
-/** The original's label ids of the class indices (artifact is 3 and is not a target class). */
-export const CLASS_LABEL_IDS = [0, 1, 2, 4] as const;
-
-/** A class name of the dataset (the four targets plus artifact). */
-export type LabelName = (typeof CLASS_NAMES)[number] | "artifact";
-
-const LABEL_IDS: Record<LabelName, number> = { normal: 0, extrahls: 1, murmur: 2, artifact: 3, extrastole: 4 };
+export { CLASS_LABEL_IDS, CLASS_NAMES, type LabelName };
 
 /** One audio file of the dataset. */
 export interface Recording {
@@ -57,10 +50,8 @@ export interface ListRecordingsOptions {
   sets?: ("a" | "b")[];
 }
 
-const ALL_LABELS: readonly string[] = ["normal", "extrahls", "murmur", "extrastole", "artifact"];
-
 function isLabel(name: string): name is LabelName {
-  return ALL_LABELS.includes(name);
+  return classInfo(name) !== undefined;
 }
 
 /** Class name from a file name: the part before the first `_`, after an `Atraining_`/`Btraining_` prefix; DHD's

@@ -15,7 +15,7 @@
  * - `p2` (preprocessor 2): alignment padding (lib/align.ts, fast search) to a reference (the
  *   longest fit sequence), per-position standard scaling; FCNN [16, 8] with BatchNorm, ReLU,
  *   Dropout 0.5, Adam 1e-3, ReduceLROnPlateau(patience 5, factor 0.3), 50 epochs, batch 64.
- * - `cnn`: the models engineer's CNN (lib/cnn.ts) when present, else a "not run" row.
+ * - `cnn`: the 1-D CNN on log-mel windows (lib/cnn.ts).
  *
  * Protocols:
  * - `original` (a): one random 80/20 split (seed 42, our PRNG: numpy's permutation cannot be
@@ -40,6 +40,7 @@ import { resample } from "./resample.ts";
 import { mulberry32, shuffleInPlace } from "./rng.ts";
 import { type Fold, groupedStratifiedKFold, groupedValidationSplit, randomSplit } from "./splits.ts";
 import { encodeWav, readWav } from "./wav.ts";
+import type { CnnTrainOptions } from "./cnn.ts";
 
 /** Names of the experiments. */
 export const EXPERIMENTS = ["baseline", "gbdt", "p1", "p2", "cnn"] as const;
@@ -793,7 +794,7 @@ export function finishResult(r: {
   };
 }
 
-/** A placeholder row for an experiment that could not run (e.g. lib/cnn.ts absent). */
+/** A placeholder row for an experiment that did not run (skipped, or no result file). */
 export function notRunResult(
   experiment: ExperimentName,
   preset: Preset["name"],
@@ -823,38 +824,64 @@ export function notRunResult(
 }
 
 /**
- * The CNN experiment of lib/cnn.ts (models engineer), when that module exists and exports
- * `runCnnExperiment(recordings, options)`; otherwise a "not run" row.
+ * The CNN experiment (lib/cnn.ts, loaded when first run): reads and resamples the recordings, runs
+ * `crossValidateCnn` under the requested protocol, and returns an {@linkcode ExperimentResult}.
+ * `quick` caps epochs and augmentation (CI).
  */
 export async function runCnnExperiment(
   recordings: readonly Recording[],
   options: RunOptions & { quick?: boolean },
 ): Promise<ExperimentResult> {
-  let mod: Record<string, unknown>;
-  try {
-    mod = await import("./cnn.ts");
-  } catch (e) {
-    return notRunResult(
-      "cnn",
-      options.preset,
-      options.protocol,
-      COMMON_RATE_HZ,
-      `not run: lib/cnn.ts unavailable (${e instanceof Error ? e.message.split("\n")[0] : e})`,
-    );
-  }
-  const run = mod.runCnnExperiment as
-    | ((recs: readonly Recording[], o: Record<string, unknown>) => Promise<ExperimentResult>)
-    | undefined;
-  if (typeof run !== "function") {
-    return notRunResult(
-      "cnn",
-      options.preset,
-      options.protocol,
-      COMMON_RATE_HZ,
-      "not run: lib/cnn.ts has no runCnnExperiment",
-    );
-  }
-  return await run(recordings, { ...options });
+  const [{ cnnDefaults, crossValidateCnn, prepareRecordings }, { defaultLogmelPreprocessing }, { loadTf }] =
+    await Promise.all([import("./cnn.ts"), import("./preprocess.ts"), import("./tf.ts")]);
+  const tf = await loadTf();
+  const start = performance.now();
+  const p = defaultLogmelPreprocessing();
+  const recs = await prepareRecordings(recordings, p.targetSampleRate);
+  const settings: Partial<CnnTrainOptions> = options.quick
+    ? { epochs: Math.min(options.maxEpochs ?? 3, 3), augmentCopies: 0, patience: 2 }
+    : { epochs: Math.min(options.maxEpochs ?? 40, 40) };
+  const cv = await crossValidateCnn(tf, recs, {
+    ...settings,
+    seed: options.seed ?? 42,
+    folds: options.folds ?? 5,
+    protocol: options.protocol,
+    verbose: false,
+    onFold: options.progress
+      ? (f, m) => console.error(`cnn fold ${f + 1}: accuracy ${m.accuracy.toFixed(3)}`)
+      : undefined,
+  });
+  const labels = Int32Array.from(recs.map((r) => r.classIndex));
+  return finishResult({
+    experiment: "cnn",
+    description: `1-D CNN on ${p.windowFrames * p.hopLength / p.targetSampleRate} s log-mel windows (${
+      p.targetSampleRate / 1000
+    } kHz, ${p.nMels} bands), augmentation, class weights, mean window probability`,
+    features: { labels, params: { deltaTimeS: 0, method: "dominant", targetRate: p.targetSampleRate } },
+    options: { protocol: options.protocol, preset: options.preset, notes: options.notes },
+    settings: { ...cnnDefaults(settings), preprocessing: p },
+    folds: cv.folds.map((f) => ({
+      fold: f.fold,
+      trainSize: f.trainSize,
+      validationSize: f.validationSize,
+      testSize: f.testSize,
+      metrics: f.metrics,
+      majorityBaseline: f.majorityBaseline,
+      epochsRun: f.epochsRun,
+      seconds: f.seconds,
+      audit: {
+        fitIndices: [],
+        trainIndices: [],
+        validationIndices: [],
+        testIndices: f.testIndices,
+        referenceIndex: -1,
+        paddedFrames: 0,
+      },
+    })),
+    parameterCount: cv.parameterCount,
+    modelBytes: 4 * cv.parameterCount,
+    seconds: (performance.now() - start) / 1000,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
  * @module
  */
 import { ParameterError } from "./errors.ts";
-import { assertValidAudio, hannWindow, RealFft, type Spectrogram, stft } from "./stft.ts";
+import { hannWindow, RealFft, type Spectrogram, stft } from "./stft.ts";
+import { assertValidAudio } from "./types.ts";
 
 /** How a frame's spectrum becomes one (frequency, magnitude) pair. */
 export type FrameFeatureMethod = "dominant" | "average" | "median";

@@ -6,8 +6,7 @@
  * @module
  */
 import { ParameterError } from "./errors.ts";
-import { assertValidAudio } from "./stft.ts";
-import type { Waveform } from "./types.ts";
+import { assertValidAudio, type Waveform } from "./types.ts";
 
 // ---- a little complex arithmetic (numbers as [re, im]) ----
 type Complex = [number, number];

@@ -18,24 +18,16 @@
  */
 import { ModelError } from "./errors.ts";
 import { compileEmbedded, ensureMemory } from "./wasm.ts";
+import type { WeightsGroup, WeightSpec } from "./model_folder.ts";
 
-/** One entry of a model.json `weightsManifest[].weights`. */
-export interface WeightSpec {
-  /** `<layer name>/<weight name>`, e.g. "conv1d_Conv1D1/kernel". */
-  name: string;
-  shape: number[];
-  /** Only "float32" weights are read. */
-  dtype: string;
-  /** Stored form: float16, or uint8/uint16 with value = q · scale + min. Absent: float32 as stored. */
-  quantization?: { dtype: string; min?: number; scale?: number };
-}
+export type { WeightSpec };
 
 /** The parts of a tfjs layers model.json that {@linkcode loadForwardModel} reads. */
 export interface LayersModelJson {
   /** Keras-style topology: `{ class_name: "Sequential", config: { layers: [...] } }` (or `config: [...]`). */
   modelTopology: unknown;
   /** Weight groups; the weight files are concatenated in this order. */
-  weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
+  weightsManifest: WeightsGroup[];
 }
 
 /** Options of {@linkcode loadForwardModel}. */

@@ -13,8 +13,8 @@ import { ParameterError } from "./errors.ts";
 import { bandpass } from "./filter.ts";
 import { logMelSpectrogram, type MelFilterBank, melFilterBank, mfcc } from "./mel.ts";
 import { resampleWaveform } from "./resample.ts";
-import { assertValidAudio, type Spectrogram, stft } from "./stft.ts";
-import type { Waveform } from "./types.ts";
+import { type Spectrogram, stft } from "./stft.ts";
+import { assertValidAudio, type Waveform } from "./types.ts";
 
 /** Value of a feature that could not be computed (trees route it like any low value). */
 export const MISSING_FEATURE = -999;
@@ -23,9 +23,8 @@ export const HAND_FEATURE_RATE = 2000;
 /** Band-pass edges in Hz (lib/filter.ts `bandpass`, 4th-order Butterworth, zero phase) before every feature. */
 export const HAND_FEATURE_BAND_HZ: readonly [number, number] = [25, 900];
 const N_FFT = 256;
-/** STFT hop, 80 ms (frames of 128 ms overlap by a third). The spectral features are means and spreads over frames:
- * hops of 20 and 40 ms (earlier models) cost two and four times as much and scored no better (models/README.md,
- * variants). */
+/** STFT hop, 80 ms (frames of 128 ms overlap by a third): the spectral features are means and spreads over frames,
+ * which finer hops make costlier but not better. */
 const HOP = 160;
 /** The loudness-envelope percentiles are read off every ENVELOPE_STEP-th envelope value (4 ms apart): the 20 ms
  * moving RMS changes little between them. */

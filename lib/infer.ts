@@ -15,12 +15,12 @@ import {
   BACKENDS,
   type ClassifyOptions,
   type ClassifyResult,
-  fetchBytes,
   type HeartSoundClassifier,
   loadClassifier as loadClassifierCore,
   type LoadClassifierOptions,
 } from "./classifier.ts";
 import { HeartSoundError, ModelError, ParameterError } from "./errors.ts";
+import { denoReadFile, modelJsonUrl } from "./model_folder.ts";
 
 export * from "./classifier.ts";
 
@@ -34,16 +34,6 @@ export function loadClassifier(
   options: LoadClassifierOptions = {},
 ): Promise<HeartSoundClassifier> {
   return loadClassifierCore(modelUrl, { readFile: denoReadFile, ...options });
-}
-
-/** Reads a model file: file: URLs from disk, other URLs with fetch. @throws {ModelError} */
-export async function denoReadFile(url: URL): Promise<Uint8Array> {
-  if (url.protocol !== "file:") return await fetchBytes(url);
-  try {
-    return await Deno.readFile(url);
-  } catch (error) {
-    throw new ModelError(`Cannot load model: ${url.href}: ${fileErrorText(error)}`);
-  }
 }
 
 /** Options of {@linkcode classifyFile}. */
@@ -79,22 +69,7 @@ export async function classifyFile(path: string | URL, options: ClassifyFileOpti
 
 /** Resolves a `--model` argument: a URL, a model.json path or a folder holding model.json. */
 export function resolveModelUrl(model: string | URL | undefined): URL | undefined {
-  if (model === undefined) return undefined;
-  if (model instanceof URL) return model;
-  const isUrl = /^[a-z][a-z0-9+.-]+:\/\//i.test(model) || model.startsWith("file:");
-  const url = isUrl ? new URL(model) : pathToFileUrl(model);
-  if (url.pathname.endsWith(".json")) return url;
-  return new URL(url.pathname.endsWith("/") ? "model.json" : `${url.pathname.split("/").pop()}/model.json`, url);
-}
-
-function pathToFileUrl(path: string): URL {
-  const absolute = /^([a-z]:)?[\\/]/i.test(path) ? path : `${Deno.cwd()}/${path}`;
-  const normalised = absolute.replaceAll("\\", "/");
-  return new URL(
-    `file://${normalised.startsWith("/") ? "" : "/"}${
-      encodeURI(normalised).replaceAll("#", "%23").replaceAll("?", "%3F")
-    }`,
-  );
+  return model === undefined ? undefined : modelJsonUrl(model);
 }
 
 /** {@linkcode readInput} without waiting: the bytes, or the ParameterError (returned, not thrown). */

@@ -1,9 +1,8 @@
 /**
  * The public API of heartbeat, platform-neutral (no `Deno.*`; Node.js and browsers get it bundled as
- * dist/heartbeat.js): the classifier (lib/classifier.ts) and the signal-processing core (lib/dsp.ts:
- * WAV reading and writing, STFT, resampling, filters, mel/MFCC, heart rate and S1/S2, synthetic
- * heart sounds), with their types and errors. Deno programs that also want `classifyFile` and the CLI
- * import lib/infer.ts instead.
+ * dist/heartbeat.js): the classifier (lib/classifier.ts), the class table (lib/classes.ts) and the
+ * signal-processing core (lib/dsp.ts), with their types and errors. Deno programs that also want
+ * `classifyFile` and the CLI import lib/infer.ts instead.
  *
  * ```ts
  * import { loadClassifier } from "./lib/mod.ts";
@@ -12,5 +11,69 @@
  * ```
  * @module
  */
-export * from "./dsp.ts";
-export * from "./classifier.ts";
+
+/** Load a model once (`loadClassifier`), then `classify(samples, sampleRate)` or `classifyWav(bytes)`. */
+export {
+  type Backend,
+  BACKENDS,
+  type ClassifyOptions,
+  type ClassifyResult,
+  type ClassProbabilities,
+  DEFAULT_MODEL_URL,
+  type HeartSoundClassifier,
+  loadClassifier,
+  type LoadClassifierOptions,
+  LOW_CONFIDENCE,
+  MIN_CLASSIFY_DURATION_S,
+} from "./classifier.ts";
+/** The classes: names in model output order, label ids, display names and one-line explanations. */
+export { CLASS_NAMES, CLASSES, type ClassInfo, classInfo, type ClassName, LABEL_IDS } from "./classes.ts";
+/** The signal-processing core (lib/dsp.ts): WAV, STFT, resampling, filters, mel/MFCC, heart sounds, synthesis. */
+export {
+  assertValidAudio,
+  bandpass,
+  type BandpassOptions,
+  DatasetError,
+  detectHeartSounds,
+  type DetectOptions,
+  dominantFrequencyFeatures,
+  encodeWav,
+  type EncodeWavOptions,
+  estimateHeartRate,
+  fftFrequencies,
+  type FrameFeatureMethod,
+  type FrameFeatures,
+  hannWindow,
+  type HeartRateEstimate,
+  type HeartRateOptions,
+  HeartSoundError,
+  type HeartSounds,
+  logMelSpectrogram,
+  type MelFilterBank,
+  melFilterBank,
+  type MelFilterBankOptions,
+  type MelSpectrogram,
+  melSpectrogram,
+  type MelSpectrogramOptions,
+  type Mfcc,
+  mfcc,
+  type MfccOptions,
+  ModelError,
+  ParameterError,
+  readWav,
+  resample,
+  type ResampleOptions,
+  resampleWaveform,
+  RHYTHM_FEATURE_NAMES,
+  rhythmFeatures,
+  type Spectrogram,
+  stft,
+  type StftOptions,
+  synthesizeHeartSound,
+  type SynthKind,
+  type SynthOptions,
+  type SynthRecording,
+  type WavAudio,
+  type Waveform,
+  WavFormatError,
+} from "./dsp.ts";

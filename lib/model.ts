@@ -6,17 +6,29 @@
  * to the model's input shape; `y` holds class indices 0..K−1 (0 normal, 1 extrahls, 2 murmur,
  * 3 extrastole; preprocessing.json maps them to label ids 0, 1, 2, 4).
  *
- * For app developers: {@linkcode classifyWaveform} (in lib/preprocess.ts) turns one waveform into
- * class probabilities with a model loaded by {@linkcode loadModel}.
+ * {@linkcode predictWaveform} turns one waveform into class probabilities with a model loaded by
+ * {@linkcode loadModel}; the model folder's format is lib/model_folder.ts's.
  * @module
  */
 import type { LayersModel, Tensor, Variable } from "./deps.ts";
 import { ModelError } from "./errors.ts";
 import { mulberry32, shuffleInPlace } from "./rng.ts";
 import type { Tf } from "./tf.ts";
-import { type Preprocessing, readMemberWeights } from "./preprocess.ts";
+import {
+  concatBytes,
+  denoReadFile,
+  modelJsonUrl,
+  type Preprocessing,
+  readModelFolder,
+  type WeightSpec,
+  writeModelFolder,
+} from "./model_folder.ts";
+import type { ModelInput } from "./preprocess.ts";
+import { meanOfMembers, recordingProbabilities } from "./probabilities.ts";
+import type { Stack } from "./stack.ts";
+import type { Waveform } from "./types.ts";
 
-export type { LayersModel };
+export type { LayersModel, WeightSpec };
 
 /** Architecture of a fully connected network (the original project's models). */
 export interface FcnnOptions {
@@ -293,14 +305,6 @@ export function countParameters(model: LayersModel): number {
 // ---------------------------------------------------------------------------------------------
 // Save / load
 
-/** One entry of a tfjs weights manifest (tfjs-converter conventions). */
-interface WeightSpec {
-  name: string;
-  shape: number[];
-  dtype: "float32" | "int32" | "bool";
-  quantization?: { dtype: "float16" | "uint8"; min?: number; scale?: number };
-}
-
 /** Options of {@linkcode saveModel}. */
 export interface SaveOptions {
   /** Post-training weight quantization, stored with tfjs-converter `quantization` entries that tfjs dequantises on load: "float16" (half precision) or "uint8" (affine per tensor: value ≈ min + q · scale). @default {null} */
@@ -394,27 +398,19 @@ export async function saveModel(
         outSpecs.push({ ...spec });
       }
     }
-    const weights = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      weights.set(p, at);
-      at += p.length;
-    }
+    const weights = concatBytes(parts);
     const named = canonicalLayerNames(artifacts.modelTopology as Record<string, unknown>, outSpecs);
-    const modelJson = {
-      format: "layers-model",
-      generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
-      convertedBy: `heartbeat lib/model.ts${mode ? ` (${mode} weight quantization)` : ""}`,
-      modelTopology: named.topology,
-      weightsManifest: [{ paths: ["weights.bin"], weights: named.specs }],
-    };
-    await Deno.mkdir(dir, { recursive: true });
-    const json = new TextEncoder().encode(JSON.stringify(modelJson));
-    const pre = new TextEncoder().encode(JSON.stringify(preprocessing, null, 1) + "\n");
-    await Deno.writeFile(`${dir}/model.json`, json);
-    await Deno.writeFile(`${dir}/weights.bin`, weights);
-    await Deno.writeFile(`${dir}/preprocessing.json`, pre);
-    bytes = json.length + weights.length + pre.length;
+    bytes = await writeModelFolder(dir, {
+      modelJson: {
+        format: "layers-model",
+        generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+        convertedBy: `heartbeat lib/model.ts${mode ? ` (${mode} weight quantization)` : ""}`,
+        modelTopology: named.topology,
+        weightsManifest: [{ paths: ["weights.bin"], weights: named.specs }],
+      },
+      weights,
+      preprocessing,
+    });
     return {
       modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON", weightDataBytes: weights.length },
     };
@@ -448,47 +444,6 @@ export function canonicalLayerNames(
   return { topology: { ...topology, config: { ...config, name: "sequential", layers } }, specs: specsOut };
 }
 
-/** A plain path, file:// URL or http(s):// URL of a model folder (or its model.json) → URL of model.json. */
-export function modelJsonUrl(location: string | URL): URL {
-  let url: URL;
-  if (location instanceof URL) url = new URL(location.href);
-  else if (/^(file|https?):\/\//i.test(location)) url = new URL(location);
-  else {
-    const abs = location.startsWith("/") ? location : `${Deno.cwd()}/${location}`;
-    url = new URL(`file://${abs.split("/").map(encodeURIComponent).join("/")}`);
-  }
-  if (!url.pathname.endsWith(".json")) {
-    url.pathname = url.pathname.endsWith("/") ? `${url.pathname}model.json` : `${url.pathname}/model.json`;
-  }
-  return url;
-}
-
-async function readUrl(url: URL): Promise<Uint8Array> {
-  try {
-    if (url.protocol === "file:") return await Deno.readFile(url);
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new Error(`unsupported protocol ${url.protocol}`);
-    }
-    const response = await fetch(url);
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw new Error(`HTTP ${response.status}`);
-    }
-    return new Uint8Array(await response.arrayBuffer());
-  } catch (e) {
-    if (e instanceof ModelError) throw e;
-    throw new ModelError(`Cannot load model: ${url.href}: ${e instanceof Error ? e.message.split("\n")[0] : e}`);
-  }
-}
-
-function parseJson(bytes: Uint8Array, url: URL): Record<string, unknown> {
-  try {
-    const value = JSON.parse(new TextDecoder().decode(bytes));
-    if (value && typeof value === "object" && !Array.isArray(value)) return value;
-  } catch { /* reported below */ }
-  throw new ModelError(`Cannot load model: ${url.href} is not a JSON object`);
-}
-
 /**
  * Loads a model saved by {@linkcode saveModel} (or any tfjs layers model with a preprocessing.json
  * beside it). Quantized weights (float16, uint8) are dequantised by tfjs' weight decoder.
@@ -500,32 +455,14 @@ export async function loadModel(
   location: string | URL,
 ): Promise<{ model: LayersModel; members?: LayersModel[]; preprocessing: Preprocessing }> {
   const url = modelJsonUrl(location);
-  const ppUrl = new URL("preprocessing.json", url);
-  const [modelJson, preprocessing] = await Promise.all([
-    readUrl(url).then((b) => parseJson(b, url)),
-    readUrl(ppUrl).then((b) => parseJson(b, ppUrl) as unknown as Preprocessing),
-  ]);
-  const manifest = modelJson.weightsManifest as { paths: string[]; weights: WeightSpec[] }[] | undefined;
-  if (!modelJson.modelTopology || !Array.isArray(manifest)) {
-    throw new ModelError(`Cannot load model: ${url.href} has no modelTopology or weightsManifest`);
-  }
-  const paths = manifest.flatMap((g) => g.paths);
-  const parts = await Promise.all(paths.map((p) => readUrl(new URL(p, url))));
-  const weightData = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    weightData.set(p, at);
-    at += p.length;
-  }
-  // A seed ensemble (preprocessing.json `members`): every member's file in model.json's weight layout.
-  const weightSets = await readMemberWeights(preprocessing, url, { paths, weights: weightData }, readUrl);
+  const { modelJson, weightSpecs, preprocessing, weightSets } = await readModelFolder(url, denoReadFile);
   const members: LayersModel[] = [];
   try {
     for (const weights of weightSets) {
       members.push(
         await tf.loadLayersModel(tf.io.fromMemory({
-          modelTopology: modelJson.modelTopology as object,
-          weightSpecs: manifest.flatMap((g) => g.weights) as never,
+          modelTopology: modelJson.modelTopology,
+          weightSpecs: weightSpecs as never,
           weightData: weights.slice().buffer,
         })),
       );
@@ -545,8 +482,28 @@ export async function loadModel(
       } labels`,
     );
   }
-  // `members` was validated by readMemberWeights.
   return (preprocessing as { members?: unknown }).members
     ? { model, members, preprocessing }
     : { model, preprocessing };
+}
+
+/**
+ * A recording's class probabilities (lib/probabilities.ts `recordingProbabilities`) from a tfjs model
+ * loaded by {@linkcode loadModel}. Frees its tensors.
+ * @param tf From {@linkcode loadTf}.
+ * @param loaded From {@linkcode loadModel} (a seed ensemble's `members` are averaged), plus the
+ *   second stage if the model has one.
+ */
+export function predictWaveform(
+  tf: Tf,
+  loaded: { model: LayersModel; members?: LayersModel[]; preprocessing: Preprocessing; stack?: Stack | null },
+  wave: Waveform,
+): Float32Array {
+  const predictors = (loaded.members ?? [loaded.model]).map((model) => (input: ModelInput) =>
+    tf.tidy(() => {
+      const out = model.predict(tf.tensor(input.data, input.shape, "float32")) as ReturnType<Tf["tensor"]>;
+      return Float32Array.from(out.dataSync());
+    })
+  );
+  return recordingProbabilities(wave, loaded.preprocessing, meanOfMembers(predictors), { stack: loaded.stack });
 }

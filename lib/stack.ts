@@ -22,6 +22,9 @@ import { applyTemperature } from "./calibration.ts";
 import { ModelError, ParameterError } from "./errors.ts";
 import { HAND_FEATURE_NAMES, type HandFeatureOptions, handFeatures, MISSING_FEATURE } from "./handfeatures.ts";
 import type { Waveform } from "./types.ts";
+import type { EncodedTreeEnsemble, QualityFile, StackFile, StackParameters } from "./model_folder.ts";
+
+export type { EncodedTreeEnsemble, QualityFile, StackFile, StackParameters };
 
 /** A multi-class tree ensemble (XGBoost `multi:softprob`), nodes of all trees in flat arrays. */
 export interface TreeEnsemble {
@@ -151,34 +154,6 @@ export function predictTreeEnsemble(model: TreeEnsemble, x: Float32Array): Float
   return out;
 }
 
-/**
- * A {@linkcode TreeEnsemble} as JSON: typed arrays as little-endian base64, 6 bytes per node.
- * Each tree's nodes are stored in preorder (node, its left subtree, its right subtree), so the
- * structure is implied by which nodes are leaves; `node` and `value` follow that order.
- */
-export interface EncodedTreeEnsemble {
-  /** v3 is written; v2 (XGBoost's node order, explicit left children, 8 bytes per node) is still read. */
-  format: "xgboost-trees-v3" | "xgboost-trees-v2";
-  numClasses: number;
-  numFeatures: number;
-  baseScore: number;
-  numTrees: number;
-  numNodes: number;
-  /** Uint8 per tree: its class. */
-  treeClass: string;
-  /** Uint16 per tree: its node count. */
-  treeSize: string;
-  /**
-   * v3: Uint16 per node in preorder: `feature | 0x4000·defaultLeft` for a split, 0xFFFF for a
-   * leaf; a split's left child is the next node, its right child the node after its left subtree.
-   * v2: Int16 pairs per node: [feature | 0x4000·defaultLeft or −1, left child within the tree],
-   * the right child right after the left one (as XGBoost allocates them).
-   */
-  node: string;
-  /** Float32 per node (in `node`'s order): threshold or leaf value. */
-  value: string;
-}
-
 function toBase64(a: ArrayBufferView): string {
   const b = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   let s = "";
@@ -245,29 +220,11 @@ export function encodeTreeEnsemble(model: TreeEnsemble): EncodedTreeEnsemble {
   };
 }
 
-/** Builds the nodes of one tree from format v2 (children within the tree, after their parent). */
-function linkTreeV2(m: TreeEnsemble, node: Int16Array, root: number, end: number, bad: (what: string) => Error): void {
-  for (let i = root; i < end; i++) {
-    const f = node[2 * i];
-    if (f < 0) {
-      m.feature[i] = -1;
-      continue;
-    }
-    const left = root + node[2 * i + 1];
-    // Children after their parent (XGBoost allocates them so) rules out cycles.
-    if ((f & 0x3fff) >= m.numFeatures || left <= i || left + 1 >= end) throw bad(`node ${i} is malformed`);
-    m.feature[i] = f & 0x3fff;
-    m.defaultLeft[i] = f & 0x4000 ? 1 : 0;
-    m.left[i] = left;
-    m.right[i] = left + 1;
-  }
-}
-
 /**
- * Builds the nodes of tree `t` from format v3 (preorder), which must be exactly `root..end − 1`.
+ * Builds the nodes of tree `t` (preorder), which must be exactly `root..end − 1`.
  * Children always follow their parent, so the result has no cycles.
  */
-function linkTreeV3(
+function linkTree(
   m: TreeEnsemble,
   node: Uint16Array,
   t: number,
@@ -296,21 +253,18 @@ function linkTreeV3(
   if (open.length > 0) throw bad(`tree ${t} ends before its splits have children`);
 }
 
-/** Decodes {@linkcode encodeTreeEnsemble}'s output (v3, or v2), checking every array length and child. */
+/** Decodes {@linkcode encodeTreeEnsemble}'s output, checking every array length and child. */
 export function decodeTreeEnsemble(e: EncodedTreeEnsemble): TreeEnsemble {
-  const v2 = e?.format === "xgboost-trees-v2";
-  if (!v2 && e?.format !== "xgboost-trees-v3") {
-    throw new ModelError(
-      `Cannot load tree model: format is "${e?.format}", expected xgboost-trees-v3 or xgboost-trees-v2`,
-    );
+  if (e?.format !== "xgboost-trees-v3") {
+    throw new ModelError(`Cannot load tree model: format is "${e?.format}", expected xgboost-trees-v3`);
   }
   const nt = e.numTrees, nn = e.numNodes;
   const treeClass = fromBase64(e.treeClass, "treeClass", 1, (b) => new Uint8Array(b));
   const treeSize = fromBase64(e.treeSize, "treeSize", 2, (b) => new Uint16Array(b));
-  const node = fromBase64(e.node, "node", v2 ? 4 : 2, (b) => new Uint16Array(b));
+  const node = fromBase64(e.node, "node", 2, (b) => new Uint16Array(b));
   const value = fromBase64(e.value, "value", 4, (b) => new Float32Array(b));
   const bad = (what: string) => new ModelError(`Cannot load tree model: ${what} (${nt} trees, ${nn} nodes)`);
-  if (treeClass.length !== nt || treeSize.length !== nt || node.length !== (v2 ? 2 : 1) * nn || value.length !== nn) {
+  if (treeClass.length !== nt || treeSize.length !== nt || node.length !== nn || value.length !== nn) {
     throw bad("array lengths differ");
   }
   const m: TreeEnsemble = {
@@ -325,15 +279,13 @@ export function decodeTreeEnsemble(e: EncodedTreeEnsemble): TreeEnsemble {
     defaultLeft: new Uint8Array(nn),
     value,
   };
-  const pairs = new Int16Array(node.buffer); // v2's signed view
   let root = 0;
   for (let t = 0; t < nt; t++) {
     if (treeClass[t] >= m.numClasses) throw bad(`tree ${t} has class ${treeClass[t]}`);
     m.treeRoot[t] = root;
     const end = root + treeSize[t];
     if (end > nn || treeSize[t] === 0) throw bad(`tree ${t} overruns the nodes`);
-    if (v2) linkTreeV2(m, pairs, root, end, bad);
-    else linkTreeV3(m, node, t, root, end, bad);
+    linkTree(m, node, t, root, end, bad);
     root = end;
   }
   if (root !== nn) throw bad("tree sizes do not add up");
@@ -352,16 +304,6 @@ export const QUALITY_REASONS: Readonly<Record<string, { direction: 1 | -1; text:
   centroidMeanHz: { direction: 1, text: "sound above the heart-sound range (speech or friction)" },
   crestFactorDb: { direction: 1, text: "knocks or clicks" },
 };
-
-/** The quality model as stored (models/stack.json `quality`). */
-export interface QualityFile {
-  /** Two classes: 0 usable heart sound, 1 artifact. */
-  trees: EncodedTreeEnsemble;
-  /** Quality below this (probability of usable heart sound) gives a "retake" warning; chosen in CV. */
-  threshold: number;
-  /** Per reason feature (a key of {@linkcode QUALITY_REASONS}): median and spread (IQR) over heart-sound recordings. */
-  reasons: { feature: string; median: number; scale: number }[];
-}
 
 /** A loaded quality model. */
 export interface QualityModel {
@@ -421,25 +363,6 @@ export function retakeWarning(q: QualityAssessment): string {
   return `retake: ${q.reason} (quality ${q.quality.toFixed(2)})`;
 }
 
-/** How the CNN's and the trees' probabilities are combined (the `stack` entry of preprocessing.json). */
-export interface StackParameters {
-  /** Class shares of the training data, in output order (the prior of the logit adjustments). */
-  prior: number[];
-  /** The logit adjustment τ already baked into the CNN's output bias (undone before mixing). */
-  cnnTau: number;
-  /** The prior that adjustment used (the CNN's training-window class shares); default `prior`. */
-  cnnPrior?: number[];
-  /** Weight of the CNN in the mix, in [0, 1]; the trees get 1 − w. */
-  cnnWeight: number;
-  /** Logit adjustment applied to the mix: probabilities ∝ p · prior^−τ. */
-  tau: number;
-  /**
-   * Temperature scaling applied last (lib/calibration.ts: p ∝ p^(1/T)), fitted on out-of-fold
-   * probabilities so that confidence matches accuracy; absent = none (T = 1). Never changes the class.
-   */
-  calibration?: { temperature: number };
-}
-
 /** Rescales each row of `p` by `f` and renormalises, in place. */
 function rescaleRows(p: Float32Array, k: number, f: number[]): Float32Array {
   for (let r = 0; r < p.length / k; r++) {
@@ -475,22 +398,11 @@ export interface Stack {
   trees: TreeEnsemble;
   parameters: StackParameters;
   /** The signal-quality model, when the file has one. */
-  quality: QualityModel | null;
+  quality?: QualityModel | null;
 }
 
-/** The second stage's file (models/stack.json). */
-export interface StackFile {
-  version: 1;
-  /** Names of the hand features, in order (must equal lib/handfeatures.ts HAND_FEATURE_NAMES). */
-  featureNames: string[];
-  parameters: StackParameters;
-  trees: EncodedTreeEnsemble;
-  /** Signal quality (usable heart sound vs artifact) from the same features; optional. */
-  quality?: QualityFile;
-}
-
-/** Reads a parsed models/stack.json, checking it against this version of lib/handfeatures.ts. */
-export function loadStack(file: StackFile, featureNames: readonly string[]): Stack {
+/** Reads a parsed stack.json (lib/model_folder.ts `readModelFolder`), checking it against lib/handfeatures.ts. */
+export function loadStack(file: StackFile, featureNames: readonly string[] = HAND_FEATURE_NAMES): Stack {
   if (file?.version !== 1) throw new ModelError(`Cannot load stack: version is ${file?.version}, expected 1`);
   if (file.featureNames.join() !== featureNames.join()) {
     throw new ModelError(`Cannot load stack: its ${file.featureNames.length} feature names differ from the library's`);
@@ -515,7 +427,7 @@ export function loadStack(file: StackFile, featureNames: readonly string[]): Sta
  * @param options Passed to `handFeatures` (e.g. heart sounds already detected in `wave`).
  * @returns `k` combined probabilities.
  */
-export function classifyWithStack(
+export function stackProbabilities(
   stack: Stack,
   wave: Waveform,
   cnnProbabilities: Float32Array,
@@ -525,7 +437,7 @@ export function classifyWithStack(
 }
 
 /**
- * {@linkcode classifyWithStack}, plus the recording's signal quality when the stack has a quality
+ * {@linkcode stackProbabilities}, plus the recording's signal quality when the stack has a quality
  * model (null otherwise); both from one computation of the hand features.
  */
 export function runStack(
@@ -540,32 +452,4 @@ export function runStack(
     probabilities: combineProbabilities(cnnProbabilities, trees, stack.parameters),
     quality: stack.quality ? assessQuality(stack.quality, features) : null,
   };
-}
-
-/**
- * Loads the second stage a model's preprocessing.json points to (its `stack` entry), or null
- * when it has none.
- * @param preprocessing The parsed preprocessing.json.
- * @param preprocessingUrl Its URL (the stack file is resolved relative to it).
- * @param readFile Reads a URL's bytes (e.g. lib/classifier.ts `fetchBytes`).
- */
-export async function loadStackFor(
-  preprocessing: { stack?: { kind: string; file: string } },
-  preprocessingUrl: URL,
-  readFile: (url: URL) => Promise<Uint8Array>,
-): Promise<Stack | null> {
-  const ref = preprocessing.stack;
-  if (!ref) return null;
-  if (ref.kind !== "hand-features-xgboost") {
-    throw new ModelError(`Cannot load stack: kind is "${ref.kind}", expected hand-features-xgboost`);
-  }
-  const url = new URL(ref.file, preprocessingUrl);
-  let file: StackFile;
-  try {
-    file = JSON.parse(new TextDecoder().decode(await readFile(url)));
-  } catch (e) {
-    if (e instanceof ModelError) throw e;
-    throw new ModelError(`Cannot load stack: ${url.href}: ${e instanceof Error ? e.message.split("\n")[0] : e}`);
-  }
-  return loadStack(file, HAND_FEATURE_NAMES);
 }

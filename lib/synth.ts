@@ -12,23 +12,23 @@
  * - extrastole: normal rhythm with one or more premature beats (at 0.55–0.7 of the interval,
  *   followed by a compensatory pause).
  * Every recording draws its own sound frequencies, loudness ratios and heart-rate jitter from
- * the seed, plus white background noise.
+ * the seed, plus white background noise. For rhythm tests, any class can carry sinus arrhythmia (a
+ * slow sinusoidal modulation of the beat interval, as breathing causes) and the prematurity of the
+ * extrastole's early beats can be set.
  * @module
  */
 import { ParameterError } from "./errors.ts";
 import { butterworthSos, sosFiltFilt } from "./filter.ts";
 import { gaussian, mulberry32 } from "./rng.ts";
+import { CLASS_NAMES, type ClassName, LABEL_IDS } from "./classes.ts";
 
-/** Classes the generator can produce (the toolkit's four target classes). */
-export type SynthKind = "normal" | "murmur" | "extrahls" | "extrastole";
+/** Classes the generator can produce (the four target classes of lib/classes.ts). */
+export type SynthKind = ClassName;
 
-/** The toolkit's label ids of the classes: normal 0, extrahls 1, murmur 2, extrastole 4. */
-export const SYNTH_LABEL_IDS: Readonly<Record<SynthKind, number>> = Object.freeze({
-  normal: 0,
-  extrahls: 1,
-  murmur: 2,
-  extrastole: 4,
-});
+/** The label ids of the classes (lib/classes.ts): normal 0, extrahls 1, murmur 2, extrastole 4. */
+export const SYNTH_LABEL_IDS: Readonly<Record<SynthKind, number>> = Object.freeze(
+  Object.fromEntries(CLASS_NAMES.map((name) => [name, LABEL_IDS[name]])) as Record<SynthKind, number>,
+);
 
 /** Options of {@linkcode synthesizeHeartSound}. */
 export interface SynthOptions {
@@ -54,6 +54,16 @@ export interface SynthOptions {
   extraSound?: "S3" | "S4";
   /** Number of premature beats (kind extrastole only), ≥ 1; fewer when the recording is too short. @default drawn in 1 … 3 */
   prematureBeats?: number;
+  /** Where premature beats fall (kind extrastole only), as the [earliest, latest] fraction of the
+   * interval they cut short, within [0.3, 0.95]. @default {[0.55, 0.7]} */
+  prematurity?: readonly [number, number];
+  /** Sinus arrhythmia: relative amplitude of a sinusoidal modulation of the beat interval, in [0, 0.5]
+   * (0.1: intervals swing ±10 %). @default {0} */
+  sinusArrhythmiaDepth?: number;
+  /** Period of the sinus-arrhythmia modulation in seconds (a breathing cycle), > 0. @default {4} */
+  sinusArrhythmiaPeriodS?: number;
+  /** Phase of the sinus-arrhythmia modulation at time 0, in radians. @default {0} */
+  sinusArrhythmiaPhase?: number;
   /** Peak absolute value of the returned samples, in (0, 1]. @default {0.5} */
   peak?: number;
 }
@@ -134,6 +144,10 @@ export function synthesizeHeartSound(options: SynthOptions = {}): SynthRecording
   const hrv = options.heartRateVariability ?? 0.02;
   const systoleFraction = options.systoleFraction ?? 0.3;
   const peak = options.peak ?? 0.5;
+  const [earliest, latest] = options.prematurity ?? [0.55, 0.7];
+  const saDepth = options.sinusArrhythmiaDepth ?? 0;
+  const saPeriodS = options.sinusArrhythmiaPeriodS ?? 4;
+  const saPhase = options.sinusArrhythmiaPhase ?? 0;
   check(Number.isFinite(seed), "seed", seed, "a finite number");
   check(Number.isInteger(sampleRate) && sampleRate >= 1000, "sampleRate", sampleRate, "an integer ≥ 1000 Hz");
   check(durationS > 0 && durationS <= 600, "durationS", durationS, "a number in (0, 600] s");
@@ -144,6 +158,15 @@ export function synthesizeHeartSound(options: SynthOptions = {}): SynthRecording
   check(hrv >= 0 && hrv <= 0.2, "heartRateVariability", hrv, "a number in [0, 0.2]");
   check(systoleFraction >= 0.2 && systoleFraction <= 0.5, "systoleFraction", systoleFraction, "a number in [0.2, 0.5]");
   check(peak > 0 && peak <= 1, "peak", peak, "a number in (0, 1]");
+  check(
+    earliest >= 0.3 && latest <= 0.95 && earliest <= latest,
+    "prematurity",
+    `[${earliest}, ${latest}]`,
+    "within [0.3, 0.95]",
+  );
+  check(saDepth >= 0 && saDepth <= 0.5, "sinusArrhythmiaDepth", saDepth, "a number in [0, 0.5]");
+  check(saPeriodS > 0 && Number.isFinite(saPeriodS), "sinusArrhythmiaPeriodS", saPeriodS, "a finite number > 0");
+  check(Number.isFinite(saPhase), "sinusArrhythmiaPhase", saPhase, "a finite number");
 
   const rng = mulberry32(seed);
   // Per-recording character, always drawn in the same order (options override draws, never skip them).
@@ -164,7 +187,9 @@ export function synthesizeHeartSound(options: SynthOptions = {}): SynthRecording
   const periodS = 60 / heartRateBpm;
   const systoleS = systoleFraction * periodS;
   const beats: number[] = [];
-  for (let t = uniform(rng, 0.05, 0.8) * periodS; t < durationS; t += periodS * (1 + hrv * gaussian(rng))) {
+  // Sinus arrhythmia scales each interval by the modulation at the beat that starts it.
+  const swing = (t: number) => 1 + saDepth * Math.sin(2 * Math.PI * t / saPeriodS + saPhase);
+  for (let t = uniform(rng, 0.05, 0.8) * periodS; t < durationS; t += periodS * swing(t) * (1 + hrv * gaussian(rng))) {
     beats.push(t);
   }
   const premature: number[] = [];
@@ -177,7 +202,7 @@ export function synthesizeHeartSound(options: SynthOptions = {}): SynthRecording
       premature.push(pick);
     }
     premature.sort((a, b) => a - b);
-    for (const i of premature) beats[i] = beats[i - 1] + uniform(rng, 0.55, 0.7) * (beats[i] - beats[i - 1]);
+    for (const i of premature) beats[i] = beats[i - 1] + uniform(rng, earliest, latest) * (beats[i] - beats[i - 1]);
   }
 
   const n = Math.round(durationS * sampleRate);

@@ -20,8 +20,8 @@ export function compileEmbedded(base64: string): WebAssembly.Module | null {
 /**
  * Grows `memory` to at least `bytes`, and to twice its size or more, so that it grows a few times at most. Growing
  * detaches the memory's old ArrayBuffer, and the first detach in a V8 isolate discards every optimized function that
- * reads typed arrays (the "ArrayBufferDetaching" protector): growing in the middle of a batch made the CLI compile
- * everything twice. So callers also call this once when they instantiate, with what a typical recording needs.
+ * reads typed arrays (the "ArrayBufferDetaching" protector), so callers also call this once when they instantiate,
+ * with what a typical recording needs, rather than grow in the middle of a batch.
  */
 export function ensureMemory(memory: WebAssembly.Memory, bytes: number): void {
   const have = memory.buffer.byteLength;

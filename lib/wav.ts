@@ -3,14 +3,12 @@
  *
  * We parse the RIFF chunks ourselves rather than through wavefile: a strict parser gives a
  * precise one-line error for every kind of broken file, and a direct typed-array decode is
- * several times faster than wavefile's generic unpacking (WAV decoding dominates feature
- * extraction time). wavefile is still used, as an independent implementation, to write the
+ * faster than wavefile's generic unpacking. wavefile is still used, as an independent implementation, to write the
  * files that the round-trip tests read back (tests/wav_test.ts).
  * @module
  */
 import { ParameterError, WavFormatError } from "./errors.ts";
-import { assertValidAudio } from "./stft.ts";
-import type { Waveform } from "./types.ts";
+import { assertValidAudio, type Waveform } from "./types.ts";
 
 /** A decoded WAV file, averaged to mono. */
 export interface WavAudio extends Waveform {

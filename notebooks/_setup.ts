@@ -17,7 +17,7 @@
 import { listRecordings, type Recording } from "../lib/data.ts";
 import { fullPlan } from "../scripts/reproduce.ts";
 import { type ExperimentResult, stratifiedSubset, writeSyntheticDataset } from "../lib/experiments.ts";
-import { CLASS_NAMES } from "../lib/data.ts";
+import { CLASS_NAMES } from "../lib/classes.ts";
 import { barFigure, confusionFigure, display, displayTable, type PlotlyFigure, renderImages } from "../lib/plot.ts";
 
 function env(name: string): string | undefined {

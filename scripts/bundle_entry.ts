@@ -15,8 +15,8 @@
  * @module
  */
 import { ModelError } from "../lib/errors.ts";
+import { fetchBytes } from "../lib/model_folder.ts";
 import {
-  fetchBytes,
   type HeartSoundClassifier,
   loadClassifier as loadClassifierCore,
   type LoadClassifierOptions,

@@ -18,6 +18,7 @@
  * Data folder: --data, else HEARTBEAT_DATA, else ../shared/data/heartbeat-sounds if present, else data/.
  * @module
  */
+import { writeMemberWeights } from "../lib/model_folder.ts";
 import { parseArgs } from "node:util";
 import { canonicalJson, sha256Hex } from "../lib/cache.ts";
 import { classCounts, listRecordings, resolveDataDir } from "../lib/data.ts";
@@ -63,8 +64,9 @@ import {
   trainStack,
 } from "../lib/stack_train.ts";
 import { combineProbabilities } from "../lib/stack.ts";
+import { CLASS_NAMES } from "../lib/classes.ts";
 
-const CLASSES = ["normal", "extrahls", "murmur", "extrastole"];
+const CLASSES: readonly string[] = CLASS_NAMES;
 
 /** The shipped configuration (lib/cnn.ts defaults plus these). */
 export const SHIPPED: Partial<CnnTrainOptions> = {};
@@ -346,7 +348,7 @@ async function saveMemberWeights(
   const layout = (json: Manifest) =>
     JSON.stringify(json.weightsManifest[0].weights.map((w) => [w.shape, w.dtype, w.quantization]));
   const shipped = layout(JSON.parse(await Deno.readTextFile(`${dir}/model.json`)));
-  let bytes = 0;
+  const weights: Uint8Array[] = [];
   for (const [j, model] of models.entries()) {
     const tmp = await Deno.makeTempDir({ prefix: "heartbeat-member-" });
     try {
@@ -354,17 +356,12 @@ async function saveMemberWeights(
       if (layout(JSON.parse(await Deno.readTextFile(`${tmp}/model.json`))) !== shipped) {
         throw new Error(`member ${j + 1}'s weights are not in model.json's layout`);
       }
-      await Deno.copyFile(`${tmp}/weights.bin`, `${dir}/weights-${j + 1}.bin`);
-      bytes += (await Deno.stat(`${dir}/weights-${j + 1}.bin`)).size;
+      weights.push(await Deno.readFile(`${tmp}/weights.bin`));
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }
   }
-  for (const entry of Deno.readDirSync(dir)) {
-    const m = /^weights-(\d+)\.bin$/.exec(entry.name);
-    if (m && Number(m[1]) > models.length) await Deno.remove(`${dir}/${entry.name}`);
-  }
-  return bytes;
+  return await writeMemberWeights(dir, weights);
 }
 
 /** What the final stack needs from the CV: the hand features and out-of-fold probabilities. */
@@ -898,7 +895,7 @@ function stackModelLines(st: any): string[] {
         sh.prior.map((q: number) => q.toFixed(3)).join(", ")
       }); (w, τ) chosen by accuracy + 2 · balanced accuracy on the CV's out-of-fold probabilities.`
       : "- Combination: see results/cnn.json `stack`.",
-    "- One call for a recording: `classifyWithStack(loadStack(stackJson, HAND_FEATURE_NAMES), wave, cnnProbabilities)` (lib/stack.ts), where `cnnProbabilities` is the CNN's mean window probabilities.",
+    "- One call for a recording: `stackProbabilities(loadStack(stackJson), wave, cnnProbabilities)` (lib/stack.ts), where `cnnProbabilities` is the CNN's mean window probabilities.",
   ];
 }
 
@@ -1164,7 +1161,7 @@ function modelCard(o: {
     "- Input (models/preprocessing.json, lib/preprocess.ts `preprocess`): resample to 2 kHz, 4th-order Butterworth band-pass 25–900 Hz, log-mel (nFft 128, hop 80 = 40 ms, 16 bands 25–900 Hz), 3 s windows (75 frames) every 38 frames, each window standardised by its own mean and std; a recording shorter than 3 s is repeated to fill one window.",
     `- A recording's probabilities are the mean of its windows' probabilities (\`aggregation: "mean-probability"\`${
       o.memberSeeds.length > 1 ? ", averaged over the members" : ""
-    }; \`classifyWaveform\` in lib/preprocess.ts does it in one call).`,
+    }; \`predictWaveform\` in lib/model.ts does it in one call).`,
     ...(r?.stack && o.stacked ? stackModelLines(r.stack) : []),
     `- Weights: ${o.quantization ?? "float32"} (${
       o.quantization

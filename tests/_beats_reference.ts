@@ -37,7 +37,7 @@
 import { ParameterError } from "../lib/errors.ts";
 import { bandpass } from "../lib/filter.ts";
 import { resample } from "./_resample_reference.ts";
-import { assertValidAudio } from "../lib/stft.ts";
+import { assertValidAudio } from "../lib/types.ts";
 import type { Waveform } from "../lib/types.ts";
 
 /** Options of {@linkcode shannonEnvelope}. */

@@ -12,7 +12,7 @@
  * @module
  */
 import { ParameterError } from "../lib/errors.ts";
-import { assertValidAudio } from "../lib/stft.ts";
+import { assertValidAudio } from "../lib/types.ts";
 import type { Waveform } from "../lib/types.ts";
 
 /** Options of {@linkcode resample}. */

@@ -15,7 +15,7 @@ import { encodeWav, readWav } from "../lib/wav.ts";
 import { resampleWaveform } from "../lib/resample.ts";
 import { loadTf } from "../lib/tf.ts";
 import { loadModel } from "../lib/model.ts";
-import { classifyWaveform } from "../lib/preprocess.ts";
+import { predictWaveform } from "../lib/model.ts";
 import { assertAlmostEquals } from "./_helpers.ts";
 import { badWavs, ROOT, softmax, writeConstantModel } from "./_infer_fixtures.ts";
 import { HAND_FEATURE_NAMES } from "../lib/handfeatures.ts";
@@ -101,7 +101,7 @@ Deno.test("loadClassifier() averages a seed ensemble's members (preprocessing.js
     const tf = await loadTf({ backend: "cpu", verbose: false });
     const loaded = await loadModel(tf, dir);
     assert.equal(loaded.members?.length, 2);
-    const probs = classifyWaveform(tf, loaded, rec);
+    const probs = predictWaveform(tf, loaded, rec);
     for (const m of loaded.members!) m.dispose();
     for (const [k, c] of CLASS_NAMES.entries()) assertAlmostEquals(probs[k], expected[k], 1e-6, c);
   } finally {

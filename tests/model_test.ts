@@ -6,13 +6,13 @@ import {
   countParameters,
   float32ToFloat16Bits,
   loadModel,
-  modelJsonUrl,
   predictProbabilities,
   saveModel,
   trainClassifier,
 } from "../lib/model.ts";
 import { defaultLogmelPreprocessing } from "../lib/preprocess.ts";
 import { ModelError } from "../lib/errors.ts";
+import { modelJsonUrl } from "../lib/model_folder.ts";
 import { gaussian, mulberry32 } from "../lib/rng.ts";
 import { assertAllClose } from "./_helpers.ts";
 

@@ -1,25 +1,13 @@
 import assert from "node:assert/strict";
-import {
-  aggregateProbabilities,
-  classifyWaveform,
-  defaultLogmelPreprocessing,
-  type FrameFeaturesPreprocessing,
-  inputSize,
-  LABEL_IDS,
-  LABELS,
-  preprocess,
-  type Preprocessing,
-  PREPROCESSING_VERSION,
-} from "../lib/preprocess.ts";
-import { alignAndPad, sequenceFromFeatures } from "../lib/align.ts";
-import { dominantFrequencyFeatures } from "../lib/features.ts";
+import { defaultLogmelPreprocessing, inputSize, preprocess, type Preprocessing } from "../lib/preprocess.ts";
 import { melFilterBank } from "../lib/mel.ts";
 import { ModelError, ParameterError } from "../lib/errors.ts";
 import { gaussian, mulberry32 } from "../lib/rng.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
 import { loadTf } from "../lib/tf.ts";
 import { buildCnn } from "../lib/cnn.ts";
-import { predictProbabilities } from "../lib/model.ts";
+import { predictProbabilities, predictWaveform } from "../lib/model.ts";
+import { aggregateProbabilities } from "../lib/probabilities.ts";
 import { constantStack } from "./_stack_fixtures.ts";
 import { assertAllClose, assertAlmostEquals } from "./_helpers.ts";
 
@@ -94,41 +82,7 @@ Deno.test("preprocess() rejects bad audio and unknown kinds", () => {
   );
 });
 
-Deno.test("preprocess() frame-features: align onto the reference, then per-position scaling", () => {
-  const long = synthesizeHeartSound({ seed: 1, sampleRate: 4000, durationS: 3 });
-  const short = synthesizeHeartSound({ seed: 2, sampleRate: 4000, durationS: 1.5 });
-  const f = dominantFrequencyFeatures(long.samples, 4000, 0.01);
-  const reference = sequenceFromFeatures(f.frequencyHz, f.magnitude);
-  const n = reference.data.length;
-  const means = Array.from({ length: n }, (_, i) => (i % 2 ? 0.1 : 200));
-  const scales = Array.from({ length: n }, (_, i) => (i % 2 ? 2 : 50));
-  const pre: FrameFeaturesPreprocessing = {
-    version: PREPROCESSING_VERSION,
-    kind: "frame-features",
-    labels: [...LABELS],
-    labelIds: [...LABEL_IDS],
-    aggregation: "single",
-    targetSampleRate: null,
-    deltaTimeS: 0.01,
-    method: "dominant",
-    reference: Array.from(reference.data),
-    channels: 2,
-    means,
-    scales,
-  };
-  // The reference itself comes back scaled, at offset 0.
-  const self = preprocess({ samples: long.samples, sampleRate: 4000 }, pre);
-  assert.deepEqual(self.shape, [1, n]);
-  assertAllClose(self.data, Array.from(reference.data, (v, i) => (v - means[i]) / scales[i]), 1e-4, 1e-6);
-  // A shorter recording: the same as lib/align.ts alignAndPad, then scaling.
-  const g = dominantFrequencyFeatures(short.samples, 4000, 0.01);
-  const padded = alignAndPad(sequenceFromFeatures(g.frequencyHz, g.magnitude), reference, "both").padded.data;
-  const out = preprocess({ samples: short.samples, sampleRate: 4000 }, pre);
-  assertAllClose(out.data, Array.from(padded, (v, i) => (v - means[i]) / scales[i]), 1e-4, 1e-6);
-  assert.equal(inputSize(pre), n);
-});
-
-Deno.test("classifyWaveform() averages the windows' probabilities and frees its tensors", async () => {
+Deno.test("predictWaveform() averages the windows' probabilities and frees its tensors", async () => {
   const tf = await loadTf();
   const model = buildCnn(tf, [75, 16], 4, { seed: 1 });
   const loaded = { model, preprocessing: P as Preprocessing };
@@ -136,23 +90,23 @@ Deno.test("classifyWaveform() averages the windows' probabilities and frees its 
   const input = preprocess(wave, P);
   const rows = predictProbabilities(tf, model, input.data, 1200);
   const expected = aggregateProbabilities(rows, input.shape[0], 4);
-  classifyWaveform(tf, loaded, wave);
+  predictWaveform(tf, loaded, wave);
   const before = tf.memory().numTensors;
-  const probs = classifyWaveform(tf, loaded, wave);
+  const probs = predictWaveform(tf, loaded, wave);
   assert.equal(tf.memory().numTensors, before);
   assertAllClose(probs, expected, 1e-6);
   assertAlmostEquals(probs.reduce((a, b) => a + b, 0), 1, 1e-5);
   model.dispose();
 });
 
-Deno.test("classifyWaveform() combines the CNN with a second stage when given one", async () => {
+Deno.test("predictWaveform() combines the CNN with a second stage when given one", async () => {
   const tf = await loadTf();
   const model = buildCnn(tf, [75, 16], 4, { seed: 2 });
   const loaded = { model, preprocessing: P as Preprocessing };
   const wave = tone(180, 2000, 8);
-  const cnn = classifyWaveform(tf, loaded, wave);
+  const cnn = predictWaveform(tf, loaded, wave);
   const { trees, parameters, treeProbabilities } = constantStack();
-  const probs = classifyWaveform(tf, { ...loaded, stack: { trees, parameters } }, wave);
+  const probs = predictWaveform(tf, { ...loaded, stack: { trees, parameters } }, wave);
   assertAllClose(probs, Array.from(cnn, (p, c) => 0.5 * p + 0.5 * treeProbabilities[c]), 1e-6);
   model.dispose();
 });

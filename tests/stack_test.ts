@@ -62,47 +62,6 @@ function b64(a: ArrayBufferView): string {
   return btoa(String.fromCharCode(...new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
 }
 
-/**
- * The previous format, as encodeTreeEnsemble wrote it: per node an Int16 pair [feature |
- * 0x4000·defaultLeft or −1, left child within the tree], the right child next to the left one.
- * Nodes are renumbered breadth-first (children allocated in pairs, as XGBoost does), so any
- * ensemble can be written this way.
- */
-function encodeV2(m: TreeEnsemble): EncodedTreeEnsemble {
-  const node: number[] = [], value: number[] = [], treeSize: number[] = [];
-  for (const root of m.treeRoot) {
-    const base = value.length, order = [root];
-    for (let j = 0; j < order.length; j++) {
-      const i = order[j];
-      value.push(m.value[i]);
-      if (m.feature[i] < 0) {
-        node.push(-1, 0);
-        continue;
-      }
-      node.push(m.feature[i] | (m.defaultLeft[i] ? 0x4000 : 0), order.length);
-      order.push(m.left[i], m.right[i]);
-    }
-    treeSize.push(value.length - base);
-  }
-  return {
-    format: "xgboost-trees-v2",
-    numClasses: m.numClasses,
-    numFeatures: m.numFeatures,
-    baseScore: m.baseScore,
-    numTrees: m.treeRoot.length,
-    numNodes: value.length,
-    treeClass: b64(m.treeClass),
-    treeSize: b64(Uint16Array.from(treeSize)),
-    node: b64(Int16Array.from(node)),
-    value: b64(Float32Array.from(value)),
-  };
-}
-
-/** Base64 characters of an encoding's arrays. */
-function encodedChars(e: EncodedTreeEnsemble): number {
-  return e.treeClass.length + e.treeSize.length + e.node.length + e.value.length;
-}
-
 /** A copy of `x` with about a quarter of its values NaN (missing: the default branch). */
 function withNaNs(x: Float32Array, seed: number): Float32Array {
   const rng = mulberry32(seed);
@@ -182,17 +141,6 @@ Deno.test("encodeTreeEnsemble() rejects features it cannot store and cyclic tree
   );
 });
 
-Deno.test("decodeTreeEnsemble() still reads format v2, with the same predictions", async () => {
-  const { trees } = await trainedTrees();
-  const e = JSON.parse(JSON.stringify(encodeV2(trees)));
-  const back = decodeTreeEnsemble(e);
-  const x = withNaNs(data(200, 5).x, 6);
-  assert.deepEqual(predictionBits(back, x), predictionBits(trees, x));
-  assert.deepEqual(predictionBits(decodeTreeEnsemble(encodeTreeEnsemble(back)), x), predictionBits(trees, x));
-  assert.throws(() => decodeTreeEnsemble({ ...e, numNodes: e.numNodes + 1 }), ModelError);
-  assert.throws(() => decodeTreeEnsemble({ ...e, numFeatures: 0 }), ModelError);
-});
-
 Deno.test("predictTreeEnsemble() follows splits, default branches and adds the base score", () => {
   // One tree per class; class 0's tree: x0 < 0.5 → 1 else (x1 < 2 → 2, else 3); NaN in x0 goes right.
   const m: TreeEnsemble = {
@@ -230,7 +178,7 @@ Deno.test("decodeTreeEnsemble() rejects inconsistent files", () => {
   assert.deepEqual(decodeTreeEnsemble(e).left, m.left);
   assert.throws(() => decodeTreeEnsemble({ ...e, numNodes: 5 }), ModelError);
   assert.throws(() => decodeTreeEnsemble({ ...e, numFeatures: 0 }), ModelError);
-  assert.throws(() => decodeTreeEnsemble({ ...e, format: "x" as "xgboost-trees-v2" }), ModelError);
+  assert.throws(() => decodeTreeEnsemble({ ...e, format: "x" as "xgboost-trees-v3" }), ModelError);
 });
 
 /** Asserts that `f` throws a one-line ModelError whose message matches `pattern`. */
@@ -288,24 +236,19 @@ Deno.test("decodeTreeEnsemble() rejects v3 trees that are not exactly consumed",
   assertModelError(() => decodeTreeEnsemble(v3([3, 1], [1, L, L, L])), /node 0 is malformed/);
   assertModelError(() => decodeTreeEnsemble(v3([3, 1], [0x8000, L, L, L])), /node 0 is malformed/);
   assertModelError(() => decodeTreeEnsemble(v3([3, 1], [0, L, L, L], { numClasses: 1 })), /tree 1 has class 1/);
-  // Unknown formats name both accepted ones.
-  for (const format of ["xgboost-trees-v4", "xgboost-trees", undefined]) {
+  // Unknown formats name the accepted one.
+  for (const format of ["xgboost-trees-v2", "xgboost-trees-v4", "xgboost-trees", undefined]) {
     const bad = { ...e, format } as unknown as EncodedTreeEnsemble;
-    assertModelError(() => decodeTreeEnsemble(bad), /format is "[^"]*", expected xgboost-trees-v3 or xgboost-trees-v2/);
+    assertModelError(() => decodeTreeEnsemble(bad), /format is "[^"]*", expected xgboost-trees-v3$/);
   }
   assertModelError(() => decodeTreeEnsemble(null as unknown as EncodedTreeEnsemble), /format is "undefined"/);
 });
 
-Deno.test("the shipped trees (models/stack.json) are about a quarter shorter in v3 and predict identically", async () => {
+Deno.test("the shipped trees (models/stack.json) re-encode to the same file and predict identically", async () => {
   const shipped = JSON.parse(await Deno.readTextFile(new URL("../models/stack.json", import.meta.url)));
   const trees = decodeTreeEnsemble(shipped.trees);
-  const v3 = encodeTreeEnsemble(trees), v2 = encodeV2(trees);
-  // The helper reproduces the old encoder's output exactly (while the shipped file is still v2).
-  if (shipped.trees.format === "xgboost-trees-v2") assert.deepEqual(v2, shipped.trees);
-  // 6 bytes per node instead of 8 (plus 3 per tree in both): the node codes halve, the values stay.
-  assert.ok(v3.node.length <= v2.node.length / 2 + 4, `${v3.node.length} vs ${v2.node.length}`);
-  const saved = 1 - encodedChars(v3) / encodedChars(v2);
-  assert.ok(saved >= 0.2, `v3 ${encodedChars(v3)} vs v2 ${encodedChars(v2)} base64 characters`);
+  const v3 = encodeTreeEnsemble(trees);
+  assert.deepEqual(v3, shipped.trees);
   // Random rows around the trees' own thresholds (both sides, exact ties) with missing values.
   const d = trees.numFeatures, thresholds: number[][] = Array.from({ length: d }, () => []);
   for (let i = 0; i < trees.feature.length; i++) {
@@ -319,7 +262,6 @@ Deno.test("the shipped trees (models/stack.json) are about a quarter shorter in 
   }
   const expected = predictionBits(trees, x);
   assert.deepEqual(predictionBits(decodeTreeEnsemble(JSON.parse(JSON.stringify(v3))), x), expected);
-  assert.deepEqual(predictionBits(decodeTreeEnsemble(v2), x), expected);
 });
 
 Deno.test("combineProbabilities() undoes the CNN's τ, mixes, and applies its own τ", () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { assertValidAudio, fftFrequencies, hannWindow, RealFft, stft } from "../lib/stft.ts";
+import { fftFrequencies, hannWindow, RealFft, stft } from "../lib/stft.ts";
+import { assertValidAudio } from "../lib/types.ts";
 import FFT from "npm:fft.js@4.0.4";
 import { mulberry32 } from "../lib/rng.ts";
 import { ParameterError } from "../lib/errors.ts";

@@ -1,0 +1,437 @@
+/**
+ * The model folder format, read and written in one place (platform-neutral except
+ * {@linkcode writeModelFolder}, which needs `Deno`):
+ *
+ * - model.json: a tfjs layers model (`modelTopology`, `weightsManifest`), its weights in the files
+ *   the manifest names, concatenated in manifest order ({@linkcode WeightSpec} gives each tensor's layout).
+ * - preprocessing.json: how a waveform becomes model input ({@linkcode Preprocessing}), the class
+ *   labels, and optional pointers to seed-ensemble `members` (weight files in model.json's layout)
+ *   and a second `stack` (stack.json, {@linkcode StackFile}).
+ *
+ * Every file a folder names is resolved by {@linkcode resolveInside}, so that checks on file
+ * references live in one function.
+ * @module
+ */
+import { ModelError } from "./errors.ts";
+
+/** Reads one file of a model folder by URL and returns its bytes. */
+export type ReadFile = (url: URL) => Promise<Uint8Array>;
+
+/** One tensor of a weights manifest (tfjs-converter conventions). */
+export interface WeightSpec {
+  /** `<layer name>/<weight name>`, e.g. "conv1d_1/kernel". */
+  name: string;
+  shape: number[];
+  /** "float32", "int32" or "bool" (lib/forward.ts reads "float32" only). */
+  dtype: string;
+  /** Stored form: float16, or uint8/uint16 with value = q · scale + min. Absent: as `dtype`. */
+  quantization?: { dtype: string; min?: number; scale?: number };
+}
+
+/** One group of model.json's `weightsManifest`: weight files, and the tensors they hold in order. */
+export interface WeightsGroup {
+  paths: string[];
+  weights: WeightSpec[];
+}
+
+/** A tfjs layers-format model.json. */
+export interface ModelJson {
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string;
+  modelTopology: Record<string, unknown>;
+  weightsManifest: WeightsGroup[];
+}
+
+/** Version of the preprocessing.json format. */
+export const PREPROCESSING_VERSION = 1;
+
+/** Fields every preprocessing.json has. */
+export interface PreprocessingBase {
+  /** {@linkcode PREPROCESSING_VERSION}. */
+  version: number;
+  /** Class names in model output order. */
+  labels: string[];
+  /** Dataset label id of each output (normal 0, extrahls 1, murmur 2, extrastole 4). */
+  labelIds: number[];
+  /** How window rows become one recording's probabilities: the mean of the rows' probabilities. */
+  aggregation: "mean-probability";
+  /** Rate the audio is resampled to first, Hz; null keeps each file's native rate. */
+  targetSampleRate: number | null;
+}
+
+/** Log-mel windows for the CNN. */
+export interface LogmelWindowsPreprocessing extends PreprocessingBase {
+  kind: "logmel-windows";
+  aggregation: "mean-probability";
+  targetSampleRate: number;
+  /** Band-pass edges, Hz (4th-order Butterworth, zero phase). */
+  bandpassHz: [number, number];
+  nFft: number;
+  hopLength: number;
+  nMels: number;
+  fMinHz: number;
+  fMaxHz: number;
+  /** Frames per window (the model's time axis). */
+  windowFrames: number;
+  /** Frames between window starts. */
+  hopFrames: number;
+  /** At most this many windows per recording (evenly spread); 0 = all. */
+  maxWindows: number;
+  /** A second stage to combine with the CNN's recording probabilities (lib/stack.ts). */
+  stack?: StackReference;
+  /**
+   * A seed ensemble: the weight files of its CNNs (relative to model.json; the first is the one
+   * model.json's weightsManifest names). Every file holds the same weights, in model.json's layout and
+   * quantization, of a CNN trained with another seed; the model's window probabilities are their mean.
+   * Absent: model.json's weights alone.
+   */
+  members?: string[];
+}
+
+/** preprocessing.json's pointer to a second stage (lib/stack.ts). */
+export interface StackReference {
+  /** "hand-features-xgboost": XGBoost trees over lib/handfeatures.ts features, mixed with the CNN. */
+  kind: "hand-features-xgboost";
+  /** The stack file, relative to preprocessing.json ({@linkcode StackFile}). */
+  file: string;
+}
+
+/** A model's preprocessing.json. */
+export type Preprocessing = LogmelWindowsPreprocessing;
+
+/** How the CNN's and the trees' probabilities are combined (the `stack` entry of preprocessing.json). */
+export interface StackParameters {
+  /** Class shares of the training data, in output order (the prior of the logit adjustments). */
+  prior: number[];
+  /** The logit adjustment τ already baked into the CNN's output bias (undone before mixing). */
+  cnnTau: number;
+  /** The prior that adjustment used (the CNN's training-window class shares); default `prior`. */
+  cnnPrior?: number[];
+  /** Weight of the CNN in the mix, in [0, 1]; the trees get 1 − w. */
+  cnnWeight: number;
+  /** Logit adjustment applied to the mix: probabilities ∝ p · prior^−τ. */
+  tau: number;
+  /**
+   * Temperature scaling applied last (lib/calibration.ts: p ∝ p^(1/T)), fitted on out-of-fold
+   * probabilities so that confidence matches accuracy; absent = none (T = 1). Never changes the class.
+   */
+  calibration?: { temperature: number };
+}
+
+/**
+ * A tree ensemble (lib/stack.ts `TreeEnsemble`) as JSON: typed arrays as little-endian base64, 6 bytes per node.
+ * Each tree's nodes are stored in preorder (node, its left subtree, its right subtree), so the
+ * structure is implied by which nodes are leaves; `node` and `value` follow that order.
+ */
+export interface EncodedTreeEnsemble {
+  format: "xgboost-trees-v3";
+  numClasses: number;
+  numFeatures: number;
+  baseScore: number;
+  numTrees: number;
+  numNodes: number;
+  /** Uint8 per tree: its class. */
+  treeClass: string;
+  /** Uint16 per tree: its node count. */
+  treeSize: string;
+  /**
+   * Uint16 per node in preorder: `feature | 0x4000·defaultLeft` for a split, 0xFFFF for a
+   * leaf; a split's left child is the next node, its right child the node after its left subtree.
+   */
+  node: string;
+  /** Float32 per node (in `node`'s order): threshold or leaf value. */
+  value: string;
+}
+
+/** The quality model as stored (models/stack.json `quality`). */
+export interface QualityFile {
+  /** Two classes: 0 usable heart sound, 1 artifact. */
+  trees: EncodedTreeEnsemble;
+  /** Quality below this (probability of usable heart sound) gives a "retake" warning; chosen in CV. */
+  threshold: number;
+  /** Per reason feature (a key of lib/stack.ts `QUALITY_REASONS`): median and spread (IQR) over heart-sound recordings. */
+  reasons: { feature: string; median: number; scale: number }[];
+}
+
+/** The second stage's file (models/stack.json). */
+export interface StackFile {
+  version: 1;
+  /** Names of the hand features, in order (must equal lib/handfeatures.ts HAND_FEATURE_NAMES). */
+  featureNames: string[];
+  parameters: StackParameters;
+  trees: EncodedTreeEnsemble;
+  /** Signal quality (usable heart sound vs artifact) from the same features; optional. */
+  quality?: QualityFile;
+}
+
+/** Everything a model folder holds, read and checked by {@linkcode readModelFolder}. */
+export interface ModelFolder {
+  /** URL of model.json (the folder's files resolve against it). */
+  modelUrl: URL;
+  modelJson: ModelJson;
+  /** The tensors of the weight files, in order (every group's `weights`, concatenated). */
+  weightSpecs: WeightSpec[];
+  preprocessing: Preprocessing;
+  /** The weights of each CNN: model.json's own for one CNN, else one per seed-ensemble member. */
+  weightSets: Uint8Array[];
+  /** The parsed stack.json when preprocessing.json points to one, else null. */
+  stack: StackFile | null;
+}
+
+/**
+ * The URL of `relativePath` inside the folder of `folderUrl` (a URL of a file in the folder).
+ * @throws {ModelError} The path is empty, absolute (a URL, or starting with "/"), contains a
+ *   backslash, or has a ".." segment.
+ */
+export function resolveInside(folderUrl: URL, relativePath: string): URL {
+  if (
+    typeof relativePath !== "string" || relativePath === "" || relativePath.startsWith("/") ||
+    relativePath.includes("\\") || /^[a-z][a-z0-9+.-]*:/i.test(relativePath) ||
+    relativePath.split("/").includes("..")
+  ) {
+    throw new ModelError(
+      `Cannot load model: ${JSON.stringify(relativePath)} in ${folderUrl.href} is not a file inside the model folder`,
+    );
+  }
+  return new URL(relativePath, folderUrl);
+}
+
+/**
+ * A path, file: URL or http(s):// URL of a model folder (or of its model.json) → URL of model.json.
+ * Relative paths resolve against the working directory (Deno only); backslashes and drive letters are
+ * read as Windows paths.
+ */
+export function modelJsonUrl(location: string | URL): URL {
+  let url: URL;
+  if (location instanceof URL) url = new URL(location.href);
+  else if (/^[a-z][a-z0-9+.-]+:\/\//i.test(location) || location.startsWith("file:")) url = new URL(location);
+  else url = pathToFileUrl(location);
+  if (!url.pathname.endsWith(".json")) {
+    url.pathname = url.pathname.endsWith("/") ? `${url.pathname}model.json` : `${url.pathname}/model.json`;
+  }
+  return url;
+}
+
+function pathToFileUrl(path: string): URL {
+  let absolute = path;
+  if (!/^([a-z]:)?[\\/]/i.test(path)) {
+    const cwd = (globalThis as { Deno?: { cwd(): string } }).Deno?.cwd();
+    if (cwd === undefined) {
+      throw new ModelError(`Cannot load model: "${path}" is a relative path and there is no working directory`);
+    }
+    absolute = `${cwd}/${path}`;
+  }
+  const normalised = absolute.replaceAll("\\", "/");
+  return new URL(
+    `file://${normalised.startsWith("/") ? "" : "/"}${
+      encodeURI(normalised).replaceAll("#", "%23").replaceAll("?", "%3F")
+    }`,
+  );
+}
+
+/** The default {@linkcode ReadFile}: `fetch` (Deno's also reads file: URLs), failures as one-line ModelErrors. */
+export async function fetchBytes(url: URL): Promise<Uint8Array> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error)}`);
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new ModelError(`Cannot load model: ${url.href}: HTTP ${response.status}`);
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** A {@linkcode ReadFile} for Deno: file: URLs with `Deno.readFile` (no fetch machinery to start), others fetched. */
+export async function denoReadFile(url: URL): Promise<Uint8Array> {
+  if (url.protocol !== "file:") return await fetchBytes(url);
+  try {
+    return await Deno.readFile(url);
+  } catch (error) {
+    let reason = firstLine(error);
+    if (error instanceof Deno.errors.NotFound) reason = "no such file or directory";
+    else if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      reason = "permission denied (run with -R)";
+    } else if (error instanceof Deno.errors.IsADirectory) reason = "is a directory";
+    throw new ModelError(`Cannot load model: ${url.href}: ${reason}`);
+  }
+}
+
+/** The first line of an error's message, for one-line ModelErrors. */
+export function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n")[0].trim() || "unknown error";
+}
+
+/** `parts` end to end in one new array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+function parseJsonObject(bytes: Uint8Array, url: URL): Record<string, unknown> {
+  try {
+    const value = JSON.parse(new TextDecoder().decode(bytes));
+    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("not a JSON object");
+    return value;
+  } catch (error) {
+    throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error)}`);
+  }
+}
+
+async function readJson(url: URL, readFile: ReadFile): Promise<Record<string, unknown>> {
+  return parseJsonObject(await readFile(url), url);
+}
+
+/**
+ * The seed-ensemble members' weight files (preprocessing.json `members`), checked: a non-empty list of
+ * distinct file names. `null` for a model of one CNN.
+ * @throws {ModelError} `members` is present but malformed.
+ */
+export function memberWeightFiles(preprocessing: Preprocessing): string[] | null {
+  const members = (preprocessing as { members?: unknown }).members;
+  if (members === undefined) return null;
+  if (
+    !Array.isArray(members) || members.length === 0 ||
+    !members.every((m) => typeof m === "string" && m !== "" && !m.includes("/")) ||
+    new Set(members).size !== members.length
+  ) {
+    throw new ModelError(
+      `Cannot load model: preprocessing.json "members" must be a list of distinct file names, got ${
+        JSON.stringify(members)
+      }`,
+    );
+  }
+  return members;
+}
+
+/**
+ * Reads and checks a model folder: model.json and preprocessing.json, then (at once) the weight files,
+ * the seed-ensemble members' files and stack.json. A member naming model.json's own weight file reuses
+ * those bytes.
+ * @param modelUrl URL of model.json.
+ * @param readFile Reads one file; its errors pass through as they are.
+ * @throws {ModelError} A file is not JSON, model.json is not a layers model, preprocessing.json has no
+ *   labels, `members` is malformed or a member's size differs from model.json's layout, a file reference
+ *   leaves the folder.
+ */
+export async function readModelFolder(modelUrl: URL, readFile: ReadFile = fetchBytes): Promise<ModelFolder> {
+  const ppUrl = resolveInside(modelUrl, "preprocessing.json");
+  const [modelJson, preprocessing] = await Promise.all([
+    readJson(modelUrl, readFile),
+    readJson(ppUrl, readFile) as Promise<unknown> as Promise<Preprocessing>,
+  ]);
+  const labels: unknown = preprocessing.labels;
+  if (!Array.isArray(labels) || !labels.every((x) => typeof x === "string")) {
+    throw new ModelError(`Cannot load model: preprocessing.json of ${modelUrl.href} has no labels list`);
+  }
+  const manifest = modelJson.weightsManifest as WeightsGroup[] | undefined;
+  if (!modelJson.modelTopology || !Array.isArray(manifest)) {
+    throw new ModelError(
+      `Cannot load model: ${modelUrl.href} is not a tfjs layers model (no modelTopology or weightsManifest)`,
+    );
+  }
+  const ref = (preprocessing as { stack?: StackReference }).stack;
+  const stackLoading = ref ? readStackFile(ref, ppUrl, readFile) : Promise.resolve(null);
+  stackLoading.catch(() => {}); // awaited below
+  let files: string[] | null;
+  try {
+    files = memberWeightFiles(preprocessing);
+  } catch (error) {
+    throw new ModelError(`${(error as Error).message} (${modelUrl.href})`);
+  }
+  const paths = manifest.flatMap((group) => group.paths);
+  const ownUrls = paths.map((path) => resolveInside(modelUrl, path));
+  const memberUrls = (files ?? []).map((file) => resolveInside(modelUrl, file));
+  const ownHref = ownUrls.length === 1 ? ownUrls[0].href : null;
+  const [own, ...others] = await Promise.all([
+    Promise.all(ownUrls.map((url) => readFile(url))).then(concatBytes),
+    ...memberUrls.map((url) => url.href === ownHref ? Promise.resolve(null) : readFile(url)),
+  ]);
+  const weightSets = files === null ? [own] : others.map((bytes, m) => {
+    const weights = bytes ?? own;
+    if (weights.length !== own.length) {
+      throw new ModelError(
+        `Cannot load model: member ${
+          files![m]
+        } of ${modelUrl.href} has ${weights.length} bytes of weights, model.json's layout ${own.length}`,
+      );
+    }
+    return weights;
+  });
+  return {
+    modelUrl,
+    modelJson: modelJson as unknown as ModelJson,
+    weightSpecs: manifest.flatMap((group) => group.weights),
+    preprocessing,
+    weightSets,
+    stack: await stackLoading,
+  };
+}
+
+async function readStackFile(ref: StackReference, ppUrl: URL, readFile: ReadFile): Promise<StackFile> {
+  if (ref.kind !== "hand-features-xgboost") {
+    throw new ModelError(`Cannot load stack: kind is "${ref.kind}", expected hand-features-xgboost`);
+  }
+  const url = resolveInside(ppUrl, ref.file);
+  try {
+    return JSON.parse(new TextDecoder().decode(await readFile(url)));
+  } catch (e) {
+    if (e instanceof ModelError) throw e;
+    throw new ModelError(`Cannot load stack: ${url.href}: ${firstLine(e)}`);
+  }
+}
+
+/** What {@linkcode writeModelFolder} writes. */
+export interface ModelFolderContents {
+  modelJson: ModelJson;
+  /** The weights model.json's manifest names (one file, weights.bin). */
+  weights: Uint8Array;
+  preprocessing: Preprocessing;
+}
+
+/**
+ * Writes model.json, weights.bin and preprocessing.json into `dir` (created if needed). model.json's
+ * manifest must name weights.bin alone.
+ * @returns Total bytes written.
+ */
+export async function writeModelFolder(dir: string, contents: ModelFolderContents): Promise<number> {
+  const paths = contents.modelJson.weightsManifest.flatMap((group) => group.paths);
+  if (paths.length !== 1 || paths[0] !== "weights.bin") {
+    throw new ModelError(`Cannot save model: the manifest names ${paths.join(", ")}, expected weights.bin`);
+  }
+  const json = new TextEncoder().encode(JSON.stringify(contents.modelJson));
+  const pre = new TextEncoder().encode(JSON.stringify(contents.preprocessing, null, 1) + "\n");
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeFile(`${dir}/model.json`, json);
+  await Deno.writeFile(`${dir}/weights.bin`, contents.weights);
+  await Deno.writeFile(`${dir}/preprocessing.json`, pre);
+  return json.length + contents.weights.length + pre.length;
+}
+
+/**
+ * Writes a seed ensemble's extra members as weights-1.bin, weights-2.bin, … into `dir` (beside
+ * member 0's model folder), and removes member files beyond these. The caller checks each member
+ * has model.json's layout.
+ * @returns Bytes written.
+ */
+export async function writeMemberWeights(dir: string, members: readonly Uint8Array[]): Promise<number> {
+  let bytes = 0;
+  for (const [j, weights] of members.entries()) {
+    await Deno.writeFile(`${dir}/weights-${j + 1}.bin`, weights);
+    bytes += weights.length;
+  }
+  for (const entry of Deno.readDirSync(dir)) {
+    const m = /^weights-(\d+)\.bin$/.exec(entry.name);
+    if (m && Number(m[1]) > members.length) await Deno.remove(`${dir}/${entry.name}`);
+  }
+  return bytes;
+}
