@@ -19,6 +19,7 @@ import { resampleWaveform } from "./resample.ts";
 import type { LayersModel } from "./model.ts";
 import { fetchBytes, firstLine, readModelFolder } from "./model_folder.ts";
 import type { Tf } from "./tf.ts";
+import type { QualityAssessment } from "./stack.ts";
 
 export { CLASS_NAMES, CLASSES, type ClassInfo, type ClassName, LABEL_IDS } from "./classes.ts";
 
@@ -45,7 +46,13 @@ export interface ClassifyResult {
   durationS: number;
   /** Sample rate of the input, in Hz (the model resamples to its own rate). */
   sampleRate: number;
-  /** Reasons to distrust this result (low confidence, very quiet or very short recording); empty when none. */
+  /**
+   * Signal quality: the probability that the recording is usable heart sound rather than noise,
+   * talking or no heart sound, in [0, 1]; null when the model has no quality model. Below the
+   * model's threshold `warnings` starts with "retake: <reason>" (the class is still given).
+   */
+  quality: number | null;
+  /** Reasons to distrust this result ("retake: …", low confidence, very quiet recording); empty when none. */
   warnings: string[];
 }
 
@@ -163,8 +170,9 @@ async function openClassifier(url: URL, options: LoadClassifierOptions): Promise
   const resultOf = (samples: Float32Array, sampleRate: number, opts: ClassifyOptions = {}): ClassifyResult => {
     const wave: Waveform = { samples, sampleRate };
     const warnings = checkRecording(wave);
-    const { probabilities, beats } = engine.run(wave, opts.beats ?? true);
-    return buildResult(labels, probabilities, wave, warnings, beats);
+    const { probabilities, beats, quality } = engine.run(wave, opts.beats ?? true);
+    if (quality?.retake) warnings.unshift(`retake: ${quality.reason} (quality ${quality.quality.toFixed(2)})`);
+    return buildResult(labels, probabilities, wave, warnings, beats, quality?.quality ?? null);
   };
   return {
     modelUrl: url.href,
@@ -227,6 +235,7 @@ function buildResult(
   wave: Waveform,
   warnings: string[],
   beats: Beats | undefined,
+  quality: number | null,
 ): ClassifyResult {
   let best = 0;
   for (let k = 1; k < probs.length; k++) if (probs[k] > probs[best]) best = k;
@@ -247,6 +256,7 @@ function buildResult(
     s2TimesS: beats?.s2TimesS ?? [],
     durationS: wave.samples.length / wave.sampleRate,
     sampleRate: wave.sampleRate,
+    quality,
     warnings,
   };
 }
@@ -255,8 +265,11 @@ function buildResult(
 
 interface Engine {
   labels: string[];
-  /** Class probabilities of one recording (windows aggregated), in label order, and its heart sounds. */
-  run(wave: Waveform, withBeats: boolean): { probabilities: Float32Array; beats?: Beats };
+  /** Class probabilities of one recording (windows aggregated), in label order, its heart sounds and quality. */
+  run(
+    wave: Waveform,
+    withBeats: boolean,
+  ): { probabilities: Float32Array; beats?: Beats; quality: QualityAssessment | null };
 }
 
 /** Rate at which lib/beats.ts analyses heart sounds (its default `processingRate`), in Hz. */
@@ -296,7 +309,7 @@ async function buildEngine(
   const folder = await readModelFolder(url, readFile);
   const { preprocessing, modelJson, weightSets } = folder;
   const labels = preprocessing.labels;
-  const [{ meanOfMembers, recordingProbabilities }, { inputSize }] = await Promise.all([
+  const [{ meanOfMembers, recordingAssessment }, { inputSize }] = await Promise.all([
     probabilitiesLoading,
     import("./preprocess.ts"),
   ]);
@@ -364,8 +377,8 @@ async function buildEngine(
     }
   }
   const predict = meanOfMembers(predictors);
-  const probabilitiesOf = (wave: Waveform, heartSounds?: HeartSounds): Float32Array =>
-    recordingProbabilities(wave, preprocessing, predict, { stack, heartSounds });
+  const assess = (wave: Waveform, heartSounds?: HeartSounds) =>
+    recordingAssessment(wave, preprocessing, predict, { stack, heartSounds });
   // When the model and the heart-sound detector both resample to the same rate (with the same default
   // filter), resample once and hand both the result: the answers are identical, the work halves. (Also without
   // beats: the model's second stage detects heart sounds for its rhythm features from the same signal.)
@@ -376,11 +389,11 @@ async function buildEngine(
       const resampled = sharedRate === undefined || wave.sampleRate === sharedRate
         ? wave
         : resampleWaveform(wave, sharedRate);
-      if (!withBeats) return { probabilities: probabilitiesOf(resampled) };
+      if (!withBeats) return assess(resampled);
       const sounds = detectHeartSounds(resampled); // also the second stage's rhythm features (same signal)
-      const probabilities = probabilitiesOf(resampled, sounds);
+      const { probabilities, quality } = assess(resampled, sounds);
       const { heartRateBpm, s1TimesS, s2TimesS } = sounds;
-      return { probabilities, beats: { heartRateBpm, s1TimesS, s2TimesS } };
+      return { probabilities, quality, beats: { heartRateBpm, s1TimesS, s2TimesS } };
     },
   };
 }

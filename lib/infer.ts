@@ -256,6 +256,7 @@ export function resultToJson(result: FileClassifyResult): Record<string, unknown
     heartRateBpm: result.heartRateBpm === null ? null : round(result.heartRateBpm, 1),
     s1TimesS: result.s1TimesS.map((t) => round(t, 3)),
     s2TimesS: result.s2TimesS.map((t) => round(t, 3)),
+    quality: result.quality === null ? null : round(result.quality, 3),
   };
   if (result.warnings.length > 0) out.warning = result.warnings.join("; ");
   return out;
@@ -271,6 +272,7 @@ const CSV_COLUMNS = [
   "murmur",
   "extrastole",
   "heartRateBpm",
+  "quality",
   "warning",
   "error",
 ];
@@ -300,6 +302,7 @@ function formatResult(result: FileClassifyResult, format: CliArgs["format"]): st
       round(p.murmur, 4),
       round(p.extrastole, 4),
       hr,
+      result.quality === null ? null : round(result.quality, 3),
       warning,
       "",
     ]);
@@ -313,7 +316,7 @@ function formatResult(result: FileClassifyResult, format: CliArgs["format"]): st
 
 function formatError(file: string, error: string, format: CliArgs["format"]): string | undefined {
   if (format === "json") return JSON.stringify({ file, error });
-  if (format === "csv") return csvRow([file, "", "", "", "", "", "", "", "", "", error]);
+  if (format === "csv") return csvRow([file, ...CSV_COLUMNS.slice(1, -1).map(() => ""), error]);
   return undefined; // text: the stderr line is the report
 }
 

@@ -358,11 +358,6 @@ export function assessQuality(model: QualityModel, features: Float32Array): Qual
   return { quality, retake: true, reason: best ?? "it does not sound like a heart-sound recording" };
 }
 
-/** The warning text of a {@linkcode QualityAssessment} that says retake. */
-export function retakeWarning(q: QualityAssessment): string {
-  return `retake: ${q.reason} (quality ${q.quality.toFixed(2)})`;
-}
-
 /** Rescales each row of `p` by `f` and renormalises, in place. */
 function rescaleRows(p: Float32Array, k: number, f: number[]): Float32Array {
   for (let r = 0; r < p.length / k; r++) {

@@ -26,7 +26,17 @@ function assertNoStackTrace(run: Run): void {
   for (const line of [...run.stdout, ...run.stderr]) assert.doesNotMatch(line, /^\s+at /, `stack line: ${line}`);
 }
 
-const GOOD_KEYS = ["confidence", "file", "heartRateBpm", "label", "labelId", "probabilities", "s1TimesS", "s2TimesS"];
+const GOOD_KEYS = [
+  "confidence",
+  "file",
+  "heartRateBpm",
+  "label",
+  "labelId",
+  "probabilities",
+  "quality",
+  "s1TimesS",
+  "s2TimesS",
+];
 const CLASSES = ["normal", "extrahls", "murmur", "extrastole"];
 const IDS: Record<string, number> = { normal: 0, extrahls: 1, murmur: 2, extrastole: 4 };
 
@@ -83,6 +93,7 @@ Deno.test("infer CLI --json classifies good files and reports bad ones in input 
       assert.equal(o.labelId, IDS[o.label]);
       assert.ok(o.heartRateBpm === null || (o.heartRateBpm > 30 && o.heartRateBpm < 250));
       assert.ok(Array.isArray(o.s1TimesS) && Array.isArray(o.s2TimesS));
+      assert.ok(o.quality === null || (o.quality >= 0 && o.quality <= 1));
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -161,13 +172,13 @@ Deno.test("infer CLI text and --csv output: one line per file, header for CSV, e
     assert.equal(csv.code, 1);
     assert.equal(
       csv.stdout[0],
-      "file,label,labelId,confidence,normal,extrahls,murmur,extrastole,heartRateBpm,warning,error",
+      "file,label,labelId,confidence,normal,extrahls,murmur,extrastole,heartRateBpm,quality,warning,error",
     );
     const row = csv.stdout[1].split(",");
-    assert.equal(row.length, 11);
+    assert.equal(row.length, 12);
     assert.equal(row[0], good[0]);
     assertAlmostEquals(row.slice(4, 8).map(Number).reduce((a, b) => a + b, 0), 1, 2e-4);
-    assert.match(csv.stdout[2], /^[^,]+,,,,,,,,,,"Cannot read WAV: not a RIFF\/WAVE file \(starts with ""hell""\)"$/);
+    assert.match(csv.stdout[2], /^[^,]+,,,,,,,,,,,"Cannot read WAV: not a RIFF\/WAVE file \(starts with ""hell""\)"$/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -13,7 +13,6 @@ import {
   parseXgboostModel,
   predictTreeEnsemble,
   QUALITY_REASONS,
-  retakeWarning,
   type TreeEnsemble,
 } from "../lib/stack.ts";
 import { assertAllClose, assertAlmostEquals } from "./_helpers.ts";
@@ -321,7 +320,6 @@ Deno.test("assessQuality() flags below the threshold with the reason furthest fr
   assert.equal(noisy.reason, QUALITY_REASONS.flatnessMean.text);
   x[f("confidence")] = MISSING_FEATURE; // no heartbeat at all beats any spread
   assert.equal(assessQuality(stack, x).reason, QUALITY_REASONS.confidence.text);
-  assert.match(retakeWarning(noisy), /^retake: broadband noise .* \(quality 0\.02\)$/);
   assert.throws(
     () => loadQuality({ trees: encodeTreeEnsemble(model), threshold: 2, reasons: [] }, HAND_FEATURE_NAMES),
     /threshold is 2/,
