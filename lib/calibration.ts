@@ -1,8 +1,14 @@
 /**
- * Temperature scaling of class probabilities (Guo et al. 2017): p_c ∝ p_c^(1/T), i.e. the
- * log-probabilities divided by T. T > 1 softens overconfident probabilities, T < 1 sharpens
- * underconfident ones; the most probable class never changes. T is fitted by minimising the
- * negative log-likelihood on held-out (out-of-fold) probabilities.
+ * Calibration of class probabilities, fitted on held-out (out-of-fold) probabilities; neither
+ * method changes the most probable class.
+ *
+ * - Top-label logistic calibration (what the shipped stack uses): the probability of the top
+ *   class c becomes σ(a · logit(c) + b), fitted by logistic regression of "top class is right" on
+ *   logit(c) (Platt scaling of the confidence); the other classes share the rest in their old
+ *   proportions. Two parameters can flatten or steepen the confidence–accuracy curve, which a
+ *   temperature cannot.
+ * - Temperature scaling (Guo et al. 2017): p_c ∝ p_c^(1/T), i.e. the log-probabilities divided by
+ *   T; T > 1 softens, T < 1 sharpens. Fitted by minimising the negative log-likelihood.
  * @module
  */
 import { ParameterError } from "./errors.ts";
@@ -109,4 +115,105 @@ export function fitTemperature(yTrue: ArrayLike<number>, probabilities: ArrayLik
     }
   }
   return Math.exp((a + b) / 2);
+}
+
+/** Parameters of the top-label logistic calibration: confidence c → σ(slope · logit(c) + intercept). */
+export interface ConfidenceCalibration {
+  slope: number;
+  intercept: number;
+}
+
+function logit(p: number): number {
+  const c = Math.min(Math.max(p, FLOOR), 1 - FLOOR);
+  return Math.log(c / (1 - c));
+}
+
+/** Index and value of the largest and second-largest entries of row r (first largest on ties). */
+function topTwo(p: ArrayLike<number>, r: number, k: number): { top: number; c: number; second: number } {
+  let top = 0;
+  for (let j = 1; j < k; j++) if (p[r + j] > p[r + top]) top = j;
+  let second = 0;
+  for (let j = 0; j < k; j++) if (j !== top) second = Math.max(second, p[r + j]);
+  return { top, c: p[r + top], second };
+}
+
+/**
+ * Fits {@linkcode ConfidenceCalibration} on held-out probabilities: logistic regression (Newton's
+ * method, a 1e-6 ridge so that perfectly separated data stays finite) of whether the top class is
+ * the true class on the logit of the top probability.
+ * @param probabilities `n × numClasses` row-major, e.g. out-of-fold probabilities.
+ */
+export function fitConfidenceCalibration(
+  yTrue: ArrayLike<number>,
+  probabilities: ArrayLike<number>,
+  numClasses: number,
+): ConfidenceCalibration {
+  const n = yTrue.length;
+  if (n === 0 || probabilities.length !== n * numClasses) {
+    throw new ParameterError(
+      `Cannot fit calibration: ${probabilities.length} probabilities for ${n} labels × ${numClasses}`,
+    );
+  }
+  const z = new Float64Array(n), hit = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const { top, c } = topTwo(probabilities, i * numClasses, numClasses);
+    z[i] = logit(c);
+    hit[i] = top === yTrue[i] ? 1 : 0;
+  }
+  const ridge = 1e-6;
+  let a = 1, b = 0;
+  for (let iter = 0; iter < 100; iter++) {
+    // Gradient and Hessian of the mean negative log-likelihood (+ ridge on a − 1 and b).
+    let ga = ridge * (a - 1), gb = ridge * b, haa = ridge, hab = 0, hbb = ridge;
+    for (let i = 0; i < n; i++) {
+      const q = 1 / (1 + Math.exp(-(a * z[i] + b))), w = q * (1 - q), e = q - hit[i];
+      ga += e * z[i] / n;
+      gb += e / n;
+      haa += w * z[i] * z[i] / n;
+      hab += w * z[i] / n;
+      hbb += w / n;
+    }
+    const det = haa * hbb - hab * hab;
+    const da = (hbb * ga - hab * gb) / det, db = (haa * gb - hab * ga) / det;
+    a -= da;
+    b -= db;
+    if (Math.abs(da) + Math.abs(db) < 1e-12) break;
+  }
+  return { slope: a, intercept: b };
+}
+
+/**
+ * Applies {@linkcode ConfidenceCalibration} to each row: the top class's probability becomes
+ * σ(slope · logit(c) + intercept) (raised where needed so that it stays the top class), the other
+ * classes are rescaled to share the rest in their old proportions (equally if they were all 0).
+ * @returns New `n × numClasses` probabilities; rows sum to 1.
+ */
+export function applyConfidenceCalibration(
+  probabilities: ArrayLike<number>,
+  numClasses: number,
+  calibration: ConfidenceCalibration,
+): Float32Array {
+  const { slope, intercept } = calibration;
+  if (!Number.isFinite(slope) || !Number.isFinite(intercept)) {
+    throw new ParameterError(`Cannot calibrate: slope ${slope}, intercept ${intercept}`);
+  }
+  if (probabilities.length % numClasses !== 0) {
+    throw new ParameterError(`Cannot calibrate: ${probabilities.length} values are not rows of ${numClasses}`);
+  }
+  const k = numClasses, out = new Float32Array(probabilities.length);
+  for (let r = 0; r < probabilities.length; r += k) {
+    const { top, c, second } = topTwo(probabilities, r, k);
+    const rest = 1 - c;
+    // The top class stays on top: c' ≥ second · (1 − c') / rest, i.e. c' ≥ second / (rest + second).
+    const lowest = rest > 0 ? second / (rest + second) : 1 / k;
+    const calibrated = Math.max(1 / (1 + Math.exp(-(slope * logit(c) + intercept))), lowest);
+    for (let j = 0; j < k; j++) {
+      out[r + j] = j === top
+        ? calibrated
+        : rest > 0
+        ? probabilities[r + j] * (1 - calibrated) / rest
+        : (1 - calibrated) / (k - 1);
+    }
+  }
+  return out;
 }

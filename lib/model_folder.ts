@@ -113,10 +113,11 @@ export interface StackParameters {
   /** Logit adjustment applied to the mix: probabilities ∝ p · prior^−τ. */
   tau: number;
   /**
-   * Temperature scaling applied last (lib/calibration.ts: p ∝ p^(1/T)), fitted on out-of-fold
-   * probabilities so that confidence matches accuracy; absent = none (T = 1). Never changes the class.
+   * Calibration applied last (lib/calibration.ts top-label logistic: the top probability c becomes
+   * σ(slope · logit(c) + intercept), the others share the rest), fitted on out-of-fold probabilities
+   * so that confidence matches accuracy; absent = none. Never changes the class.
    */
-  calibration?: { temperature: number };
+  calibration?: { slope: number; intercept: number };
 }
 
 /**

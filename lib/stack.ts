@@ -10,7 +10,7 @@
  *   leaves reached (go left when `x[feature] < threshold`, NaN takes the default branch), softmax.
  * - {@linkcode combineProbabilities}: undo the CNN's baked-in logit adjustment, mix
  *   `w · p_cnn + (1 − w) · p_trees`, then apply the stack's own logit adjustment
- *   (`∝ p · prior^−τ`), and last the calibration's temperature. `w` and `τ` were chosen by nested
+ *   (`∝ p · prior^−τ`), and last the calibration of the top probability (lib/calibration.ts). `w` and `τ` were chosen by nested
  *   cross-validation (scripts/train.ts), the temperature fitted on out-of-fold probabilities.
  * - Signal quality ({@linkcode assessQuality}, optional `quality` of stack.json): the probability
  *   that the recording is usable heart sound rather than an artifact (noise, talking, no heart
@@ -18,7 +18,7 @@
  *   in CV the result says "retake" with the most telling reason.
  * @module
  */
-import { applyTemperature } from "./calibration.ts";
+import { applyConfidenceCalibration } from "./calibration.ts";
 import { ModelError, ParameterError } from "./errors.ts";
 import { HAND_FEATURE_NAMES, type HandFeatureOptions, handFeatures, MISSING_FEATURE } from "./handfeatures.ts";
 import type { Waveform } from "./types.ts";
@@ -384,8 +384,7 @@ export function combineProbabilities(cnn: Float32Array, trees: Float32Array, sta
   const mix = new Float32Array(cnn.length);
   for (let i = 0; i < mix.length; i++) mix[i] = stack.cnnWeight * raw[i] + (1 - stack.cnnWeight) * trees[i];
   const adjusted = rescaleRows(mix, k, stack.prior.map((q) => q ** -stack.tau));
-  const t = stack.calibration?.temperature;
-  return t === undefined || t === 1 ? adjusted : applyTemperature(adjusted, k, t);
+  return stack.calibration ? applyConfidenceCalibration(adjusted, k, stack.calibration) : adjusted;
 }
 
 /** The loaded second stage: a tree ensemble over hand features and the combination rule. */
@@ -402,9 +401,11 @@ export function loadStack(file: StackFile, featureNames: readonly string[] = HAN
   if (file.featureNames.join() !== featureNames.join()) {
     throw new ModelError(`Cannot load stack: its ${file.featureNames.length} feature names differ from the library's`);
   }
-  const t = file.parameters?.calibration?.temperature;
-  if (t !== undefined && !(t > 0 && Number.isFinite(t))) {
-    throw new ModelError(`Cannot load stack: calibration temperature is ${t}, expected a positive number`);
+  const cal = file.parameters?.calibration;
+  if (cal !== undefined && !(Number.isFinite(cal?.slope) && Number.isFinite(cal?.intercept))) {
+    throw new ModelError(
+      `Cannot load stack: calibration is ${JSON.stringify(cal)}, expected a finite slope and intercept`,
+    );
   }
   const trees = decodeTreeEnsemble(file.trees);
   if (trees.numFeatures !== featureNames.length || trees.numClasses !== file.parameters.prior.length) {

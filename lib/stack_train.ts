@@ -4,7 +4,13 @@
  * combination's operating point (CNN weight w and logit adjustment τ) inside training folds.
  * @module
  */
-import { applyTemperature, fitTemperature } from "./calibration.ts";
+import {
+  applyConfidenceCalibration,
+  applyTemperature,
+  type ConfidenceCalibration,
+  fitConfidenceCalibration,
+  fitTemperature,
+} from "./calibration.ts";
 import { type GbdtOptions, trainGbdt } from "./gbdt.ts";
 import { HAND_FEATURE_NAMES, handFeatures, MISSING_FEATURE } from "./handfeatures.ts";
 
@@ -162,19 +168,21 @@ export interface NestedStackInputs {
 /** Result of {@linkcode nestedStackCv}. */
 export interface NestedStackResult {
   /** Out-of-fold probabilities of the stack at the operating point chosen inside each training fold,
-   * calibrated with the temperature fitted there. */
+   * calibrated (top-label logistic) as fitted there. */
   probabilities: Float32Array;
-  /** The same before calibration (temperature 1). */
+  /** The same before calibration. */
   uncalibrated: Float32Array;
+  /** The same with a temperature fitted there instead (the simpler calibration, for comparison). */
+  temperatureScaled: Float32Array;
   /** Out-of-fold tree-only probabilities (τ 0). */
   treeProbabilities: Float32Array;
-  /** Chosen (w, τ), inner score and calibration temperature per outer fold. */
-  chosen: { cnnWeight: number; tau: number; score: number; temperature: number }[];
+  /** Chosen (w, τ), inner score, calibration and temperature per outer fold. */
+  chosen: { cnnWeight: number; tau: number; score: number; calibration: ConfidenceCalibration; temperature: number }[];
 }
 
 /**
  * Nested CV of the stack: per outer fold, trees are trained on the training rows; (w, τ) is
- * chosen, and then the calibration temperature fitted, on inner out-of-fold CNN and tree
+ * chosen, and then the calibration fitted, on inner out-of-fold CNN and tree
  * probabilities of the training rows only (inner folds: `groupedStratifiedKFold` with the CNN's
  * inner seed); then the test rows are scored.
  */
@@ -186,7 +194,7 @@ export async function nestedStackCv(
   const data = { x, y, numFeatures, numClasses: k };
   const n = y.length;
   const probabilities = new Float32Array(n * k), treeProbabilities = new Float32Array(n * k);
-  const uncalibrated = new Float32Array(n * k);
+  const uncalibrated = new Float32Array(n * k), temperatureScaled = new Float32Array(n * k);
   const chosen: NestedStackResult["chosen"] = [];
   for (const [f, fold] of folds.entries()) {
     const prior = classShares(y, fold.train, k);
@@ -200,24 +208,28 @@ export async function nestedStackCv(
     const yInner = fold.train.map((i) => y[i]);
     const pick = chooseOperatingPoint(cnnInner[f].probabilities, innerTrees, yInner, prior);
     const point = { prior, cnnTau: 0, cnnWeight: pick.cnnWeight, tau: pick.tau };
-    const temperature = fitTemperature(yInner, combineProbabilities(cnnInner[f].probabilities, innerTrees, point), k);
-    chosen.push({ ...pick, temperature });
+    const innerStack = combineProbabilities(cnnInner[f].probabilities, innerTrees, point);
+    const calibration = fitConfidenceCalibration(yInner, innerStack, k);
+    const temperature = fitTemperature(yInner, innerStack, k);
+    chosen.push({ ...pick, calibration, temperature });
     const { probabilities: trees } = await fitPredictTrees(data, fold.train, fold.test, options);
     const cnn = rowsOf(cnnOuter, k, fold.test);
     const p = combineProbabilities(cnn, trees, point);
-    const calibrated = applyTemperature(p, k, temperature);
+    const calibrated = applyConfidenceCalibration(p, k, calibration);
+    const scaled = applyTemperature(p, k, temperature);
     fold.test.forEach((i, r) => {
       uncalibrated.set(p.subarray(r * k, r * k + k), i * k);
+      temperatureScaled.set(scaled.subarray(r * k, r * k + k), i * k);
       probabilities.set(calibrated.subarray(r * k, r * k + k), i * k);
       treeProbabilities.set(trees.subarray(r * k, r * k + k), i * k);
     });
   }
-  return { probabilities, uncalibrated, treeProbabilities, chosen };
+  return { probabilities, uncalibrated, temperatureScaled, treeProbabilities, chosen };
 }
 
 /**
  * The shipped second stage trained on all rows: trees on every recording, and (w, τ) chosen and
- * the calibration temperature fitted on the outer out-of-fold probabilities of the CV (data the
+ * the calibration fitted on the outer out-of-fold probabilities of the CV (data the
  * final models are trained on).
  * @param cnn The final CNN's baked-in adjustment: its τ and the prior it used.
  */
@@ -232,7 +244,7 @@ export async function trainStack(
   const prior = classShares(y, all, k);
   const chosen = chooseOperatingPoint(cnnOuter, treeOutOfFoldProbabilities, y, prior);
   const point = { prior, cnnTau: 0, cnnWeight: chosen.cnnWeight, tau: chosen.tau };
-  const temperature = fitTemperature(y, combineProbabilities(cnnOuter, treeOutOfFoldProbabilities, point), k);
+  const calibration = fitConfidenceCalibration(y, combineProbabilities(cnnOuter, treeOutOfFoldProbabilities, point), k);
   const { bytes } = await fitPredictTrees({ x, y, numFeatures, numClasses: k }, all, [], options);
   const parameters: StackParameters = {
     prior,
@@ -240,7 +252,7 @@ export async function trainStack(
     cnnPrior: cnn.prior,
     cnnWeight: chosen.cnnWeight,
     tau: chosen.tau,
-    calibration: { temperature: Number(temperature.toFixed(4)) },
+    calibration: { slope: Number(calibration.slope.toFixed(4)), intercept: Number(calibration.intercept.toFixed(4)) },
   };
   return {
     file: {

@@ -273,13 +273,13 @@ Deno.test("combineProbabilities() undoes the CNN's τ, mixes, and applies its ow
   assert.throws(() => combineProbabilities(cnn, Float32Array.of(1), { prior, cnnTau: 0, cnnWeight: 0, tau: 0 }));
 });
 
-Deno.test("combineProbabilities() applies the calibration temperature last, keeping the class", () => {
+Deno.test("combineProbabilities() applies the calibration last, keeping the class", () => {
   const prior = [0.75, 0.25];
   const cnn = Float32Array.of(0.5, 0.5), trees = Float32Array.of(0.9, 0.1);
   const point = { prior, cnnTau: 1, cnnWeight: 0.5, tau: 1 };
-  // Uncalibrated (1.1, 0.7) / 1.8; temperature 0.5 squares the ratio: 1.21 : 0.49.
-  const p = combineProbabilities(cnn, trees, { ...point, calibration: { temperature: 0.5 } });
-  assertAllClose(p, [1.21 / 1.7, 0.49 / 1.7], 1e-6);
+  // Uncalibrated (1.1, 0.7) / 1.8, top 11/18; slope 2, intercept 0: odds squared, 121 : 49.
+  const p = combineProbabilities(cnn, trees, { ...point, calibration: { slope: 2, intercept: 0 } });
+  assertAllClose(p, [121 / 170, 49 / 170], 1e-6);
 });
 
 Deno.test("assessQuality() flags below the threshold with the reason furthest from heart sound", () => {
