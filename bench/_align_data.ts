@@ -6,10 +6,10 @@
 import { readWav } from "../lib/wav.ts";
 import { dominantFrequencyFeatures } from "../lib/features.ts";
 import { type Sequence, sequenceFromFeatures } from "../lib/align.ts";
+import { findDataDir } from "../lib/data.ts";
 
-/** The real development data: HEARTBEAT_DATA, else ../shared/data/heartbeat-sounds next to the repo. */
-export const DATA_DIR: string = Deno.env.get("HEARTBEAT_DATA") ??
-  new URL("../../shared/data/heartbeat-sounds", import.meta.url).pathname;
+/** The real data by lib/data.ts findDataDir's rule (HEARTBEAT_DATA, else data/); "" when absent. */
+export const DATA_DIR: string = findDataDir() ?? "";
 /** The original project's golden outputs. */
 export const GOLDEN_OFFSETS_CSV: string = new URL(
   "../../shared/fixtures/seed-reference/alignment-offsets-delta0.01.csv",

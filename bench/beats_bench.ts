@@ -21,9 +21,10 @@ import type { Waveform } from "../lib/types.ts";
 
 import { cpuUsage } from "node:process";
 import { detectHeartSounds as referenceDetect } from "../tests/_beats_reference.ts";
+import { findDataDir } from "../lib/data.ts";
 
-const DATA_DIR: string = Deno.env.get("HEARTBEAT_DATA") ??
-  new URL("../../shared/data/heartbeat-sounds", import.meta.url).pathname;
+/** The real data by lib/data.ts findDataDir's rule (HEARTBEAT_DATA, else data/); "" when absent. */
+const DATA_DIR: string = findDataDir() ?? "";
 
 if (import.meta.main) {
   await compareWithReference();

@@ -25,9 +25,10 @@ import { synthesizeHeartSound } from "../lib/synth.ts";
 import { CLASS_NAMES } from "../lib/classes.ts";
 import { baselineDominantFeatures, baselineReadWav } from "./_features_baseline.ts";
 import { createFeaturePool, type FileFeatures } from "./_feature_pool.ts";
+import { findDataDir } from "../lib/data.ts";
 
-const DATA_DIR: string = Deno.env.get("HEARTBEAT_DATA") ??
-  new URL("../../shared/data/heartbeat-sounds", import.meta.url).pathname;
+/** The real data by lib/data.ts findDataDir's rule (HEARTBEAT_DATA, else data/); "" when absent. */
+const DATA_DIR: string = findDataDir() ?? "";
 const TARGET_LABELS = new Set<string>(CLASS_NAMES);
 const DELTA_S = 0.01;
 

@@ -39,9 +39,10 @@ import { loadTf } from "../lib/tf.ts";
 import { readWav } from "../lib/wav.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
 import { encodeWav } from "../lib/wav.ts";
+import { findDataDir } from "../lib/data.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
-const DATA = Deno.env.get("HEARTBEAT_DATA") ?? `${ROOT}/../shared/data/heartbeat-sounds`;
+const DATA = findDataDir() ?? "";
 
 function listWavs(dir: string): string[] {
   const out: string[] = [];

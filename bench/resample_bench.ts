@@ -14,9 +14,10 @@ import { resample } from "../lib/resample.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
 import { readWav } from "../lib/wav.ts";
 import { resample as referenceResample } from "../tests/_resample_reference.ts";
+import { findDataDir } from "../lib/data.ts";
 
-const DATA_DIR: string = Deno.env.get("HEARTBEAT_DATA") ??
-  new URL("../../shared/data/heartbeat-sounds", import.meta.url).pathname;
+/** The real data by lib/data.ts findDataDir's rule (HEARTBEAT_DATA, else data/); "" when absent. */
+const DATA_DIR: string = findDataDir() ?? "";
 
 function flag(name: string, fallback: number): number {
   const i = Deno.args.indexOf(name);

@@ -10,27 +10,28 @@
  * ```
  * @module
  */
-import { CLASS_NAMES, type ClassName, LABEL_IDS } from "./classes.ts";
 import { ModelError, ParameterError } from "./errors.ts";
 import { assertValidAudio, type Waveform } from "./types.ts";
 import { readWav } from "./wav.ts";
 import { detectHeartSounds, type HeartSounds } from "./beats.ts";
 import { resampleWaveform } from "./resample.ts";
 import type { LayersModel } from "./model.ts";
-import { fetchBytes, firstLine, readModelFolder } from "./model_folder.ts";
+import { fetchBytes, firstLine, type ModelIdentity, readModelFolder } from "./model_folder.ts";
+
+export type { ModelIdentity } from "./model_folder.ts";
 import type { Tf } from "./tf.ts";
 import type { QualityAssessment } from "./stack.ts";
 
 export { CLASS_NAMES, CLASSES, type ClassInfo, type ClassName, LABEL_IDS } from "./classes.ts";
 
-/** One probability per class; they sum to 1. */
-export type ClassProbabilities = Record<ClassName, number>;
+/** One probability per class of the model (its `labels()`, in that order); they sum to 1. */
+export type ClassProbabilities = Record<string, number>;
 
 /** What {@linkcode HeartSoundClassifier.classify} returns for one recording. */
 export interface ClassifyResult {
-  /** The most probable class. */
-  label: ClassName;
-  /** Its label id: normal 0, extrahls 1, murmur 2, extrastole 4. */
+  /** The most probable class: one of the model's `labels()` (the shipped model's {@linkcode ClassName}s). */
+  label: string;
+  /** Its label id from preprocessing.json `labelIds` (shipped model: normal 0, extrahls 1, murmur 2, extrastole 4). */
   labelId: number;
   /** Probability of `label`, in [0, 1]. */
   confidence: number;
@@ -54,6 +55,8 @@ export interface ClassifyResult {
   quality: number | null;
   /** Reasons to distrust this result ("retake: …", low confidence, very quiet recording); empty when none. */
   warnings: string[];
+  /** The model that made this result: its name, version and content hash (the same object for every result). */
+  model: ModelIdentity;
 }
 
 /** Options of {@linkcode HeartSoundClassifier.classify}. */
@@ -66,8 +69,10 @@ export interface ClassifyOptions {
 export interface HeartSoundClassifier {
   /** The model.json URL the model was loaded from. */
   readonly modelUrl: string;
-  /** Class names in the model's output order. */
-  labels(): ClassName[];
+  /** The model's name, version and content hash, as every result carries them. */
+  readonly model: ModelIdentity;
+  /** Class names in the model's output order (preprocessing.json `labels`). */
+  labels(): string[];
   /**
    * Classifies a mono recording.
    * @param samples Mono samples in [-1, 1], all finite; at least {@linkcode MIN_CLASSIFY_DURATION_S} seconds.
@@ -119,7 +124,7 @@ const loaded = new Map<string, Promise<HeartSoundClassifier>>();
  * Loads a classifier once per model URL per process; later calls with the same URL share it.
  * @param modelUrl URL (or URL string) of a tfjs model.json with preprocessing.json beside it.
  *   Default: the shipped model, found relative to this module, so it also works when lib/ is imported by URL.
- * @throws {ModelError} The model or its preprocessing cannot be read or does not fit the four classes.
+ * @throws {ModelError} The model or its preprocessing cannot be read, or its labels are not two or more distinct names.
  * @example Usage
  * ```ts
  * const classifier = await loadClassifier();
@@ -156,26 +161,31 @@ export function loadClassifier(
 
 async function openClassifier(url: URL, options: LoadClassifierOptions): Promise<HeartSoundClassifier> {
   const engine = await openEngine(url, options.readFile ?? fetchBytes, options.backend ?? "js");
-  const labels = engine.labels.map((name, i) => {
-    if (!(CLASS_NAMES as readonly string[]).includes(name)) {
-      throw new ModelError(
-        `Cannot load model: output ${i} is labelled "${name}", expected one of ${CLASS_NAMES.join(", ")}`,
-      );
-    }
-    return name as ClassName;
-  });
-  if (new Set(labels).size !== CLASS_NAMES.length) {
-    throw new ModelError(`Cannot load model: labels are ${labels.join(", ")}, expected ${CLASS_NAMES.join(", ")}`);
+  // The class set is the model's own (preprocessing.json `labels`), e.g. a model trained on other data.
+  const labels = engine.labels;
+  if (labels.length < 2 || new Set(labels).size !== labels.length || labels.some((name) => name === "")) {
+    throw new ModelError(`Cannot load model: labels are ${labels.join(", ")}, expected two or more distinct names`);
   }
+  const labelIds = labels.map((_, i) => engine.labelIds[i] ?? i);
   const resultOf = (samples: Float32Array, sampleRate: number, opts: ClassifyOptions = {}): ClassifyResult => {
     const wave: Waveform = { samples, sampleRate };
     const warnings = checkRecording(wave);
     const { probabilities, beats, quality } = engine.run(wave, opts.beats ?? true);
     if (quality?.retake) warnings.unshift(`retake: ${quality.reason} (quality ${quality.quality.toFixed(2)})`);
-    return buildResult(labels, probabilities, wave, warnings, beats, quality?.quality ?? null);
+    return buildResult(
+      labels,
+      labelIds,
+      probabilities,
+      wave,
+      warnings,
+      beats,
+      engine.identity,
+      quality?.quality ?? null,
+    );
   };
   return {
     modelUrl: url.href,
+    model: engine.identity,
     labels: () => [...labels],
     classify: resultOf,
     classifyWav: (bytes, opts) => {
@@ -230,17 +240,19 @@ interface Beats {
 }
 
 function buildResult(
-  labels: ClassName[],
+  labels: string[],
+  labelIds: number[],
   probs: Float32Array,
   wave: Waveform,
   warnings: string[],
   beats: Beats | undefined,
+  model: ModelIdentity,
   quality: number | null,
 ): ClassifyResult {
   let best = 0;
   for (let k = 1; k < probs.length; k++) if (probs[k] > probs[best]) best = k;
   const probabilities = {} as ClassProbabilities;
-  for (const name of CLASS_NAMES) probabilities[name] = probs[labels.indexOf(name)];
+  for (let k = 0; k < labels.length; k++) probabilities[labels[k]] = probs[k];
   const label = labels[best];
   const confidence = probs[best];
   if (confidence < LOW_CONFIDENCE) {
@@ -248,7 +260,7 @@ function buildResult(
   }
   return {
     label,
-    labelId: LABEL_IDS[label],
+    labelId: labelIds[best],
     confidence,
     probabilities,
     heartRateBpm: beats?.heartRateBpm ?? null,
@@ -258,6 +270,7 @@ function buildResult(
     sampleRate: wave.sampleRate,
     quality,
     warnings,
+    model,
   };
 }
 
@@ -265,6 +278,9 @@ function buildResult(
 
 interface Engine {
   labels: string[];
+  /** preprocessing.json `labelIds`, when it has them. */
+  labelIds: number[];
+  identity: ModelIdentity;
   /** Class probabilities of one recording (windows aggregated), in label order, its heart sounds and quality. */
   run(
     wave: Waveform,
@@ -383,8 +399,13 @@ async function buildEngine(
   // filter), resample once and hand both the result: the answers are identical, the work halves. (Also without
   // beats: the model's second stage detects heart sounds for its rhythm features from the same signal.)
   const sharedRate = preprocessing.targetSampleRate === BEATS_RATE ? BEATS_RATE : undefined;
+  const labelIds = Array.isArray(preprocessing.labelIds) && preprocessing.labelIds.every((x) => typeof x === "number")
+    ? preprocessing.labelIds
+    : [];
   return {
     labels,
+    labelIds,
+    identity: Object.freeze({ ...folder.identity }),
     run(wave, withBeats) {
       const resampled = sharedRate === undefined || wave.sampleRate === sharedRate
         ? wave

@@ -126,15 +126,21 @@ export interface PreparedRecording {
   /** Mono samples at the preprocessing's target rate. */
   wave: Waveform;
   classIndex: number;
+  /** Classes of the model being trained (the CNN's outputs); `classIndex` is below it. */
+  numClasses: number;
   set: "a" | "b";
   patientId: string;
   relPath: string;
 }
 
-/** Reads and resamples recordings to `targetSampleRate` (the costly, shared part of the DSP). */
+/**
+ * Reads and resamples recordings to `targetSampleRate` (the costly, shared part of the DSP).
+ * @param numClasses Classes of the model (default: the dataset's four); recordings need `classIndex` below it.
+ */
 export async function prepareRecordings(
   recordings: readonly Recording[],
   targetSampleRate: number,
+  numClasses: number = CLASS_NAMES.length,
 ): Promise<PreparedRecording[]> {
   const out: PreparedRecording[] = [];
   for (const r of recordings) {
@@ -143,9 +149,14 @@ export async function prepareRecordings(
     const wave = wav.sampleRate === targetSampleRate
       ? { samples: wav.samples, sampleRate: wav.sampleRate }
       : resampleWaveform({ samples: wav.samples, sampleRate: wav.sampleRate }, targetSampleRate);
-    out.push({ wave, classIndex: r.classIndex, set: r.set, patientId: r.patientId, relPath: r.relPath });
+    out.push({ wave, classIndex: r.classIndex, numClasses, set: r.set, patientId: r.patientId, relPath: r.relPath });
   }
   return out;
+}
+
+/** Output classes of the model trained on `recs`. */
+function classCount(recs: readonly PreparedRecording[]): number {
+  return recs[0]?.numClasses ?? CLASS_NAMES.length;
 }
 
 /** A speed-changed, noisy copy of a waveform (training augmentation). */
@@ -321,7 +332,7 @@ export async function trainCnn(
     fit = split.train;
     val = split.test;
   }
-  const k = CLASS_NAMES.length;
+  const k = classCount(recs);
   const train = trainingRows(recs, fit, p, o, o.seed, cache);
   const frames = (i: number) => {
     const f = cache.get(i) ?? logmelFrames(recs[i].wave, p);
@@ -396,8 +407,9 @@ export function predictRecordings(
   };
   const rows = rowsOf(recs, indices, p, frames);
   const probs = predictProbabilities(tf, model, rows.x, p.windowFrames * p.nMels);
-  if (reweight && reweight.tau !== 0) reweightProbabilities(probs, CLASS_NAMES.length, reweight.prior, reweight.tau);
-  return perRecording(probs, rows.owner, indices, CLASS_NAMES.length);
+  const k = classCount(recs);
+  if (reweight && reweight.tau !== 0) reweightProbabilities(probs, k, reweight.prior, reweight.tau);
+  return perRecording(probs, rows.owner, indices, k);
 }
 
 /** Cross-validated predictions and metrics of the CNN. */
@@ -458,7 +470,7 @@ export async function crossValidateCnn(
 ): Promise<CnnCvResult> {
   const start = performance.now();
   const p = options.preprocessing ?? defaultLogmelPreprocessing();
-  const k = CLASS_NAMES.length;
+  const k = classCount(recs);
   const labels = recs.map((r) => r.classIndex), groups = recs.map((r) => r.patientId);
   const seed = options.seed ?? 42;
   const trainSeed = options.trainSeed ?? seed;
@@ -539,7 +551,7 @@ export function subsetMetrics(
   probabilities: Float32Array,
   keep: (r: PreparedRecording) => boolean,
 ): Metrics & { n: number } {
-  const k = CLASS_NAMES.length;
+  const k = classCount(recs);
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   let n = 0;
   recs.forEach((r, i) => {
@@ -561,7 +573,7 @@ export function normalVsMurmurWithinSet(
   probabilities: Float32Array,
   set: "a" | "b",
 ): { n: number; accuracy: number; balancedAccuracy: number; majorityShare: number } {
-  const k = CLASS_NAMES.length;
+  const k = classCount(recs);
   let n = 0, correct = 0, nNormal = 0, okNormal = 0, nMurmur = 0, okMurmur = 0;
   recs.forEach((r, i) => {
     if (r.set !== set || (r.classIndex !== 0 && r.classIndex !== 2)) return;

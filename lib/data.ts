@@ -28,8 +28,8 @@ export interface Recording {
   relPath: string;
   /** Source: "a" (iStethoscope phone app, 44.1 kHz) or "b" (DigiScope clinic, 4 kHz). */
   set: "a" | "b";
-  /** Class, or null for an unlabelled file. */
-  label: LabelName | null;
+  /** Class (one of {@linkcode LabelName} for this dataset; any name for another data set), or null if unlabelled. */
+  label: string | null;
   /** The original's label id: normal 0, extrahls 1, murmur 2, artifact 3, extrastole 4; −1 unlabelled. */
   labelId: number;
   /** Index into {@linkcode CLASS_NAMES} (0..3); −1 for artifact and unlabelled. */
@@ -86,8 +86,17 @@ function walkWavs(dir: string, rel = ""): string[] {
   for (const e of entries) {
     if (e.name.startsWith(".")) continue;
     const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory) out.push(...walkWavs(`${dir}/${e.name}`, r));
-    else if (e.isFile && e.name.toLowerCase().endsWith(".wav")) out.push(r);
+    let { isDirectory, isFile } = e;
+    if (e.isSymlink) {
+      // e.g. data/set_a linked to a download elsewhere
+      try {
+        ({ isDirectory, isFile } = Deno.statSync(`${dir}/${e.name}`));
+      } catch {
+        continue; // a dangling link
+      }
+    }
+    if (isDirectory) out.push(...walkWavs(`${dir}/${e.name}`, r));
+    else if (isFile && e.name.toLowerCase().endsWith(".wav")) out.push(r);
   }
   return out;
 }
@@ -130,12 +139,15 @@ export function listRecordings(dataDir: string, options: ListRecordingsOptions =
     const name = parts[parts.length - 1];
     const stem = name.replace(/\.wav$/i, "");
     const csv = csvLabels.get(relPath);
-    let label: LabelName | null;
-    if (csv) label = isLabel(csv.label) ? csv.label : null;
+    let label: string | null;
+    if (csv) label = csv.label === "" ? null : isLabel(csv.label.toLowerCase()) ? csv.label.toLowerCase() : csv.label;
     else {
       label = labelFromFileName(name);
-      const parent = parts.length > 1 ? parts[parts.length - 2].toLowerCase() : "";
-      if (label === null && !/unlabel/i.test(name) && isLabel(parent)) label = parent;
+      // A folder per class: any folder name is a class, except the dataset's set_a/set_b folders.
+      const parent = parts.length > 1 ? parts[parts.length - 2] : "";
+      if (label === null && parent && !/unlabel/i.test(name) && !/^set_?[ab]$/i.test(parent)) {
+        label = isLabel(parent.toLowerCase()) ? parent.toLowerCase() : parent;
+      }
     }
     const patient = patientFromFileName(name);
     let set: "a" | "b";
@@ -152,7 +164,7 @@ export function listRecordings(dataDir: string, options: ListRecordingsOptions =
       relPath,
       set,
       label,
-      labelId: label === null ? -1 : LABEL_IDS[label],
+      labelId: label !== null && isLabel(label) ? LABEL_IDS[label] : -1,
       classIndex: label === null ? -1 : (CLASS_NAMES as readonly string[]).indexOf(label),
       patientId: set === "b" && patient !== null ? `b:${patient}` : `${set}:${stem}`,
       noisy,
@@ -161,39 +173,51 @@ export function listRecordings(dataDir: string, options: ListRecordingsOptions =
   return out;
 }
 
+/** The repository's data/ folder (a file: path), or null when lib/ is imported from elsewhere. */
+function repoDataDir(): string | null {
+  const url = new URL("../data", import.meta.url);
+  return url.protocol === "file:" ? decodeURIComponent(url.pathname) : null;
+}
+
+function hasWavs(dir: string): boolean {
+  try {
+    return Deno.statSync(dir).isDirectory && walkWavs(dir).length > 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * The data folder to use: the `--data` flag value, else the HEARTBEAT_DATA environment
- * variable, else "data/". Returns an absolute path.
- * @throws {DatasetError} The chosen folder does not exist.
+ * The data folder by the one rule every command, test, bench and notebook uses: the `--data`
+ * flag value, else the HEARTBEAT_DATA environment variable, else data/ (in the current folder,
+ * then in the repository). Returns an absolute path, or null when the chosen folder holds no
+ * .wav files (the default data/ only counts when it does).
+ */
+export function findDataDir(flag?: string): string | null {
+  const chosen = flag || envDataDir();
+  if (chosen) return hasWavs(absolute(chosen)) ? absolute(chosen) : null;
+  for (const dir of [absolute("data"), repoDataDir()]) if (dir && hasWavs(dir)) return dir;
+  return null;
+}
+
+function envDataDir(): string | undefined {
+  try {
+    return Deno.env.get("HEARTBEAT_DATA") || undefined;
+  } catch {
+    return undefined; // no --allow-env
+  }
+}
+
+/**
+ * The data folder by {@linkcode findDataDir}'s rule (`--data`, HEARTBEAT_DATA, data/).
+ * @throws {DatasetError} The chosen folder holds no .wav files.
  */
 export function resolveDataDir(flag?: string): string {
-  let dir = flag;
-  let source = "--data";
-  if (!dir) {
-    try {
-      dir = Deno.env.get("HEARTBEAT_DATA");
-      source = "HEARTBEAT_DATA";
-    } catch {
-      dir = undefined; // no --allow-env
-    }
-  }
-  if (!dir) {
-    dir = "data";
-    source = "default";
-  }
-  const abs = absolute(dir);
-  let ok = false;
-  try {
-    ok = Deno.statSync(abs).isDirectory && walkWavs(abs).length > 0;
-  } catch {
-    ok = false;
-  }
-  if (!ok) {
-    throw new DatasetError(
-      `Cannot find dataset: "${dir}" (${source}) has no .wav files; pass --data DIR or set HEARTBEAT_DATA`,
-    );
-  }
-  return abs;
+  const dir = findDataDir(flag);
+  if (dir) return dir;
+  const env = envDataDir();
+  const what = flag ? `"${flag}" (--data)` : env ? `"${env}" (HEARTBEAT_DATA)` : `"data/"`;
+  throw new DatasetError(`Cannot find dataset: ${what} has no .wav files; pass --data DIR or set HEARTBEAT_DATA`);
 }
 
 /** Counts of recordings per class name (null → "unlabelled"). */
@@ -204,4 +228,20 @@ export function classCounts(recordings: readonly Recording[]): Record<string, nu
     counts[k] = (counts[k] ?? 0) + 1;
   }
   return counts;
+}
+
+/**
+ * The classes of a labelled data set, in model output order: the dataset's four classes in
+ * {@linkcode CLASS_NAMES} order when the labels are among them, else every label sorted by name
+ * (artifact counts as a class only when it is not one of the four's data set).
+ */
+export function classesOf(recordings: readonly Pick<Recording, "label">[]): string[] {
+  const found = new Set<string>();
+  for (const r of recordings) if (r.label !== null) found.add(r.label);
+  const standard = CLASS_NAMES.filter((c) => found.has(c));
+  const others = [...found].filter((c) => !(CLASS_NAMES as readonly string[]).includes(c));
+  if (others.length === 0 || (others.length === 1 && others[0] === "artifact" && standard.length > 0)) {
+    return CLASS_NAMES.filter((c) => found.has(c));
+  }
+  return [...found].sort();
 }

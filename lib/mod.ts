@@ -25,7 +25,10 @@ export {
   type LoadClassifierOptions,
   LOW_CONFIDENCE,
   MIN_CLASSIFY_DURATION_S,
+  type ModelIdentity,
 } from "./classifier.ts";
+/** This release's version (semver); every result's `model` says which model made it. */
+export { VERSION } from "./version.ts";
 /** The classes: names in model output order, label ids, display names and one-line explanations. */
 export { CLASS_NAMES, CLASSES, type ClassInfo, classInfo, type ClassName, LABEL_IDS } from "./classes.ts";
 /** The signal-processing core (lib/dsp.ts): WAV, STFT, resampling, filters, mel/MFCC, heart sounds, synthesis. */

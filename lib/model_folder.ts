@@ -13,6 +13,7 @@
  * @module
  */
 import { ModelError } from "./errors.ts";
+import { sha256Hex } from "./sha256.ts";
 
 /** Reads one file of a model folder by URL and returns its bytes. */
 export type ReadFile = (url: URL) => Promise<Uint8Array>;
@@ -58,6 +59,10 @@ export interface PreprocessingBase {
   aggregation: "mean-probability";
   /** Rate the audio is resampled to first, Hz; null keeps each file's native rate. */
   targetSampleRate: number | null;
+  /** The model's name, shown in every result ({@linkcode ModelIdentity}); default {@linkcode UNNAMED_MODEL}. */
+  name?: string;
+  /** The model's own version (not the format's `version`); default {@linkcode UNVERSIONED_MODEL}. */
+  modelVersion?: string;
 }
 
 /** Log-mel windows for the CNN. */
@@ -166,10 +171,53 @@ export interface StackFile {
   quality?: QualityFile;
 }
 
+/** Which model made a result: preprocessing.json's `name` and `modelVersion`, and a hash of the folder's files. */
+export interface ModelIdentity {
+  /** E.g. "heartbeat-default"; {@linkcode UNNAMED_MODEL} when preprocessing.json has no `name`. */
+  name: string;
+  /** E.g. "5"; {@linkcode UNVERSIONED_MODEL} when preprocessing.json has no `modelVersion`. */
+  version: string;
+  /** {@linkcode modelHash} of every file the model folder names: 16 hex digits. */
+  hash: string;
+}
+
+/** {@linkcode ModelIdentity.name} of a model whose preprocessing.json names none. */
+export const UNNAMED_MODEL = "unnamed";
+/** {@linkcode ModelIdentity.version} of a model whose preprocessing.json gives none. */
+export const UNVERSIONED_MODEL = "unversioned";
+
+/**
+ * Content hash of a model folder: SHA-256 over its files in code-unit order of their paths (relative to
+ * model.json), each as `path \n byteLength \n bytes`, truncated to its first 16 hex digits (64 bits). Any
+ * change to any file, or to which files there are, changes it.
+ * @param files Relative path → contents, every file the folder names (model.json, preprocessing.json, the
+ *   weight files, seed-ensemble members, stack.json).
+ */
+export function modelHash(files: ReadonlyMap<string, Uint8Array>): string {
+  const encoder = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  for (const path of [...files.keys()].sort()) {
+    const bytes = files.get(path)!;
+    parts.push(encoder.encode(`${path}\n${bytes.length}\n`), bytes);
+  }
+  return sha256Hex(concatBytes(parts)).slice(0, 16);
+}
+
+function identityText(preprocessing: Preprocessing, key: "name" | "modelVersion", fallback: string): string {
+  const value: unknown = preprocessing[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== "string" || value.trim() === "" || value.length > 100) {
+    throw new ModelError(`Cannot load model: preprocessing.json "${key}" must be a short non-empty string`);
+  }
+  return value;
+}
+
 /** Everything a model folder holds, read and checked by {@linkcode readModelFolder}. */
 export interface ModelFolder {
   /** URL of model.json (the folder's files resolve against it). */
   modelUrl: URL;
+  /** The model's name, version and content hash. */
+  identity: ModelIdentity;
   modelJson: ModelJson;
   /** The tensors of the weight files, in order (every group's `weights`, concatenated). */
   weightSpecs: WeightSpec[];
@@ -325,10 +373,18 @@ export function memberWeightFiles(preprocessing: Preprocessing): string[] | null
  *   leaves the folder.
  */
 export async function readModelFolder(modelUrl: URL, readFile: ReadFile = fetchBytes): Promise<ModelFolder> {
+  // every file read, by path relative to model.json, for the content hash
+  const folderHref = new URL(".", modelUrl).href;
+  const files = new Map<string, Uint8Array>();
+  const readAndKeep: ReadFile = async (url) => {
+    const bytes = await readFile(url);
+    files.set(url.href.startsWith(folderHref) ? url.href.slice(folderHref.length) : url.href, bytes);
+    return bytes;
+  };
   const ppUrl = resolveInside(modelUrl, "preprocessing.json");
   const [modelJson, preprocessing] = await Promise.all([
-    readJson(modelUrl, readFile),
-    readJson(ppUrl, readFile) as Promise<unknown> as Promise<Preprocessing>,
+    readJson(modelUrl, readAndKeep),
+    readJson(ppUrl, readAndKeep) as Promise<unknown> as Promise<Preprocessing>,
   ]);
   const labels: unknown = preprocessing.labels;
   if (!Array.isArray(labels) || !labels.every((x) => typeof x === "string")) {
@@ -341,40 +397,47 @@ export async function readModelFolder(modelUrl: URL, readFile: ReadFile = fetchB
     );
   }
   const ref = (preprocessing as { stack?: StackReference }).stack;
-  const stackLoading = ref ? readStackFile(ref, ppUrl, readFile) : Promise.resolve(null);
+  const stackLoading = ref ? readStackFile(ref, ppUrl, readAndKeep) : Promise.resolve(null);
   stackLoading.catch(() => {}); // awaited below
-  let files: string[] | null;
+  let members: string[] | null;
   try {
-    files = memberWeightFiles(preprocessing);
+    members = memberWeightFiles(preprocessing);
   } catch (error) {
     throw new ModelError(`${(error as Error).message} (${modelUrl.href})`);
   }
   const paths = manifest.flatMap((group) => group.paths);
   const ownUrls = paths.map((path) => resolveInside(modelUrl, path));
-  const memberUrls = (files ?? []).map((file) => resolveInside(modelUrl, file));
+  const memberUrls = (members ?? []).map((file) => resolveInside(modelUrl, file));
   const ownHref = ownUrls.length === 1 ? ownUrls[0].href : null;
   const [own, ...others] = await Promise.all([
-    Promise.all(ownUrls.map((url) => readFile(url))).then(concatBytes),
-    ...memberUrls.map((url) => url.href === ownHref ? Promise.resolve(null) : readFile(url)),
+    Promise.all(ownUrls.map((url) => readAndKeep(url))).then(concatBytes),
+    ...memberUrls.map((url) => url.href === ownHref ? Promise.resolve(null) : readAndKeep(url)),
   ]);
-  const weightSets = files === null ? [own] : others.map((bytes, m) => {
+  const weightSets = members === null ? [own] : others.map((bytes, m) => {
     const weights = bytes ?? own;
     if (weights.length !== own.length) {
       throw new ModelError(
         `Cannot load model: member ${
-          files![m]
+          members![m]
         } of ${modelUrl.href} has ${weights.length} bytes of weights, model.json's layout ${own.length}`,
       );
     }
     return weights;
   });
+  const stack = await stackLoading;
+  const identity: ModelIdentity = {
+    name: identityText(preprocessing, "name", UNNAMED_MODEL),
+    version: identityText(preprocessing, "modelVersion", UNVERSIONED_MODEL),
+    hash: modelHash(files),
+  };
   return {
     modelUrl,
+    identity,
     modelJson: modelJson as unknown as ModelJson,
     weightSpecs: manifest.flatMap((group) => group.weights),
     preprocessing,
     weightSets,
-    stack: await stackLoading,
+    stack,
   };
 }
 

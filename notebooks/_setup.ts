@@ -4,8 +4,8 @@
  * static chart images GitHub readers see.
  *
  * Environment (set by `deno task notebooks`, or by you before starting Jupyter):
- * - HEARTBEAT_DATA: the data folder (set_a/, set_b/, labels.csv). Else data/ in the repo when it
- *   holds WAV files, else ../shared/data/heartbeat-sounds beside the repo, else synthetic
+ * - HEARTBEAT_DATA: the data folder (set_a/, set_b/, labels.csv). Else data/ when it holds WAV
+ *   files (lib/data.ts findDataDir), else synthetic
  *   recordings written to a temporary folder in the same layout (`writeSyntheticDataset` of
  *   lib/experiments.ts, the one `deno task reproduce --quick` uses).
  * - HEARTBEAT_QUICK=1: a small subset and few epochs, for CI (a few minutes for all notebooks).
@@ -14,7 +14,7 @@
  * - HEARTBEAT_IMAGES=1: write the charts passed to `show(fig, "name")` to notebooks/images/name.png.
  * @module
  */
-import { listRecordings, type Recording } from "../lib/data.ts";
+import { findDataDir, listRecordings, type Recording } from "../lib/data.ts";
 import { fullPlan } from "../scripts/reproduce.ts";
 import { type ExperimentResult, stratifiedSubset, writeSyntheticDataset } from "../lib/experiments.ts";
 import { CLASS_NAMES } from "../lib/classes.ts";
@@ -58,8 +58,7 @@ let cached: NotebookData | undefined;
 /** Picks the data folder (see the module doc); writes the synthetic set on first use if needed. */
 export async function notebookData(): Promise<NotebookData> {
   if (cached) return cached;
-  const candidates = [env("HEARTBEAT_DATA"), `${REPO}/data`, `${REPO}/../shared/data/heartbeat-sounds`];
-  const real = env("HEARTBEAT_SYNTHETIC") === "1" ? undefined : candidates.find((d) => d && hasWavs(d));
+  const real = env("HEARTBEAT_SYNTHETIC") === "1" ? undefined : findDataDir() ?? undefined;
   if (real) {
     const dir = await Deno.realPath(real);
     cached = { dir, synthetic: false, description: `real recordings from ${dir}` };

@@ -9,6 +9,8 @@
  *   {@linkcode NOT_BUNDLED}). `import { loadClassifier } from "./dist/heartbeat.js"`.
  * - dist/heartbeat.d.ts and dist/types/: declarations (`// @ts-self-types` points Deno at them).
  * - dist/app.js: web/app.ts, importing ./heartbeat.js.
+ * - dist/cli.js: the Node.js command line (scripts/cli_entry.ts), self-contained so that its errors are the
+ *   classes it checks with `instanceof`; the npm package's `bin`.
  * - dist/build-info.json: sizes (raw and gzip) of every output.
  *
  * How npm packages are bundled without a package.json: `deno info --json` lists every npm package of
@@ -31,11 +33,14 @@ export const OUTPUTS = {
   bundle: "dist/heartbeat.js",
   types: "dist/heartbeat.d.ts",
   app: "dist/app.js",
+  cli: "dist/cli.js",
   info: "dist/build-info.json",
 } as const;
 
 /** Entry of the library bundle: lib/mod.ts plus the Node.js and bytes adapters. */
 export const BUNDLE_ENTRY = "scripts/bundle_entry.ts";
+/** Entry of the npm package's `heartbeat` command (Node.js). */
+export const CLI_ENTRY = "scripts/cli_entry.ts";
 /** Entry of the page's script. */
 export const APP_ENTRY = "web/app.ts";
 
@@ -283,7 +288,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const minify = options.minify ?? true;
   const work = `${ROOT}/.cache/build`;
   await Deno.mkdir(work, { recursive: true });
-  const infos = await denoInfo([BUNDLE_ENTRY, APP_ENTRY]);
+  const infos = await denoInfo([BUNDLE_ENTRY, APP_ENTRY, CLI_ENTRY]);
   const packages = await linkPackages(work, infos, log);
   log(`build: ${packages.length} npm packages linked from Deno's cache`);
 
@@ -313,6 +318,15 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
       outfile: `${ROOT}/${OUTPUTS.app}`,
       plugins: [appPlugin(), denoNpmPlugin(work)],
     });
+    await esbuild.build({
+      ...common,
+      platform: "node",
+      sourcemap: false,
+      entryPoints: [`${ROOT}/${CLI_ENTRY}`],
+      outfile: `${ROOT}/${OUTPUTS.cli}`,
+      banner: { js: "#!/usr/bin/env node" },
+      plugins: [denoNpmPlugin(work)],
+    });
   } catch (error) {
     const failure = error as { errors?: esbuild.Message[] };
     const first = failure.errors?.[0];
@@ -332,7 +346,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   }
 
   const outputs: OutputSize[] = [];
-  for (const path of [OUTPUTS.bundle, OUTPUTS.app]) {
+  for (const path of [OUTPUTS.bundle, OUTPUTS.app, OUTPUTS.cli]) {
     const bytes = await Deno.readFile(`${ROOT}/${path}`);
     outputs.push({ path, bytes: bytes.length, gzipBytes: await gzipSize(bytes) });
   }

@@ -8,7 +8,7 @@
  * deno task notebooks                           # full run, notebooks rewritten in place, images re-rendered
  * deno task notebooks --quick                   # CI: small subset, outputs to .cache/notebooks/
  * deno task notebooks --quick 00 03             # only the notebooks whose names contain "00" or "03"
- * HEARTBEAT_DATA=/path deno task notebooks      # another data folder (else data/, then ../shared/data/heartbeat-sounds)
+ * HEARTBEAT_DATA=/path deno task notebooks      # another data folder (else data/)
  * ```
  * Options: `--quick` (or HEARTBEAT_QUICK=1), `--synthetic` (ignore real data), `--data DIR`,
  * `--out DIR` / `--inplace` (default: in place for full runs, .cache/notebooks/ for quick runs),

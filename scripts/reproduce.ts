@@ -213,22 +213,10 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
     if (!(quick || options.synthetic) || !(e instanceof HeartSoundError) || (options.dataDir && !options.synthetic)) {
       throw e;
     }
-    // quick mode (CI): the development copy next to the repository, else synthetic recordings
-    const devCopy = new URL("../../shared/data/heartbeat-sounds", import.meta.url).pathname;
-    let found: Recording[] = [];
-    try {
-      found = listRecordings(devCopy);
-    } catch {
-      found = [];
-    }
-    if (found.length > 0 && !options.synthetic) {
-      recordings = found;
-      dataSource = devCopy;
-    } else {
-      const dir = await Deno.makeTempDir({ prefix: "heartbeat-synth-" });
-      recordings = await writeSyntheticDataset(dir, { perClass: 12, seed: 7 });
-      dataSource = `synthetic (lib/synth.ts, ${recordings.length} recordings in ${dir})`;
-    }
+    // quick mode (CI) without data: synthetic recordings
+    const dir = await Deno.makeTempDir({ prefix: "heartbeat-synth-" });
+    recordings = await writeSyntheticDataset(dir, { perClass: 12, seed: 7 });
+    dataSource = `synthetic (lib/synth.ts, ${recordings.length} recordings in ${dir})`;
   }
   log(`data: ${dataSource} (${recordings.length} recordings)`);
   const presets = options.presets ?? (quick ? ["small"] : ["mini", "small", "main"]);

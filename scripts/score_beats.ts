@@ -1,14 +1,15 @@
 /**
  * Scores {@linkcode detectHeartSounds} against the expert S1/S2 annotations of
  * `set_a_timing.csv` (PASCAL CHSC2011 segmentation task: 18 set_a normal recordings, sound
- * positions as sample indices at 44.1 kHz), prints a table and writes results/beats.json.
+ * positions as sample indices at 44.1 kHz) and prints a table; `--out FILE` also writes the scores as JSON
+ * (results/beats.json is regenerated with `--out results/beats.json`).
  *
  * ```sh
- * deno run -R -W=results -E scripts/score_beats.ts [--data DIR] [--out results/beats.json] [--tolerance-ms 50]
+ * deno run -R -E scripts/score_beats.ts [--data DIR] [--tolerance-ms 50]
+ * deno run -R -W=results -E scripts/score_beats.ts --out results/beats.json
  * ```
  *
- * Data folder: `--data`, else HEARTBEAT_DATA, else ../shared/data/heartbeat-sounds next to the
- * repository. Metrics:
+ * Data folder: `--data`, else HEARTBEAT_DATA, else data/ (lib/data.ts findDataDir). Metrics:
  * - location error: each annotated S1 (S2) is matched to the nearest detected S1 (S2); mean and
  *   median absolute error in ms over all annotated sounds (a recording with no detection of that
  *   kind counts every annotation of it as missed and leaves it out of the error);
@@ -24,6 +25,7 @@ import { parseArgs } from "node:util";
 import { detectHeartSounds, type DetectOptions } from "../lib/beats.ts";
 import { DatasetError, HeartSoundError } from "../lib/errors.ts";
 import { readWav } from "../lib/wav.ts";
+import { resolveDataDir } from "../lib/data.ts";
 
 /** Sample rate of the annotation positions, in Hz. */
 export const ANNOTATION_RATE = 44100;
@@ -197,10 +199,8 @@ async function main(args: string[]): Promise<void> {
     args,
     options: { data: { type: "string" }, out: { type: "string" }, "tolerance-ms": { type: "string" } },
   });
-  const dataDir = values.data ?? Deno.env.get("HEARTBEAT_DATA") ??
-    new URL("../../shared/data/heartbeat-sounds", import.meta.url).pathname;
+  const dataDir = resolveDataDir(values.data);
   const toleranceS = Number(values["tolerance-ms"] ?? 50) / 1000;
-  const outPath = values.out ?? new URL("../results/beats.json", import.meta.url).pathname;
   const rows = scoreBeats(dataDir, { toleranceS });
 
   console.log("file                          bpm  ann.bpm  S1 hit  S2 hit  S1 err  S2 err  false  ms");
@@ -248,7 +248,7 @@ async function main(args: string[]): Promise<void> {
   );
   const json = {
     description: "detectHeartSounds vs set_a_timing.csv expert S1/S2 annotations (see scripts/score_beats.ts)",
-    command: "deno run -R -W=results -E scripts/score_beats.ts",
+    command: "deno run -R -W=results -E scripts/score_beats.ts --out results/beats.json",
     summary: JSON.parse(JSON.stringify(summary, (_k, v) => typeof v === "number" ? round(v) : v)),
     files: rows.map((r) => ({
       file: r.file,
@@ -269,7 +269,10 @@ async function main(args: string[]): Promise<void> {
       },
     })),
   };
-  await Deno.mkdir(new URL(".", `file://${outPath}`).pathname, { recursive: true });
+  if (values.out === undefined) return;
+  const outPath = values.out;
+  const slash = outPath.lastIndexOf("/");
+  if (slash > 0) await Deno.mkdir(outPath.slice(0, slash), { recursive: true });
   await Deno.writeTextFile(outPath, JSON.stringify(json, null, 2) + "\n");
   console.log(`wrote ${outPath}`);
 }

@@ -5,6 +5,7 @@
  * ```sh
  * deno task build && deno task serve            # http://127.0.0.1:8000/web/
  * deno run -R -N scripts/serve.ts --port 0      # any free port; the URL is printed
+ * deno task serve --model /tmp/my-model         # the page with another model folder as models/
  * ```
  *
  * No server-side logic: every file is sent as it is on disk, so any static host (GitHub Pages, a
@@ -42,6 +43,8 @@ export interface ServeOptions {
   port?: number;
   /** Repository root whose {@linkcode SERVED_FOLDERS} are served. @default the folder above scripts/ */
   root?: string | URL;
+  /** A model folder served as /models/ instead of the repository's (e.g. one `deno task train --out` wrote). */
+  modelDir?: string;
   /** Called once the server listens, with the page's URL. */
   onListen?: (pageUrl: string) => void;
   /** Stops the server when aborted. */
@@ -84,15 +87,17 @@ export function resolveRequestPath(root: string, pathname: string): string | nul
   return `${root.replace(/\/$/, "")}/${parts.join("/")}`;
 }
 
-async function respond(root: string, request: Request): Promise<Response> {
+async function respond(root: string, request: Request, modelDir?: string): Promise<Response> {
   if (request.method !== "GET" && request.method !== "HEAD") {
     return new Response("Method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
   }
   const url = new URL(request.url);
   if (url.pathname === "/" || url.pathname === "/index.html") return Response.redirect(new URL("/web/", url), 302);
   if (url.pathname === "/web") return Response.redirect(new URL("/web/", url), 301);
-  const path = resolveRequestPath(root, url.pathname);
+  let path = resolveRequestPath(root, url.pathname);
   if (path === null) return new Response("Not found\n", { status: 404 });
+  const models = `${root.replace(/\/$/, "")}/models/`;
+  if (modelDir && path.startsWith(models)) path = `${modelDir.replace(/\/$/, "")}/${path.slice(models.length)}`;
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -141,7 +146,7 @@ export function serveStatic(options: ServeOptions = {}): StaticServer {
     },
   }, (request) => {
     options.onRequest?.(request);
-    return respond(root, request);
+    return respond(root, request, options.modelDir);
   });
   const actualPort = server.addr.port;
   pageUrl = `http://127.0.0.1:${actualPort}/web/`;
@@ -150,11 +155,16 @@ export function serveStatic(options: ServeOptions = {}): StaticServer {
 
 async function main(args: string[]): Promise<number> {
   let port = 8000;
+  let modelDir: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--help" || arg === "-h") {
-      console.log("Usage: deno task serve [--port N]   (serves web/, dist/, models/ on 127.0.0.1)");
+      console.log(
+        "Usage: deno task serve [--port N] [--model DIR]   (serves web/, dist/, models/ or DIR as models/, on 127.0.0.1)",
+      );
       return 0;
+    } else if (arg === "--model" && i + 1 < args.length) {
+      modelDir = args[++i];
     } else if (arg === "--port" && i + 1 < args.length) {
       port = Number(args[++i]);
     } else if (arg.startsWith("--port=")) {
@@ -170,7 +180,15 @@ async function main(args: string[]): Promise<number> {
     console.error("serve: dist/app.js is missing; run `deno task build` first (the page will not work without it)");
   }
   try {
-    const server = serveStatic({ port, onListen: (url) => console.log(`Serving the heartbeat page at ${url}`) });
+    if (modelDir !== undefined && !(await Deno.stat(`${modelDir}/model.json`).catch(() => null))?.isFile) {
+      console.error(`Cannot serve: "${modelDir}" has no model.json`);
+      return 2;
+    }
+    const server = serveStatic({
+      port,
+      modelDir,
+      onListen: (url) => console.log(`Serving the heartbeat page at ${url}`),
+    });
     await server.finished;
     return 0;
   } catch (error) {

@@ -3,7 +3,8 @@
 #   - Debian's chromium (/usr/bin/chromium) for tests/web_e2e_test.ts
 #   - Jupyter's headless executor from Debian packages, for notebooks/tslab-quickstart.ipynb
 #   - playwright-core and tslab from the npm registry into .cache/tools (gitignored)
-#   - the tslab kernel spec (`tslab install`)
+#   - a tslab kernel spec for this checkout only, in .cache/jupyter (Jupyter finds it through
+#     JUPYTER_PATH; nothing system-wide points at one checkout's tools)
 # Does nothing that is already done. Run as root (or with sudo available). No browser download:
 # playwright-core drives the Debian chromium through its executablePath.
 #   scripts/setup_browser.sh
@@ -40,14 +41,15 @@ if [ "$(installed_version playwright-core)" != "$PLAYWRIGHT_VERSION" ] || [ "$(i
     "playwright-core@$PLAYWRIGHT_VERSION" "tslab@$TSLAB_VERSION")
 fi
 
-# Reinstalled when missing or when it points at another checkout's tools folder.
-SPEC_DIR="$(jupyter kernelspec list 2>/dev/null | awk '$1 == "tslab" { print $2 }')"
-if [ -z "$SPEC_DIR" ] || ! grep -q "\"$TOOLS/node_modules/.bin/tslab\"" "$SPEC_DIR/kernel.json"; then
-  echo "setup_browser: installing the tslab kernel spec"
-  # --binary records the absolute path, so the kernel works without tslab on PATH.
-  "$TOOLS/node_modules/.bin/tslab" install --python=/usr/bin/python3 --binary="$TOOLS/node_modules/.bin/tslab"
-fi
+# A per-project kernel spec (the same one scripts/tslab_notebook.ts writes): Jupyter started with
+# JUPYTER_PATH="$ROOT/.cache/jupyter" offers it; a system-wide `tslab install` would point every
+# user's "tslab" kernel at this checkout.
+SPEC_DIR="$ROOT/.cache/jupyter/kernels/tslab"
+mkdir -p "$SPEC_DIR"
+printf '{"argv": ["%s", "kernel", "--config-path", "{connection_file}"], "display_name": "TypeScript", "language": "typescript"}\n' \
+  "$TOOLS/node_modules/.bin/tslab" >"$SPEC_DIR/kernel.json"
 
 /usr/bin/chromium --version 2>/dev/null
 echo "setup_browser: playwright-core $(installed_version playwright-core), tslab $(installed_version tslab)"
-jupyter kernelspec list | grep '^ *tslab '
+JUPYTER_PATH="$ROOT/.cache/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}" jupyter kernelspec list | grep '^ *tslab '
+echo "setup_browser: open the tslab notebook with: JUPYTER_PATH=\"$ROOT/.cache/jupyter\" jupyter notebook notebooks/"

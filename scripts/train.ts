@@ -12,16 +12,25 @@
  *    and the model card models/README.md.
  *
  * Usage: deno task train [--data DIR] [--out models] [--quantization float16|uint8|none]
- *                        [--skip-cv] [--quick] [--seed 42] [--members 3] [--results results/cnn.json]
+ *                        [--skip-cv] [--quick] [--seed 42] [--members 3] [--folds 5]
+ *                        [--name heartbeat-default] [--model-version V]
+ * Every output goes under --out: the model folder, its README.md (model card) and, with --out
+ * given, the CV results as cv.json; without --out it regenerates the shipped models/ and
+ * results/cnn.json. The classes are the data's labels (lib/data.ts classesOf): the dataset's four,
+ * or any other set (labels.csv, one folder per class); preprocessing.json records them.
+ * --name and --model-version go into preprocessing.json (`name`, `modelVersion`) and so into every result;
+ * without --model-version the model is "unversioned".
  * --skip-cv ships the CNN alone (the stack needs the CV's out-of-fold probabilities); --quick
  * (CI) trains 2 epochs and replaces the inner CNN CVs by the outer probabilities.
- * Data folder: --data, else HEARTBEAT_DATA, else ../shared/data/heartbeat-sounds if present, else data/.
+ * Data folder: --data, else HEARTBEAT_DATA, else data/ (lib/data.ts findDataDir).
  * @module
  */
 import { writeMemberWeights } from "../lib/model_folder.ts";
+import { updateModelCard } from "./model_card.ts";
 import { parseArgs } from "node:util";
 import { canonicalJson, sha256Hex } from "../lib/cache.ts";
-import { classCounts, listRecordings, resolveDataDir } from "../lib/data.ts";
+import { classCounts, classesOf, listRecordings, resolveDataDir } from "../lib/data.ts";
+import { CLASS_LABEL_IDS, CLASS_NAMES } from "../lib/classes.ts";
 import { loadTf } from "../lib/tf.ts";
 import type { LayersModel } from "../lib/deps.ts";
 import { countParameters, saveModel } from "../lib/model.ts";
@@ -66,8 +75,8 @@ import {
   trainStack,
 } from "../lib/stack_train.ts";
 import { combineProbabilities } from "../lib/stack.ts";
-import { CLASS_NAMES } from "../lib/classes.ts";
 
+/** The dataset's classes, for the shipped model's card (another class set gets customModelCard). */
 const CLASSES: readonly string[] = CLASS_NAMES;
 
 /** The shipped configuration (lib/cnn.ts defaults plus these). */
@@ -83,15 +92,6 @@ const FINAL_CNN: Partial<CnnTrainOptions> = { priorCorrection: 0 };
 /** Logit-adjustment values also scored in CV (the accuracy / balanced-accuracy trade-off). */
 const TAUS = [0, 0.25, 0.5, 0.75, 1];
 
-function dataDir(flag: string | undefined): string {
-  if (flag || Deno.env.get("HEARTBEAT_DATA")) return resolveDataDir(flag);
-  const shared = new URL("../../shared/data/heartbeat-sounds", import.meta.url).pathname;
-  try {
-    if (Deno.statSync(shared).isDirectory) return shared;
-  } catch { /* fall through */ }
-  return resolveDataDir("data");
-}
-
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
 const ms = (v: { mean: number; std: number }) => `${f3(v.mean)} ± ${f3(v.std)}`;
 
@@ -100,19 +100,22 @@ async function main(): Promise<void> {
     args: Deno.args,
     options: {
       data: { type: "string" },
-      out: { type: "string", default: new URL("../models", import.meta.url).pathname },
+      out: { type: "string" },
+      folds: { type: "string", default: "5" },
       quantization: { type: "string", default: "float16" },
       "skip-cv": { type: "boolean", default: false },
       quick: { type: "boolean", default: false },
       seed: { type: "string", default: "42" },
       members: { type: "string", default: String(CNN_MEMBERS) },
-      results: { type: "string", default: new URL("../results/cnn.json", import.meta.url).pathname },
+      name: { type: "string", default: "heartbeat-default" },
+      "model-version": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
     console.log(
-      "deno task train [--data DIR] [--out models] [--quantization float16|uint8|none] [--skip-cv] [--quick] [--seed 42] [--members 3] [--results results/cnn.json]",
+      "deno task train [--data DIR] [--out DIR] [--quantization float16|uint8|none] [--skip-cv] [--quick] [--seed 42] [--members 3] [--folds 5] [--name heartbeat-default] [--model-version V]\n" +
+        "Writes the model folder (and cv.json, README.md) to --out; without --out, regenerates models/ and results/cnn.json.",
     );
     return;
   }
@@ -132,19 +135,41 @@ async function main(): Promise<void> {
     console.error("Cannot train: --quantization uint8 needs --members 1 (the members share model.json's layout)");
     Deno.exit(2);
   }
-  const dir = dataDir(values.data);
-  const recordings = listRecordings(dir);
+  const folds = Number(values.folds);
+  if (!Number.isInteger(folds) || folds < 2) {
+    console.error(`Cannot train: --folds is "${values.folds}", expected a whole number ≥ 2`);
+    Deno.exit(2);
+  }
+  const outDir = values.out ?? new URL("../models", import.meta.url).pathname;
+  const dir = resolveDataDir(values.data);
+  const listed = listRecordings(dir);
+  const classes = classesOf(listed);
+  if (classes.length < 2) {
+    console.error(`Cannot train: the data has ${classes.length} class (${classes.join(", ")}), expected at least 2`);
+    Deno.exit(2);
+  }
+  // The dataset's own four classes get the full report (per set, device check, separability).
+  const standard = classes.join() === CLASS_NAMES.join();
+  const known = (c: string) => (CLASS_NAMES as readonly string[]).indexOf(c);
+  const recordings = listed.map((r) => ({ ...r, classIndex: classes.indexOf(r.label!) }));
   console.error(`data: ${dir} (${recordings.length} labelled recordings: ${JSON.stringify(classCounts(recordings))})`);
   const tf = await loadTf();
   console.error(`tfjs backend: ${tf.getBackend()}`);
-  const p = defaultLogmelPreprocessing();
+  const p: LogmelWindowsPreprocessing = {
+    ...defaultLogmelPreprocessing(),
+    labels: classes,
+    // The dataset's label ids when every class is one of its four (normal 0, …, extrastole 4), else the index.
+    labelIds: classes.every((c) => known(c) >= 0)
+      ? classes.map((c) => CLASS_LABEL_IDS[known(c)])
+      : classes.map((_, i) => i),
+  };
   const t0 = performance.now();
-  const recs = await prepareRecordings(recordings, p.targetSampleRate);
+  const recs = await prepareRecordings(recordings, p.targetSampleRate, classes.length);
   console.error(`read + resampled to ${p.targetSampleRate} Hz in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const settings: Partial<CnnTrainOptions> = values.quick
     ? { ...SHIPPED, epochs: 2, augmentCopies: 0, patience: 1 }
     : { ...SHIPPED };
-  const resultsPath = values.results!;
+  const resultsPath = values.out ? `${outDir}/cv.json` : new URL("../results/cnn.json", import.meta.url).pathname;
 
   let results: Record<string, unknown> | null = null;
   let stackState: StackState | null = null;
@@ -153,17 +178,18 @@ async function main(): Promise<void> {
     const memberCvs: Cv[] = [];
     for (let m = 0; m < members; m++) {
       memberCvs.push(
-        await cachedOuterCv(recs, settings, seed, m, () =>
+        await cachedOuterCv(recs, p, settings, seed, m, folds, () =>
           crossValidateCnn(tf, recs, {
             ...settings,
+            preprocessing: p,
             seed,
             trainSeed: seed + memberSeedOffset(m),
-            folds: 5,
+            folds,
             quantizations: ["float16", "uint8"],
             extraTaus: TAUS,
             onFold: (f, metrics) =>
               console.error(
-                `member ${m + 1}/${members}, fold ${f + 1}/5: accuracy ${f3(metrics.accuracy)}, balanced ${
+                `member ${m + 1}/${members}, fold ${f + 1}/${folds}: accuracy ${f3(metrics.accuracy)}, balanced ${
                   f3(metrics.balancedAccuracy)
                 }`,
               ),
@@ -197,7 +223,7 @@ async function main(): Promise<void> {
       } on 3 s log-mel windows (2 kHz, 25–900 Hz band-pass, 16 mel bands, 40 ms hop), training-only augmentation (speed, noise, gain, time shift), class weights and/or logit adjustment (see settings); recording = mean of its windows' probabilities${
         members > 1 ? ", averaged over the CNNs (training seeds seed + 1000·m, the same folds)" : ""
       }`,
-      protocol: "patient-grouped stratified 5-fold CV (lib/splits.ts groupedStratifiedKFold, seed " + seed +
+      protocol: `patient-grouped stratified ${folds}-fold CV (lib/splits.ts groupedStratifiedKFold, seed ` + seed +
         "); early stopping on a grouped 15 % validation split of each training fold",
       dataDir: dir,
       numRecordings: recs.length,
@@ -210,16 +236,21 @@ async function main(): Promise<void> {
         majorityBaseline: meanStd(cv.folds.map((f) => f.majorityBaseline)),
       },
       pooled,
-      perSet: {
-        a: subsetMetrics(recs, cv.probabilities, (r) => r.set === "a"),
-        b: subsetMetrics(recs, cv.probabilities, (r) => r.set === "b"),
-      },
-      deviceConfound: {
-        note:
-          "normal-vs-murmur accuracy within one recording device (set); a device detector would score about majorityShare",
-        a: normalVsMurmurWithinSet(recs, cv.probabilities, "a"),
-        b: normalVsMurmurWithinSet(recs, cv.probabilities, "b"),
-      },
+      classes,
+      perSet: standard
+        ? {
+          a: subsetMetrics(recs, cv.probabilities, (r) => r.set === "a"),
+          b: subsetMetrics(recs, cv.probabilities, (r) => r.set === "b"),
+        }
+        : null,
+      deviceConfound: standard
+        ? {
+          note:
+            "normal-vs-murmur accuracy within one recording device (set); a device detector would score about majorityShare",
+          a: normalVsMurmurWithinSet(recs, cv.probabilities, "a"),
+          b: normalVsMurmurWithinSet(recs, cv.probabilities, "b"),
+        }
+        : null,
       priorCorrectionTradeoff: Object.entries(cv.tauProbabilities).map(([tau, probs]) => {
         const m = subsetMetrics(recs, probs, () => true);
         return { tau: Number(tau), accuracy: m.accuracy, balancedAccuracy: m.balancedAccuracy, macroF1: m.macroF1 };
@@ -241,7 +272,7 @@ async function main(): Promise<void> {
     // The stack: hand-feature trees + CNN, operating point chosen by nested CV.
     const artifacts = await prepareArtifacts(dir, p.targetSampleRate);
     console.error(`artifact recordings (quality model): ${artifacts.length}`);
-    const stack = await stackCv(tf, recs, cv, memberCvs, settings, seed, values.quick!, artifacts);
+    const stack = await stackCv(tf, recs, cv, memberCvs, settings, seed, values.quick!, standard, artifacts);
     results.stack = stack.results;
     results.description =
       `Stacked classifier: XGBoost on hand-made recording features (lib/handfeatures.ts) mixed with ${
@@ -250,7 +281,7 @@ async function main(): Promise<void> {
         members > 1 ? " ensemble" : ""
       } alone`;
     stackState = stack.final;
-    await Deno.mkdir(resultsPath.replace(/\/[^/]*$/, "") || ".", { recursive: true });
+    await Deno.mkdir(resultsPath.slice(0, resultsPath.lastIndexOf("/")), { recursive: true });
     await Deno.writeTextFile(resultsPath, JSON.stringify(results, null, 1) + "\n");
     console.error(
       `CV: accuracy ${f3(pooled.accuracy)}, balanced ${f3(pooled.balancedAccuracy)} in ${
@@ -273,7 +304,8 @@ async function main(): Promise<void> {
   }
   const { model, epochsRun, prior: cnnPrior } = finals[0];
   const memberFiles = finals.map((_, m) => (m === 0 ? "weights.bin" : `weights-${m}.bin`));
-  let shippedP: LogmelWindowsPreprocessing = members > 1 ? { ...p, members: memberFiles } : p;
+  const identity = { name: values.name, ...(values["model-version"] ? { modelVersion: values["model-version"] } : {}) };
+  let shippedP: LogmelWindowsPreprocessing = { ...p, ...identity, ...(members > 1 ? { members: memberFiles } : {}) };
   if (stackState) {
     const { file, chosen } = await trainStack(
       { ...stackState.inputs, cnnOuter: stackState.cnnOuter },
@@ -282,15 +314,15 @@ async function main(): Promise<void> {
     );
     const q = stackState.quality;
     if (q.artifact.some((a) => a === 1)) file.quality = await trainQuality(q, q.outOfFold);
-    await Deno.mkdir(values.out!, { recursive: true });
-    await Deno.writeTextFile(`${values.out}/stack.json`, JSON.stringify(file) + "\n");
+    await Deno.mkdir(outDir, { recursive: true });
+    await Deno.writeTextFile(`${outDir}/stack.json`, JSON.stringify(file) + "\n");
     shippedP = { ...shippedP, stack: { kind: "hand-features-xgboost", file: "stack.json" } };
     console.error(
       `stack: CNN weight ${chosen.cnnWeight}, τ ${chosen.tau}, calibration ${
         JSON.stringify(file.parameters.calibration)
       }${
         file.quality ? `, quality threshold ${file.quality.threshold}` : ""
-      } (chosen on the outer CV) → ${values.out}/stack.json`,
+      } (chosen on the outer CV) → ${outDir}/stack.json`,
     );
     if (results) {
       (results.stack as Record<string, unknown>).shipped = {
@@ -303,23 +335,23 @@ async function main(): Promise<void> {
   } else {
     console.error("no stack: --skip-cv ships the CNN alone (the stack needs the CV's out-of-fold probabilities)");
     try {
-      await Deno.remove(`${values.out}/stack.json`);
+      await Deno.remove(`${outDir}/stack.json`);
     } catch { /* none */ }
   }
-  const { bytes: cnnBytes } = await saveModel(tf, model, values.out!, shippedP, { quantization });
-  const memberBytes = await saveMemberWeights(tf, finals.slice(1).map((f) => f.model), values.out!, p, quantization);
-  const bytes = cnnBytes + memberBytes + (stackState ? (await Deno.stat(`${values.out}/stack.json`)).size : 0);
-  const weightsBytes = (await Deno.stat(`${values.out}/weights.bin`)).size;
+  const { bytes: cnnBytes } = await saveModel(tf, model, outDir, shippedP, { quantization });
+  const memberBytes = await saveMemberWeights(tf, finals.slice(1).map((f) => f.model), outDir, p, quantization);
+  const bytes = cnnBytes + memberBytes + (stackState ? (await Deno.stat(`${outDir}/stack.json`)).size : 0);
+  const weightsBytes = (await Deno.stat(`${outDir}/weights.bin`)).size;
   const params = countParameters(model);
   for (const f of finals) f.model.dispose();
   console.error(
-    `final model: ${params} parameters, ${epochsRun} epochs, ${bytes} bytes in ${values.out} (${
+    `final model: ${params} parameters, ${epochsRun} epochs, ${bytes} bytes in ${outDir} (${
       ((performance.now() - t1) / 1000).toFixed(0)
     } s)`,
   );
   await Deno.writeTextFile(
-    `${values.out}/README.md`,
-    modelCard({
+    `${outDir}/README.md`,
+    (standard ? modelCard : customModelCard)({
       results,
       stacked: stackState !== null,
       params,
@@ -331,8 +363,11 @@ async function main(): Promise<void> {
       counts: classCounts(recordings),
       train: cnnDefaults({ ...settings, ...(stackState ? FINAL_CNN : {}), seed }),
       memberSeeds: finals.map((_, m) => seed + memberSeedOffset(m)),
+      classes,
     }),
   );
+  const written = await updateModelCard(outDir);
+  console.log(`model identity: ${written.name} ${written.version} ${written.hash} (in ${outDir}/README.md)`);
 }
 
 /**
@@ -409,8 +444,7 @@ async function prepareArtifacts(dir: string, targetSampleRate: number): Promise<
  * LOW_CONFIDENCE) as a detector of errors, and the ECE that perfectly calibrated probabilities with
  * the same confidences would show on this many recordings (its sampling floor).
  */
-function calibrationReport(y: number[], nested: NestedStackResult) {
-  const k = CLASSES.length;
+function calibrationReport(y: number[], nested: NestedStackResult, k: number) {
   const before = nested.uncalibrated, after = nested.probabilities, scaled = nested.temperatureScaled;
   const warning = (p: Float32Array) => {
     const top = argmaxRows(p, k);
@@ -506,7 +540,13 @@ function extrastolePolicyReport(y: number[], probabilities: Float32Array) {
  * Nested CV of the quality model (usable heart sound vs artifact) over the heart-sound recordings
  * and the artifacts: grouped stratified 5-fold (seed), threshold chosen inside each training fold.
  */
-async function qualityCv(recs: Prepared, xHeart: Float32Array, artifacts: ArtifactRecording[], seed: number) {
+async function qualityCv(
+  recs: Prepared,
+  xHeart: Float32Array,
+  artifacts: ArtifactRecording[],
+  seed: number,
+  standard: boolean,
+) {
   const d = HAND_FEATURE_NAMES.length;
   const x = new Float32Array((recs.length + artifacts.length) * d);
   x.set(xHeart);
@@ -533,7 +573,7 @@ async function qualityCv(recs: Prepared, xHeart: Float32Array, artifacts: Artifa
       heartSounds: heart.length,
       artifactFlagged: rate((i) => artifact[i] === 1),
       heartSoundFlagged: rate((i) => artifact[i] === 0),
-      heartSoundFlaggedPerClass: Object.fromEntries(
+      heartSoundFlaggedPerClass: standard && Object.fromEntries(
         CLASSES.map((c, ci) => [c, rate((i) => artifact[i] === 0 && recs[i].classIndex === ci)]),
       ),
       heartSoundFlaggedPerSet: {
@@ -583,15 +623,18 @@ export async function innerCnnCachePath(
  */
 async function cachedOuterCv(
   recs: Prepared,
+  preprocessing: LogmelWindowsPreprocessing,
   settings: Partial<CnnTrainOptions>,
   seed: number,
   member: number,
+  folds: number,
   run: () => Promise<Cv>,
 ): Promise<Cv> {
   const key = await sha256Hex(canonicalJson({
     v: 1,
     settings: cnnDefaults({ ...settings, seed }),
-    preprocessing: defaultLogmelPreprocessing(),
+    preprocessing,
+    folds,
     recordings: recs.map((r) => [r.relPath, r.classIndex, r.patientId]),
     trainSeed: seed + memberSeedOffset(member),
     quantizations: ["float16", "uint8"],
@@ -671,12 +714,13 @@ async function stackCv(
   settings: Partial<CnnTrainOptions>,
   seed: number,
   quick: boolean,
+  standard: boolean,
   artifacts: ArtifactRecording[],
 ): Promise<{ results: Record<string, unknown>; final: StackState }> {
   const t0 = performance.now();
-  const k = CLASSES.length;
+  const k = recs[0].numClasses;
   const y = recs.map((r) => r.classIndex), groups = recs.map((r) => r.patientId);
-  const folds = groupedStratifiedKFold(y, groups, 5, seed);
+  const folds = groupedStratifiedKFold(y, groups, cv.folds.length, seed);
   const x = handFeatureMatrix(recs.map((r) => r.wave));
   console.error(
     `hand features: ${HAND_FEATURE_NAMES.length} per recording in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
@@ -745,9 +789,9 @@ async function stackCv(
     })
   );
   const trees = subsetMetrics(recs, nested.treeProbabilities, () => true);
-  const calibration = calibrationReport(y, nested);
-  const quality = await qualityCv(recs, x, artifacts, seed);
-  const extrastolePolicy = extrastolePolicyReport(y, probs);
+  const calibration = calibrationReport(y, nested, k);
+  const quality = await qualityCv(recs, x, artifacts, seed, standard);
+  const extrastolePolicy = standard ? extrastolePolicyReport(y, probs) : undefined;
   console.error(
     `calibration (nested): ECE ${f3(calibration.ece.before)} → ${f3(calibration.ece.after)}, Brier ${
       f3(calibration.brier.before)
@@ -776,14 +820,12 @@ async function stackCv(
         macroF1: summary("macroF1"),
       },
       pooled,
-      perSet: {
-        a: subsetMetrics(recs, probs, (r) => r.set === "a"),
-        b: subsetMetrics(recs, probs, (r) => r.set === "b"),
-      },
-      deviceConfound: {
-        a: normalVsMurmurWithinSet(recs, probs, "a"),
-        b: normalVsMurmurWithinSet(recs, probs, "b"),
-      },
+      perSet: standard
+        ? { a: subsetMetrics(recs, probs, (r) => r.set === "a"), b: subsetMetrics(recs, probs, (r) => r.set === "b") }
+        : null,
+      deviceConfound: standard
+        ? { a: normalVsMurmurWithinSet(recs, probs, "a"), b: normalVsMurmurWithinSet(recs, probs, "b") }
+        : null,
       treesOnly: {
         accuracy: trees.accuracy,
         balancedAccuracy: trees.balancedAccuracy,
@@ -791,7 +833,9 @@ async function stackCv(
         perClass: trees.perClass,
       },
       outerGrid: grid,
-      separability: separability(recs, x, { cnn: cnnOuter, trees: nested.treeProbabilities, stack: probs }),
+      separability: standard
+        ? separability(recs, x, { cnn: cnnOuter, trees: nested.treeProbabilities, stack: probs })
+        : null,
       singleMembers,
       calibration,
       quality: quality.report,
@@ -863,7 +907,7 @@ function meanArrays(arrays: readonly Float32Array[]): Float32Array {
  */
 function ensembleCv(recs: Prepared, memberCvs: Cv[]): Cv {
   if (memberCvs.length === 1) return memberCvs[0];
-  const k = CLASSES.length;
+  const k = recs[0].numClasses;
   const [first] = memberCvs;
   const mean = (pick: (cv: Cv) => Float32Array | undefined) => {
     const parts = memberCvs.map(pick);
@@ -1176,6 +1220,8 @@ function modelCard(o: {
   train: ReturnType<typeof cnnDefaults>;
   /** Training seeds of the seed ensemble's CNNs (one for a single CNN). */
   memberSeeds: number[];
+  /** Class names in output order. */
+  classes: string[];
 }): string {
   // deno-lint-ignore no-explicit-any
   const r = o.results as any;
@@ -1308,6 +1354,43 @@ function modelCard(o: {
     "",
   );
   return lines.join("\n");
+}
+
+/** The model card of a model trained on another class set: data, classes, CV metrics, files. */
+function customModelCard(o: Parameters<typeof modelCard>[0]): string {
+  // deno-lint-ignore no-explicit-any
+  const r = o.results as any;
+  const st = r?.stack && o.stacked ? r.stack : null;
+  const metrics = st ?? r;
+  const lines = [
+    `# Model card: heartbeat classifier for ${o.classes.join(", ")}`,
+    "",
+    `Trained by \`deno task train\` (scripts/train.ts) on ${o.dir}: ${
+      Object.entries(o.counts).map(([c, n]) => `${c} ${n}`).join(", ")
+    } recordings. Classes (output order, preprocessing.json \`labels\`): ${o.classes.join(", ")}.`,
+    "",
+    `- ${o.memberSeeds.length} log-mel CNN(s) of ${o.params} parameters (seeds ${
+      o.memberSeeds.join(", ")
+    }), ${o.epochsRun} epochs${
+      st ? ", plus the second stage (stack.json: XGBoost over hand features, mixed with the CNN)" : ""
+    }; ${o.quantization ?? "float32"} weights, ${o.bytes} bytes.`,
+  ];
+  if (metrics) {
+    lines.push(
+      "",
+      `Cross-validated (${r.protocol}${st?.innerCnnCv?.startsWith("skipped") ? `; ${st.innerCnnCv}` : ""}):`,
+      "",
+      `- accuracy ${f3(metrics.pooled.accuracy)}, balanced accuracy ${f3(metrics.pooled.balancedAccuracy)}, macro-F1 ${
+        f3(metrics.pooled.macroF1)
+      } (pooled over folds); majority class ${ms(r.summary.majorityBaseline)}`,
+      `- recall: ${o.classes.map((c, i) => `${c} ${f3(metrics.pooled.perClass[i].recall)}`).join(", ")}`,
+    );
+  } else lines.push("", "Not cross-validated (--skip-cv).");
+  lines.push(
+    "",
+    "Use: `deno run -R lib/infer.ts --model <this folder> file.wav`, or `loadClassifier(<folder>/model.json)`.",
+  );
+  return lines.join("\n") + "\n";
 }
 
 if (import.meta.main) {

@@ -4,9 +4,10 @@
  * Fails when a cell errors.
  *
  * ```sh
- * scripts/setup_browser.sh                              # once: Jupyter (Debian), tslab + `tslab install`
- * deno run -A scripts/tslab_notebook.ts                 # rewrites the notebook in place, with outputs
+ * scripts/setup_browser.sh                              # once: Jupyter (Debian), tslab, a kernel spec in .cache/jupyter
+ * deno run -A scripts/tslab_notebook.ts                 # executes into .cache/notebooks/tslab-quickstart.ipynb
  * deno run -A scripts/tslab_notebook.ts --out DIR       # writes DIR/tslab-quickstart.ipynb instead
+ * deno run -A scripts/tslab_notebook.ts --write         # regenerates the committed notebook in place
  * ```
  * @module
  */
@@ -24,7 +25,7 @@ const JUPYTER_PATH = `${ROOT}/.cache/jupyter`;
 
 /**
  * Points a "tslab" kernel spec in {@linkcode JUPYTER_PATH} at this checkout's tslab, so the notebook
- * runs on it even when the system-wide spec (`tslab install`) belongs to another checkout.
+ * runs on it, whatever other "tslab" kernel spec the user or the system has.
  */
 async function writeLocalKernelSpec(): Promise<void> {
   try {
@@ -63,7 +64,7 @@ export async function missingTools(): Promise<string | null> {
   await writeLocalKernelSpec();
   const kernels = await output("jupyter", ["kernelspec", "list"]);
   if (!kernels.ok) return "jupyter not found (scripts/setup_browser.sh installs it)";
-  if (!/^\s*tslab\s/m.test(kernels.text)) return "no tslab kernel (scripts/setup_browser.sh runs `tslab install`)";
+  if (!/^\s*tslab\s/m.test(kernels.text)) return "no tslab kernel (scripts/setup_browser.sh installs tslab)";
   const nbconvert = await output("jupyter", ["nbconvert", "--version"]);
   if (!nbconvert.ok) return "jupyter nbconvert not found (scripts/setup_browser.sh installs it)";
   return null;
@@ -71,7 +72,7 @@ export async function missingTools(): Promise<string | null> {
 
 /** Options of {@linkcode runNotebook}. */
 export interface RunNotebookOptions {
-  /** Folder for the executed notebook; default: rewrite notebooks/tslab-quickstart.ipynb in place. */
+  /** Folder for the executed notebook; omitted: rewrite notebooks/tslab-quickstart.ipynb in place. */
   outDir?: string;
   /** Per-cell timeout, in seconds. @default {300} */
   timeoutS?: number;
@@ -120,8 +121,9 @@ export async function runNotebook(options: RunNotebookOptions = {}): Promise<str
 }
 
 if (import.meta.main) {
+  // The committed notebook is only rewritten when asked for (--write).
   const i = Deno.args.indexOf("--out");
-  const outDir = i >= 0 ? Deno.args[i + 1] : undefined;
+  const outDir = Deno.args.includes("--write") ? undefined : i >= 0 ? Deno.args[i + 1] : `${ROOT}/.cache/notebooks`;
   try {
     const written = await runNotebook({ outDir });
     console.log(`executed ${written.replace(`${ROOT}/`, "")}`);

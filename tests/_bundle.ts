@@ -83,7 +83,14 @@ function newestMtime(path: string): number {
 }
 
 /** Inputs of the build: when any is newer than dist/build-info.json, {@linkcode ensureBuilt} rebuilds. */
-const BUILD_INPUTS = ["lib", "scripts/build.ts", "scripts/bundle_entry.ts", "web/app.ts", "deno.lock"];
+const BUILD_INPUTS = [
+  "lib",
+  "scripts/build.ts",
+  "scripts/bundle_entry.ts",
+  "scripts/cli_entry.ts",
+  "web/app.ts",
+  "deno.lock",
+];
 
 /** Builds dist/ unless it is newer than every input of the build; returns the build's size report. */
 export async function ensureBuilt(): Promise<{ outputs: { path: string; bytes: number; gzipBytes: number }[] }> {

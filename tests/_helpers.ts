@@ -1,5 +1,6 @@
 /** Shared test helpers: tolerant comparisons and access to the real dataset when present. */
 import assert from "node:assert/strict";
+import { findDataDir } from "../lib/data.ts";
 
 /** Asserts |actual − expected| ≤ tolerance. */
 export function assertAlmostEquals(actual: number, expected: number, tolerance = 1e-7, message = ""): void {
@@ -25,9 +26,8 @@ export function assertAllClose(
   }
 }
 
-/** The real development data: HEARTBEAT_DATA, else ../shared/data/heartbeat-sounds next to the repo. */
-export const DATA_DIR: string = Deno.env.get("HEARTBEAT_DATA") ??
-  new URL("../../shared/data/heartbeat-sounds", import.meta.url).pathname;
+/** The real data by lib/data.ts findDataDir's rule (HEARTBEAT_DATA, else data/); "" when absent. */
+export const DATA_DIR: string = findDataDir() ?? "";
 
 /** The original project's golden outputs. */
 export const FIXTURES_DIR: string = new URL("../../shared/fixtures/seed-reference", import.meta.url).pathname;
@@ -46,13 +46,17 @@ export const HAS_DATA: boolean = exists(`${DATA_DIR}/set_a`) && exists(`${DATA_D
 export const HAS_FIXTURES: boolean = exists(`${FIXTURES_DIR}/features/index.json`);
 
 const announced = new Set<string>();
-/** Options for a Deno.test that needs the real data; logs why it is skipped when the data is absent. */
-export function needsData(what = "real dataset"): { ignore: boolean } {
-  const ok = what === "fixtures" ? HAS_FIXTURES && HAS_DATA : HAS_DATA;
+/**
+ * Options for a Deno.test that needs the real data (and, with `file`, that file of the data folder, e.g. our
+ * labels.csv, which a Kaggle download lacks); logs why it is skipped when absent.
+ */
+export function needsData(what = "real dataset", file?: string): { ignore: boolean } {
+  const ok = (what === "fixtures" ? HAS_FIXTURES && HAS_DATA : HAS_DATA) &&
+    (file === undefined || exists(`${DATA_DIR}/${file}`));
   if (!ok && !announced.has(what)) {
     announced.add(what);
     console.log(
-      `SKIP: ${what} not found (set HEARTBEAT_DATA or place ../shared next to the repo); skipping tests that need it`,
+      `SKIP: ${what} not found (put the dataset in data/ or set HEARTBEAT_DATA); skipping tests that need it`,
     );
   }
   return { ignore: !ok };

@@ -54,6 +54,8 @@ export async function writeConstantModel(
   if (!shape) throw new Error("shipped model.json has no batch_input_shape");
   delete preprocessing.stack; // no second stage unless the test adds one (the shipped model's stack.json is not copied)
   delete preprocessing.members; // one set of weights unless the test adds members (the shipped members are not copied)
+  delete preprocessing.name; // not the shipped model: unnamed and unversioned unless the test names it
+  delete preprocessing.modelVersion;
   editPreprocessing(preprocessing);
   await Deno.mkdir(dir, { recursive: true });
   const model = tf.sequential();

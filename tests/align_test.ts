@@ -246,7 +246,7 @@ Deno.test("meanTemplate() averages aligned sequences frame by frame", () => {
   assert.throws(() => meanTemplate([x], { iterations: 0 }), /iterations is 0/);
 });
 
-Deno.test("createAligner() reproduces the original's offsets for all 432 recordings", needsData(), () => {
+Deno.test("createAligner() reproduces the original's offsets for all 432 recordings", needsData("fixtures"), () => {
   const csv = Deno.readTextFileSync(`${FIXTURES_DIR}/alignment-offsets-delta0.01.csv`).trim().split("\n").slice(1);
   const rows = csv.map((line) => line.split(","));
   assert.equal(rows.length, 432);

@@ -241,7 +241,8 @@ Deno.test("rhythmFeatures() rates synthetic extrastole more irregular than norma
   for (const f of normal) assert.equal(f[short], 0);
 });
 
-Deno.test("detectHeartSounds() locates the expert-annotated S1/S2 of set_a", needsData(), () => {
+const needsTiming = needsData("set_a_timing.csv of the data folder", "set_a_timing.csv");
+Deno.test("detectHeartSounds() locates the expert-annotated S1/S2 of set_a", needsTiming, () => {
   const rows = scoreBeats(DATA_DIR);
   assert.equal(rows.length, 18);
   const total = (f: (r: (typeof rows)[number]) => number) => rows.reduce((a, r) => a + f(r), 0);

@@ -1,6 +1,7 @@
 /** End-to-end tests of the CLI `deno run -R lib/infer.ts`, run as a subprocess with read permission only. */
 import assert from "node:assert/strict";
 import { loadClassifier } from "../lib/classifier.ts";
+import { VERSION } from "../lib/version.ts";
 import { badWavs, ROOT, softmax, synthWav, writeConstantModel } from "./_infer_fixtures.ts";
 import { assertAlmostEquals } from "./_helpers.ts";
 
@@ -32,6 +33,7 @@ const GOOD_KEYS = [
   "heartRateBpm",
   "label",
   "labelId",
+  "model",
   "probabilities",
   "quality",
   "s1TimesS",
@@ -128,7 +130,7 @@ Deno.test("infer CLI gives the same output with a worker pool (--jobs 2) and in 
     const two = await cli(["--jobs=2", ...args]);
     assert.equal(one.code, 1);
     assert.equal(two.code, 1);
-    assert.equal(two.stdout.length, 6);
+    assert.equal(two.stdout.length, 5); // good[0] twice: classified once
     assert.deepEqual(two.stdout, one.stdout);
     assert.deepEqual(two.stderr, one.stderr);
     assertNoStackTrace(two);
@@ -151,7 +153,20 @@ Deno.test("infer CLI --model loads another model (a constant one gives softmax o
       for (const [k, c] of CLASSES.entries()) assertAlmostEquals(o.probabilities[c], expected[k], 1e-4);
       assert.equal(o.label, "murmur");
       assert.equal(o.labelId, 2);
+      assert.equal(o.model.name, "unnamed"); // its preprocessing.json names no model
+      assert.match(o.model.hash, /^[0-9a-f]{16}$/);
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("infer CLI classifies a file given twice (directly and inside its folder) once", async () => {
+  const { dir, good } = await makeInputs();
+  try {
+    const run = await cli(["--json", good[2], `${dir}/folder`, `${dir}/folder/../folder/a_extrastole.wav`]);
+    assert.equal(run.code, 0, run.stderr.join("\n"));
+    assert.deepEqual(run.stdout.map((l) => JSON.parse(l).file), [good[2], good[1]]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -172,13 +187,20 @@ Deno.test("infer CLI text and --csv output: one line per file, header for CSV, e
     assert.equal(csv.code, 1);
     assert.equal(
       csv.stdout[0],
-      "file,label,labelId,confidence,normal,extrahls,murmur,extrastole,heartRateBpm,quality,warning,error",
+      "file,label,labelId,confidence,normal,extrahls,murmur,extrastole,heartRateBpm,s1TimesS,s2TimesS,quality,warning,error,model,modelVersion,modelHash",
     );
     const row = csv.stdout[1].split(",");
-    assert.equal(row.length, 12);
+    assert.equal(row.length, 17);
     assert.equal(row[0], good[0]);
     assertAlmostEquals(row.slice(4, 8).map(Number).reduce((a, b) => a + b, 0), 1, 2e-4);
-    assert.match(csv.stdout[2], /^[^,]+,,,,,,,,,,,"Cannot read WAV: not a RIFF\/WAVE file \(starts with ""hell""\)"$/);
+    const s1 = row[9].split(" ").map(Number);
+    assert.ok(s1.length > 2 && s1.every((t, i) => t >= 0 && (i === 0 || t > s1[i - 1])), `S1 times "${row[9]}"`);
+    const { name, version, hash } = (await loadClassifier()).model;
+    assert.deepEqual(row.slice(14), [name, version, hash]);
+    assert.match(
+      csv.stdout[2],
+      /^[^,]+,,,,,,,,,,,,,"Cannot read WAV: not a RIFF\/WAVE file \(starts with ""hell""\)",,,$/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -219,4 +241,11 @@ Deno.test("infer CLI --help and --demo exit 0", async () => {
     "examples/synthetic_murmur.wav",
     "examples/synthetic_normal.wav",
   ]);
+});
+
+Deno.test("infer CLI --version prints the package version and the model's name, version and hash", async () => {
+  const run = await cli(["--version"]);
+  assert.equal(run.code, 0, run.stderr.join("\n"));
+  const { name, version, hash } = (await loadClassifier()).model;
+  assert.deepEqual(run.stdout, [`heartbeat ${VERSION}`, `model ${name} ${version} ${hash}`]);
 });

@@ -2,12 +2,15 @@ import assert from "node:assert/strict";
 import {
   CLASS_NAMES,
   classCounts,
+  classesOf,
+  findDataDir,
   labelFromFileName,
   listRecordings,
   patientFromFileName,
   resolveDataDir,
 } from "../lib/data.ts";
 import { DatasetError } from "../lib/errors.ts";
+import { readWav } from "../lib/wav.ts";
 import { DATA_DIR, needsData } from "./_helpers.ts";
 
 const FILES = [
@@ -112,6 +115,60 @@ Deno.test("listRecordings() reads a DHD-style folder per class", () => {
   }
 });
 
+Deno.test("listRecordings() and classesOf() take any class set: folders per class, labels.csv, symlinks", () => {
+  const physionet = makeTree(["abnormal/a0001.wav", "normal/a0002.wav", "abnormal/b0003.wav"]);
+  const csv = makeTree(["x/1.wav", "x/2.wav", "y/3.wav"], "path,label\nx/1.wav,Quiet\nx/2.wav,loud\ny/3.wav,\n");
+  const linked = Deno.makeTempDirSync({ prefix: "heartbeat-data-" });
+  try {
+    const recs = listRecordings(physionet);
+    assert.deepEqual(recs.map((r) => [r.relPath, r.label, r.labelId, r.classIndex]), [
+      ["abnormal/a0001.wav", "abnormal", -1, -1],
+      ["abnormal/b0003.wav", "abnormal", -1, -1],
+      ["normal/a0002.wav", "normal", 0, 0],
+    ]);
+    assert.deepEqual(classesOf(recs), ["abnormal", "normal"]);
+    // labels.csv labels are kept as written (the dataset's own names are matched case-insensitively); empty = unlabelled
+    const fromCsv = listRecordings(csv);
+    assert.deepEqual(fromCsv.map((r) => r.label), ["Quiet", "loud"]);
+    assert.deepEqual(classesOf(fromCsv), ["Quiet", "loud"]);
+    // The dataset's classes keep their order; a subset of them stays in it.
+    assert.deepEqual(classesOf([{ label: "murmur" }, { label: "normal" }, { label: "extrastole" }]), [
+      "normal",
+      "murmur",
+      "extrastole",
+    ]);
+    Deno.symlinkSync(`${physionet}/abnormal`, `${linked}/abnormal`);
+    assert.deepEqual(listRecordings(linked).map((r) => r.relPath), ["abnormal/a0001.wav", "abnormal/b0003.wav"]);
+  } finally {
+    for (const d of [physionet, csv, linked]) Deno.removeSync(d, { recursive: true });
+  }
+});
+
+Deno.test("findDataDir() takes --data, else HEARTBEAT_DATA, else data/ with WAVs", () => {
+  const a = makeTree(["normal/x.wav"]);
+  const b = makeTree(["murmur/y.wav"]);
+  const empty = Deno.makeTempDirSync({ prefix: "heartbeat-data-" });
+  const saved = Deno.env.get("HEARTBEAT_DATA");
+  const cwd = Deno.cwd();
+  try {
+    Deno.env.set("HEARTBEAT_DATA", b);
+    assert.equal(findDataDir(a), a);
+    assert.equal(findDataDir(), b);
+    assert.equal(findDataDir(empty), null);
+    Deno.env.delete("HEARTBEAT_DATA");
+    Deno.mkdirSync(`${empty}/data/normal`, { recursive: true });
+    Deno.writeFileSync(`${empty}/data/normal/z.wav`, new Uint8Array(4));
+    Deno.chdir(empty);
+    assert.equal(findDataDir(), `${Deno.cwd()}/data`);
+    assert.throws(() => resolveDataDir(`${empty}/nothing`), /Cannot find dataset: .*\(--data\)/);
+  } finally {
+    Deno.chdir(cwd);
+    if (saved === undefined) Deno.env.delete("HEARTBEAT_DATA");
+    else Deno.env.set("HEARTBEAT_DATA", saved);
+    for (const d of [a, b, empty]) Deno.removeSync(d, { recursive: true });
+  }
+});
+
 Deno.test("listRecordings() and resolveDataDir() throw DatasetError for a missing folder", () => {
   assert.throws(() => listRecordings("/nonexistent/heartbeat"), DatasetError);
   assert.throws(
@@ -120,12 +177,50 @@ Deno.test("listRecordings() and resolveDataDir() throw DatasetError for a missin
   );
 });
 
-Deno.test("listRecordings() finds the development copy's 432 target recordings", needsData(), () => {
-  const recs = listRecordings(resolveDataDir(DATA_DIR));
-  assert.deepEqual(classCounts(recs), { extrahls: 15, murmur: 102, normal: 279, extrastole: 36 });
-  assert.ok(recs.every((r) => r.classIndex >= 0 && r.classIndex < CLASS_NAMES.length));
-  assert.equal(recs.filter((r) => r.set === "b").length, 36 + 75 + 254);
-  const patients = new Set(recs.filter((r) => r.set === "b").map((r) => r.patientId));
-  assert.ok(patients.size < 365 && patients.size > 50, `${patients.size} set_b patients`);
-  assert.equal(listRecordings(DATA_DIR, { includeArtifact: true, includeUnlabelled: true }).length, 669);
-});
+Deno.test(
+  "listRecordings() on the data found: every class present, counts as labels.csv, sets at their rates",
+  needsData(),
+  () => {
+    const all = listRecordings(DATA_DIR, { includeArtifact: true, includeUnlabelled: true });
+    const wavCount = (dir: string): number =>
+      [...Deno.readDirSync(dir)].reduce(
+        (n, e) => {
+          const path = `${dir}/${e.name}`;
+          if (Deno.statSync(path).isDirectory) return n + wavCount(path); // symlinked folders too
+          return n + (e.name.toLowerCase().endsWith(".wav") ? 1 : 0);
+        },
+        0,
+      );
+    assert.equal(all.length, wavCount(DATA_DIR), "every .wav is listed once");
+    const recs = listRecordings(DATA_DIR);
+    const counts = classCounts(recs);
+    for (const name of CLASS_NAMES) assert.ok((counts[name] ?? 0) > 0, `no ${name} recording`);
+    assert.ok(recs.every((r) => r.classIndex >= 0 && r.classIndex < CLASS_NAMES.length));
+    let csv = "";
+    try {
+      csv = Deno.readTextFileSync(`${DATA_DIR}/labels.csv`);
+    } catch { /* file-name labels only */ }
+    if (csv) {
+      const [head, ...rows] = csv.trim().split(/\r?\n/).map((l) => l.split(","));
+      const col = (name: string) => head.indexOf(name);
+      const fromCsv: Record<string, number> = {};
+      for (const row of rows) {
+        const label = row[col("label")];
+        if ((CLASS_NAMES as readonly string[]).includes(label)) fromCsv[label] = (fromCsv[label] ?? 0) + 1;
+      }
+      assert.deepEqual(counts, fromCsv);
+    }
+    // data/README.md: set_a is the iStethoscope app at 44.1 kHz, set_b the DigiScope at 4 kHz.
+    for (const [set, rate] of [["a", 44100], ["b", 4000]] as const) {
+      const some = all.filter((r) => r.set === set).slice(0, 5);
+      assert.ok(some.length > 0, `no set_${set} recording`);
+      for (const r of some) assert.equal(readWav(Deno.readFileSync(r.path)).sampleRate, rate, r.relPath);
+    }
+    const b = recs.filter((r) => r.set === "b");
+    const patients = new Set(b.map((r) => r.patientId));
+    assert.ok(
+      patients.size > 1 && patients.size < b.length,
+      `${patients.size} set_b patients in ${b.length} recordings`,
+    );
+  },
+);

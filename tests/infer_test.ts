@@ -17,7 +17,7 @@ import { loadTf } from "../lib/tf.ts";
 import { loadModel } from "../lib/model.ts";
 import { predictWaveform } from "../lib/model.ts";
 import { assertAlmostEquals } from "./_helpers.ts";
-import { badWavs, ROOT, softmax, writeConstantModel } from "./_infer_fixtures.ts";
+import { badWavs, ROOT, softmax, synthWav, writeConstantModel } from "./_infer_fixtures.ts";
 import { HAND_FEATURE_NAMES } from "../lib/handfeatures.ts";
 import { encodeTreeEnsemble } from "../lib/stack.ts";
 import { constantStack } from "./_stack_fixtures.ts";
@@ -160,6 +160,24 @@ Deno.test("loadClassifier() loads each model once per process and reads through 
   }
 });
 
+Deno.test("loadClassifier() takes a model's own classes and label ids from preprocessing.json", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "heartbeat_infer_" });
+  try {
+    await writeConstantModel(dir, [0, Math.log(3)], (p) => {
+      p.labels = ["calm", "whoosh"];
+      p.labelIds = [7, 9];
+    });
+    const classifier = await loadClassifier(fileUrl(`${dir}/model.json`));
+    assert.deepEqual(classifier.labels(), ["calm", "whoosh"]);
+    const result = classifier.classifyWav(synthWav("murmur", { seed: 2 }), { beats: false });
+    assert.deepEqual([result.label, result.labelId], ["whoosh", 9]);
+    assert.deepEqual(Object.keys(result.probabilities), ["calm", "whoosh"]);
+    assertAlmostEquals(result.probabilities.whoosh, 0.75, 1e-6);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("loadClassifier() rejects missing or inconsistent models with ModelError", async () => {
   const dir = await Deno.makeTempDir({ prefix: "heartbeat_infer_" });
   try {
@@ -169,9 +187,12 @@ Deno.test("loadClassifier() rejects missing or inconsistent models with ModelErr
     await writeConstantModel(
       `${dir}/labels`,
       [0, 0, 0, 0],
-      (p) => (p.labels = ["normal", "extrahls", "murmur", "artifact"]),
+      (p) => (p.labels = ["normal", "extrahls", "murmur", "normal"]),
     );
-    await assert.rejects(loadClassifier(fileUrl(`${dir}/labels/model.json`)), /labelled "artifact"/);
+    await assert.rejects(
+      loadClassifier(fileUrl(`${dir}/labels/model.json`)),
+      /labels are normal, extrahls, murmur, normal, expected two or more distinct names/,
+    );
     await Deno.mkdir(`${dir}/garbled`);
     await Deno.writeTextFile(`${dir}/garbled/model.json`, "{not json");
     await Deno.copyFile(`${dir}/three/preprocessing.json`, `${dir}/garbled/preprocessing.json`);

@@ -1,13 +1,18 @@
 /**
- * lib/ imported by URL with no import map: a local HTTP server serves the repository, and a script in a
- * temporary folder (no deno.json) imports http://127.0.0.1:<port>/lib/infer.ts, loads the default model
- * relative to that URL and classifies a synthetic recording.
+ * lib/ imported by URL with no import map, pinned to a version as the README shows: a local HTTP server
+ * serves the repository under /v<version>/ (as a tag would be), and a script in a temporary folder (no
+ * deno.json) imports http://127.0.0.1:<port>/v<version>/lib/infer.ts, loads the default model relative to
+ * that URL and classifies a synthetic recording, naming the same model (hash) as a local import.
  */
 import assert from "node:assert/strict";
 import { loadClassifier } from "../lib/infer.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
 import { assertAlmostEquals } from "./_helpers.ts";
 import { ROOT } from "./_infer_fixtures.ts";
+import { VERSION } from "../lib/version.ts";
+
+/** Where the server puts the repository, as a tag's URL would. */
+const PINNED = `/v${VERSION}`;
 
 const CONTENT_TYPES: Record<string, string> = {
   ts: "application/typescript; charset=utf-8",
@@ -20,7 +25,9 @@ const CONTENT_TYPES: Record<string, string> = {
 /** Serves the repository read-only; records every requested path. */
 function serveRepository(requested: string[]): Deno.HttpServer<Deno.NetAddr> {
   return Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
-    const path = decodeURIComponent(new URL(request.url).pathname);
+    const url = decodeURIComponent(new URL(request.url).pathname);
+    if (!url.startsWith(`${PINNED}/`)) return new Response("not found", { status: 404 });
+    const path = url.slice(PINNED.length);
     requested.push(path);
     if (path.includes("..")) return new Response("bad path", { status: 400 });
     try {
@@ -38,7 +45,7 @@ Deno.test("lib/infer.ts imported by http:// URL classifies with the default mode
   const server = serveRepository(requested);
   const dir = await Deno.makeTempDir({ prefix: "heartbeat_url_" });
   try {
-    const origin = `http://127.0.0.1:${server.addr.port}`;
+    const origin = `http://127.0.0.1:${server.addr.port}${PINNED}`;
     await Deno.writeTextFile(
       `${dir}/main.ts`,
       `import { loadClassifier } from "${origin}/lib/infer.ts";
@@ -75,6 +82,7 @@ console.log(JSON.stringify({ modelUrl: classifier.modelUrl, ...result }));
     assert.equal(remote.label, local.label);
     for (const [c, p] of Object.entries(local.probabilities)) assertAlmostEquals(remote.probabilities[c], p, 1e-6, c);
     assert.equal(remote.heartRateBpm, local.heartRateBpm);
+    assert.deepEqual(remote.model, local.model);
   } finally {
     await server.shutdown();
     await Deno.remove(dir, { recursive: true });

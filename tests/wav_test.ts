@@ -246,7 +246,7 @@ function encodeFloatWith(value: number): Uint8Array {
 
 Deno.test({
   name: "readWav() reads every real recording with the rate and duration labels.csv gives",
-  ...needsData(),
+  ...needsData("labels.csv of the data folder", "labels.csv"),
   fn: async () => {
     const lines = (await Deno.readTextFile(`${DATA_DIR}/labels.csv`)).trim().split("\n");
     const header = lines[0].split(",");

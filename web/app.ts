@@ -177,9 +177,8 @@ async function classifyAndShow(
     renderResult(name, samples, sampleRate, result);
     const ms = performance.now() - started;
     const timing = $("timing");
-    timing.textContent = `Computed in this page in ${ms.toFixed(0)} ms (model ${
-      model.modelUrl.split("/").slice(-2).join("/")
-    }).`;
+    const { name: modelName, version, hash } = result.model;
+    timing.textContent = `Computed in this page in ${ms.toFixed(0)} ms by model ${modelName} ${version} (${hash}).`;
     timing.dataset.ms = ms.toFixed(1);
     setStatus("Done. Choose another recording to classify it.");
     document.body.dataset.state = "done";

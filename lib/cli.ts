@@ -1,0 +1,417 @@
+/**
+ * The command-line tool, platform-neutral (no `Deno.*`, no `node:*`): argument parsing, the output formats
+ * (text, NDJSON, CSV) and the loop that classifies files in input order. Deno (lib/infer.ts) and Node.js
+ * (scripts/cli_entry.ts, the npm package's `heartbeat` command) each supply a {@linkcode CliHost} with their
+ * file system, so both print the same lines for the same files.
+ * @module
+ */
+import { type Backend, BACKENDS, type ClassifyResult, type HeartSoundClassifier } from "./classifier.ts";
+import { HeartSoundError, ParameterError } from "./errors.ts";
+import { VERSION } from "./version.ts";
+
+/** From this many files on, the CLI classifies in one worker per CPU core by default. */
+export const PARALLEL_FROM = 16;
+
+/** The help text; `command` is how the user starts the tool (e.g. `deno run -R lib/infer.ts`, `heartbeat`). */
+export function usage(command: string): string {
+  return `Classify heart-sound recordings (shipped model: normal, extrahls, murmur, extrastole; a model trained
+with --model has its own classes) and estimate the heart rate.
+
+Usage: ${command} [options] <file.wav | folder>...
+       ${command} --demo
+
+A folder means every .wav file inside it, recursively, in sorted order; a file named twice is classified once.
+
+Options:
+  --json            one JSON object per line (NDJSON), in input order:
+                    {"file","label","labelId","confidence","probabilities":{...},"heartRateBpm","s1TimesS","s2TimesS",
+                     "quality","warning"?,"model":{"name","version","hash"}} or {"file","error"} for a file that
+                     cannot be classified; quality: probability the recording is usable heart sound (null
+                     without a quality model); warning starts with "retake: <reason>" when it is low
+  --csv             CSV with a header row: file,label,labelId,confidence, one column per class,
+                    heartRateBpm,s1TimesS,s2TimesS (seconds, space-separated),quality,warning,error,
+                    model,modelVersion,modelHash
+  --model <m>       model folder, model.json path or URL (default: the shipped model; URLs need -N under Deno)
+  --demo            classify the bundled synthetic examples (examples/*.wav)
+  --jobs <n>        threads that classify: this one plus n − 1 workers (default: one per CPU core
+                    from ${PARALLEL_FROM} files on, else 1; Node.js classifies on one thread)
+  --backend <b>     what runs the model: js (default: lib/forward.ts, no tfjs), or tfjs on its
+                    cpu or wasm backend (wasm falls back to cpu)
+  --version         print the package version, then "model <name> <version> <hash>" of the model
+  -h, --help        show this help
+
+Exit status: 0 every file classified, 1 some files failed (the rest are printed), 2 usage error or a
+model that cannot be loaded.`;
+}
+
+/** Parsed command line of the CLI. */
+export interface CliArgs {
+  format: "text" | "json" | "csv";
+  model?: string;
+  backend: Backend;
+  /** Worker threads; undefined = automatic. */
+  jobs?: number;
+  demo: boolean;
+  help: boolean;
+  version: boolean;
+  inputs: string[];
+}
+
+/** Parses CLI arguments. @throws {ParameterError} on an unknown option or a missing value. */
+export function parseCliArgs(args: string[]): CliArgs {
+  const out: CliArgs = { format: "text", backend: "js", demo: false, help: false, version: false, inputs: [] };
+  const formats = new Set<string>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") {
+      out.inputs.push(...args.slice(i + 1));
+      break;
+    }
+    if (arg === "-h" || arg === "--help") out.help = true;
+    else if (arg === "--version") out.version = true;
+    else if (arg === "--json" || arg === "--csv") formats.add(arg.slice(2));
+    else if (arg === "--demo") out.demo = true;
+    else if (["--model", "--backend", "--jobs"].some((o) => arg === o || arg.startsWith(`${o}=`))) {
+      const eq = arg.indexOf("=");
+      const name = eq < 0 ? arg : arg.slice(0, eq);
+      const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
+      if (value === undefined || value === "") {
+        throw new ParameterError(`Cannot parse arguments: ${name} needs a value`);
+      }
+      if (name === "--model") out.model = value;
+      else if (name === "--backend") {
+        if (!(BACKENDS as readonly string[]).includes(value)) {
+          throw new ParameterError(`Cannot parse arguments: --backend is "${value}", expected ${BACKENDS.join(", ")}`);
+        }
+        out.backend = value as Backend;
+      } else {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 1 || n > 64) {
+          throw new ParameterError(`Cannot parse arguments: --jobs is "${value}", expected an integer in 1 … 64`);
+        }
+        out.jobs = n;
+      }
+    } else if (arg.startsWith("-") && arg !== "-") {
+      throw new ParameterError(`Cannot parse arguments: unknown option ${arg}`);
+    } else out.inputs.push(arg);
+  }
+  if (formats.size > 1) throw new ParameterError("Cannot parse arguments: choose one of --json and --csv");
+  if (formats.size === 1) out.format = [...formats][0] as "json" | "csv";
+  if (!out.help && !out.version && !out.demo && out.inputs.length === 0) {
+    throw new ParameterError("Cannot parse arguments: no input files (see --help)");
+  }
+  return out;
+}
+
+/** One input expanded: a file to classify, or an error found while listing (missing path, empty folder). */
+export interface CliJob {
+  file: string;
+  error?: string;
+}
+
+/** A classification of one file: the {@linkcode ClassifyResult} plus the path it was read from. */
+export interface FileClassifyResult extends ClassifyResult {
+  /** The path as given. */
+  file: string;
+}
+
+/** A worker thread that loads the model once and classifies WAV bytes (Deno: lib/_infer_worker.ts). */
+export interface CliWorker {
+  classify(bytes: Uint8Array): Promise<ClassifyResult>;
+  /** "loading", "ready" (model loaded) or "failed" (cannot load the model or crashed: left out). */
+  state(): "loading" | "ready" | "failed";
+  /** Files sent and not yet classified. */
+  queued(): number;
+  terminate(): void;
+}
+
+/** What the CLI needs from its platform. Paths are strings as the user typed them. */
+export interface CliHost {
+  /** How the user starts the tool, for the help text. */
+  command: string;
+  /** Writes one line (a newline is added) to standard output. */
+  stdout(line: string): void;
+  /** Writes one line (a newline is added) to standard error. */
+  stderr(line: string): void;
+  /** Files and folders (recursively, .wav only, sorted) expanded in input order. */
+  expandInputs(inputs: string[]): Promise<CliJob[]>;
+  /** The path with links resolved, so a file named twice by different paths is seen once; the path itself when
+   * that fails (the read reports the error). */
+  canonicalPath(path: string): string;
+  /** A file's bytes, or the error (returned, not thrown) when it cannot be read. */
+  readInput(path: string): Uint8Array | HeartSoundError;
+  /** Resolves a `--model` argument (folder, model.json path or URL). @throws {HeartSoundError} */
+  resolveModel(model: string | undefined): URL | undefined;
+  loadClassifier(model: URL | undefined, backend: Backend): Promise<HeartSoundClassifier>;
+  /** The bundled example recordings (`--demo`). @throws {HeartSoundError} when there are none. */
+  demoFiles(): Promise<string[]>;
+  /** Starts a worker thread; absent where the CLI classifies on one thread only. */
+  startWorker?(model: URL | undefined, backend: Backend): CliWorker;
+  /** Threads the automatic `--jobs` may use. */
+  cpuCount: number;
+}
+
+/** The jobs without a file named again (directly and inside a folder, or by another path): each is classified once. */
+function withoutRepeats(jobs: CliJob[], host: CliHost): CliJob[] {
+  const seen = new Set<string>();
+  return jobs.filter((job) => {
+    if (job.error) return true;
+    const key = host.canonicalPath(job.file);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n")[0].trim() || "unknown error";
+}
+
+/** The NDJSON object of one result (probabilities to 4 decimals, times to 1 ms; the model last). */
+export function resultToJson(result: FileClassifyResult): Record<string, unknown> {
+  const probabilities: Record<string, number> = {};
+  for (const [name, p] of Object.entries(result.probabilities)) probabilities[name] = round(p, 4);
+  const out: Record<string, unknown> = {
+    file: result.file,
+    label: result.label,
+    labelId: result.labelId,
+    confidence: round(result.confidence, 4),
+    probabilities,
+    heartRateBpm: result.heartRateBpm === null ? null : round(result.heartRateBpm, 1),
+    s1TimesS: result.s1TimesS.map((t) => round(t, 3)),
+    s2TimesS: result.s2TimesS.map((t) => round(t, 3)),
+    quality: result.quality === null ? null : round(result.quality, 3),
+  };
+  if (result.warnings.length > 0) out.warning = result.warnings.join("; ");
+  out.model = { name: result.model.name, version: result.model.version, hash: result.model.hash };
+  return out;
+}
+
+/** The CSV header: one probability column per class of the model. */
+function csvColumns(labels: readonly string[]): string[] {
+  return [
+    "file",
+    "label",
+    "labelId",
+    "confidence",
+    ...labels,
+    "heartRateBpm",
+    "s1TimesS",
+    "s2TimesS",
+    "quality",
+    "warning",
+    "error",
+    "model",
+    "modelVersion",
+    "modelHash",
+  ];
+}
+
+function csvCell(value: unknown): string {
+  const text = value === null || value === undefined ? "" : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function csvRow(cells: unknown[]): string {
+  return cells.map(csvCell).join(",");
+}
+
+function formatResult(result: FileClassifyResult, format: CliArgs["format"], labels: readonly string[]): string {
+  const p = result.probabilities as Record<string, number>;
+  const hr = result.heartRateBpm === null ? null : round(result.heartRateBpm, 1);
+  const warning = result.warnings.join("; ");
+  if (format === "json") return JSON.stringify(resultToJson(result));
+  if (format === "csv") {
+    return csvRow([
+      result.file,
+      result.label,
+      result.labelId,
+      round(result.confidence, 4),
+      ...labels.map((name) => round(p[name], 4)),
+      hr,
+      result.s1TimesS.map((t) => round(t, 3)).join(" "),
+      result.s2TimesS.map((t) => round(t, 3)).join(" "),
+      result.quality === null ? null : round(result.quality, 3),
+      warning,
+      "",
+      result.model.name,
+      result.model.version,
+      result.model.hash,
+    ]);
+  }
+  const probs = Object.entries(p).map(([name, v]) => `${name} ${v.toFixed(2)}`).join("  ");
+  const rate = hr === null ? "heart rate n/a" : `${hr.toFixed(0)} bpm`;
+  return `${result.file}: ${result.label} (${result.confidence.toFixed(2)})  [${probs}]  ${rate}${
+    warning ? `  warning: ${warning}` : ""
+  }`;
+}
+
+function formatError(
+  file: string,
+  error: string,
+  format: CliArgs["format"],
+  labels: readonly string[],
+): string | undefined {
+  if (format === "json") return JSON.stringify({ file, error });
+  if (format === "csv") return csvRow([file, ...csvColumns(labels).slice(1, -4).map(() => ""), error, "", "", ""]);
+  return undefined; // text: the stderr line is the report
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+}
+
+/** `Promise.withResolvers`, which Node.js 20 lacks. */
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Files sent ahead to each worker: enough to keep it busy while this thread classifies one file. */
+const WORKER_DEPTH = 3;
+
+type Outcome = FileClassifyResult | { file: string; error: string };
+
+/**
+ * Classifies `jobs` on this thread and on `workers` (which may still be loading; one that fails is left out).
+ * Before each file of its own, this thread tops every ready worker up to {@linkcode WORKER_DEPTH} files: a pull
+ * model, so a thread that gets less CPU (other programs, a slow start) simply does fewer files. It yields to the
+ * event loop between its files, so results are printed as they come.
+ * @returns One promise per job, in job order; each resolves (never rejects) with the result or the error line.
+ */
+function classifyAll(
+  jobs: CliJob[],
+  classifier: HeartSoundClassifier,
+  workers: CliWorker[],
+  host: CliHost,
+  errorText: (error: unknown) => string,
+): { outcomes: Promise<Outcome>[]; close(): void } {
+  const settle = jobs.map(() => deferred<Outcome>());
+  let next = 0;
+  /** The next job with a file to classify, or -1; jobs that failed while listing are settled on the way. */
+  const take = (): number => {
+    while (next < jobs.length) {
+      const i = next++;
+      if (!jobs[i].error) return i;
+      settle[i].resolve({ file: jobs[i].file, error: jobs[i].error! });
+    }
+    return -1;
+  };
+  const done = (i: number, result: Promise<ClassifyResult>) =>
+    result.then(
+      (r) => settle[i].resolve({ file: jobs[i].file, ...r }),
+      (error) => settle[i].resolve({ file: jobs[i].file, error: errorText(error) }),
+    );
+  const feed = () => {
+    for (const worker of workers) {
+      while (worker.state() === "ready" && worker.queued() < WORKER_DEPTH) {
+        const i = take();
+        if (i < 0) return;
+        const bytes = host.readInput(jobs[i].file);
+        done(i, bytes instanceof Error ? Promise.reject(bytes) : worker.classify(bytes));
+      }
+    }
+  };
+  // This thread: one file per turn of the event loop (a MessageChannel message, which unlike setTimeout is not
+  // delayed).
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => {
+    feed();
+    const i = take();
+    if (i < 0) return channel.port1.close();
+    let result: Promise<ClassifyResult>;
+    try {
+      const bytes = host.readInput(jobs[i].file);
+      result = bytes instanceof Error ? Promise.reject(bytes) : Promise.resolve(classifier.classifyWav(bytes));
+    } catch (error) {
+      result = Promise.reject(error); // reported as this file's error
+    }
+    done(i, result);
+    channel.port2.postMessage(null);
+  };
+  channel.port2.postMessage(null);
+  return {
+    outcomes: settle.map((p) => p.promise),
+    close: () => {
+      channel.port1.close();
+      for (const worker of workers) worker.terminate();
+    },
+  };
+}
+
+/** Runs the CLI; returns the exit code (0 all classified, 1 some failed, 2 usage error). */
+export async function runCli(args: string[], host: CliHost): Promise<number> {
+  const errorText = (error: unknown, action: string) =>
+    error instanceof HeartSoundError ? error.message : `Cannot ${action}: ${firstLine(error)}`;
+  let cli: CliArgs;
+  try {
+    cli = parseCliArgs(args);
+  } catch (error) {
+    host.stderr(firstLine(error));
+    return 2;
+  }
+  if (cli.help) {
+    host.stdout(usage(host.command));
+    return 0;
+  }
+  const inputs = [...cli.inputs];
+  let jobs: CliJob[];
+  let model: URL | undefined;
+  try {
+    if (cli.demo) inputs.unshift(...await host.demoFiles());
+    model = host.resolveModel(cli.model);
+    jobs = withoutRepeats(await host.expandInputs(inputs), host);
+  } catch (error) {
+    host.stderr(errorText(error, "parse arguments"));
+    return 2;
+  }
+  const files = jobs.filter((job) => !job.error).length;
+  // threads that classify: this one plus size − 1 workers
+  const wanted = cli.jobs ?? (files >= PARALLEL_FROM ? host.cpuCount : 1);
+  const size = host.startWorker && !cli.version ? Math.max(1, Math.min(wanted, files)) : 1;
+  const workers = Array.from({ length: size - 1 }, () => host.startWorker!(model, cli.backend));
+  let classifier: HeartSoundClassifier;
+  try {
+    classifier = await host.loadClassifier(model, cli.backend);
+  } catch (error) {
+    for (const worker of workers) worker.terminate();
+    host.stderr(errorText(error, "load model"));
+    return 2;
+  }
+  if (cli.version) {
+    const { name, version, hash } = classifier.model;
+    host.stdout(`heartbeat ${VERSION}\nmodel ${name} ${version} ${hash}`);
+    return 0;
+  }
+
+  const labels = classifier.labels();
+  if (cli.format === "csv") host.stdout(csvColumns(labels).join(","));
+  if (cli.demo && cli.format === "text") {
+    host.stdout(
+      "Bundled examples: synthetic heart sounds (examples/make_examples.ts), named after the class synthesised.",
+    );
+  }
+  let failed = 0;
+  // Results are printed in input order as they come.
+  const run = classifyAll(jobs, classifier, workers, host, (error) => errorText(error, "classify"));
+  for (const pending of run.outcomes) {
+    const outcome = await pending;
+    let line: string | undefined;
+    if ("error" in outcome) {
+      failed++;
+      host.stderr(`${outcome.file}: ${outcome.error}`);
+      line = formatError(outcome.file, outcome.error, cli.format, labels);
+    } else line = formatResult(outcome, cli.format, labels);
+    if (line !== undefined) host.stdout(line);
+  }
+  run.close();
+  return failed > 0 ? 1 : 0;
+}
