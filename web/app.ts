@@ -130,6 +130,7 @@ function renderResult(name: string, samples: Float32Array, sampleRate: number, r
     ),
   );
   if (result.quality !== null) section.dataset.quality = result.quality.toFixed(3);
+  else delete section.dataset.quality;
   drawWaveform($("wave") as HTMLCanvasElement, samples, sampleRate, result);
   section.dataset.label = result.label;
   section.dataset.labelId = String(result.labelId);
