@@ -446,11 +446,11 @@ async function prepareArtifacts(dir: string, targetSampleRate: number): Promise<
  */
 function calibrationReport(y: number[], nested: NestedStackResult, k: number) {
   const before = nested.uncalibrated, after = nested.probabilities, scaled = nested.temperatureScaled;
-  const warning = (p: Float32Array) => {
+  const warning = (p: Float32Array, threshold = LOW_CONFIDENCE) => {
     const top = argmaxRows(p, k);
     let flagged = 0, flaggedErrors = 0, errors = 0;
     y.forEach((t, i) => {
-      const wrong = top[i] !== t, low = p[i * k + top[i]] < LOW_CONFIDENCE;
+      const wrong = top[i] !== t, low = p[i * k + top[i]] < threshold;
       if (wrong) errors++;
       if (low) flagged++;
       if (low && wrong) flaggedErrors++;
@@ -489,7 +489,12 @@ function calibrationReport(y: number[], nested: NestedStackResult, k: number) {
     },
     accuracy: evaluate(y, argmaxRows(after, k), k).accuracy,
     reliability: { before: reliabilityBins(y, before, k), after: reliabilityBins(y, after, k) },
-    lowConfidenceWarning: { threshold: LOW_CONFIDENCE, before: warning(before), after: warning(after) },
+    lowConfidenceWarning: {
+      threshold: LOW_CONFIDENCE,
+      before: warning(before),
+      after: warning(after),
+      afterAtThresholds: [0.5, 0.6, 0.65, 0.7, 0.8].map((threshold) => ({ threshold, ...warning(after, threshold) })),
+    },
   };
 }
 
@@ -1080,7 +1085,13 @@ function calibrationLines(c: any, shipped: any): string[] {
     "",
     `The low-confidence warning (top probability < ${w.threshold}) as a detector of wrong answers: before calibration ${
       pr(w.before)
-    }; after ${pr(w.after)}.`,
+    }; after ${
+      pr(w.after)
+    }. Calibrated, a recording below confidence x is right about x of the time, so the warning's threshold says how sure is sure enough; after calibration, warning below ${
+      (w.afterAtThresholds ?? []).map((t: { threshold: number; precision: number; recall: number; flagged: number }) =>
+        `${t.threshold}: ${pr(t)}`
+      ).join("; ")
+    }.`,
     "",
   ];
 }
