@@ -58,6 +58,7 @@ import { readWav } from "../lib/wav.ts";
 import { resampleWaveform } from "../lib/resample.ts";
 import type { Waveform } from "../lib/types.ts";
 import { mulberry32 } from "../lib/rng.ts";
+import { irregularRhythm } from "../lib/rhythm.ts";
 import { HAND_FEATURE_NAMES, MISSING_FEATURE } from "../lib/handfeatures.ts";
 import { RHYTHM_FEATURE_NAMES } from "../lib/beats.ts";
 import { groupedStratifiedKFold } from "../lib/splits.ts";
@@ -500,12 +501,17 @@ function calibrationReport(y: number[], nested: NestedStackResult, k: number) {
 
 /** Class index of extrastole (a rhythm event the labels barely follow: issue 18, notes of r18r). */
 const EXTRASTOLE = 3;
+/** lib/rhythm.ts score from which a recording has a premature beat (fixed on synthetic data). */
+const RHYTHM_FLAG = 0.5;
 
-/** Top class of each row, with extrastole replaced by the second most likely class. */
-export function demoteExtrastole(probabilities: Float32Array, k: number): Int32Array {
+/**
+ * Top class of each row, with extrastole replaced by the second most likely class where `keep`
+ * (default: nowhere) does not say otherwise.
+ */
+export function demoteExtrastole(probabilities: Float32Array, k: number, keep?: (i: number) => boolean): Int32Array {
   const top = argmaxRows(probabilities, k);
   for (let i = 0; i < top.length; i++) {
-    if (top[i] !== EXTRASTOLE) continue;
+    if (top[i] !== EXTRASTOLE || keep?.(i)) continue;
     let best = -1;
     for (let c = 0; c < k; c++) {
       if (c !== EXTRASTOLE && (best < 0 || probabilities[i * k + c] > probabilities[i * k + best])) best = c;
@@ -520,7 +526,7 @@ export function demoteExtrastole(probabilities: Float32Array, k: number): Int32A
  * most likely class (the rule for a recording without rhythm evidence: a regular recording called
  * extrastole is a false alarm that costs normal recall).
  */
-function extrastolePolicyReport(y: number[], probabilities: Float32Array) {
+function extrastolePolicyReport(y: number[], probabilities: Float32Array, rhythmScores: number[]) {
   const k = CLASSES.length;
   const summary = (pred: Int32Array) => {
     const m = evaluate(y, pred, k);
@@ -535,9 +541,17 @@ function extrastolePolicyReport(y: number[], probabilities: Float32Array) {
   };
   return {
     note:
-      "pooled nested out-of-fold predictions: as the stack gives them (keep), and with every extrastole call replaced by the second most likely class (demote: what a recording without rhythm evidence gets)",
+      "pooled nested out-of-fold predictions: as the stack gives them (keep); with every extrastole call replaced by the second most likely class (demote); and replaced only where lib/rhythm.ts irregularRhythm finds no premature beat, score < 0.5 (demoteWithoutRhythm, issue 18 rule 1c); rhythmFlagged: share of each class with score ≥ 0.5",
     keep: summary(argmaxRows(probabilities, k)),
     demote: summary(demoteExtrastole(probabilities, k)),
+    // Issue 18's rule 1c: an extrastole call stands only where lib/rhythm.ts finds a premature beat (score ≥ 0.5).
+    demoteWithoutRhythm: summary(demoteExtrastole(probabilities, k, (i) => rhythmScores[i] >= RHYTHM_FLAG)),
+    rhythmFlagged: Object.fromEntries(
+      CLASSES.map((c, ci) => {
+        const idx = y.flatMap((t, i) => (t === ci ? [i] : []));
+        return [c, idx.filter((i) => rhythmScores[i] >= RHYTHM_FLAG).length / Math.max(1, idx.length)];
+      }),
+    ),
   };
 }
 
@@ -796,7 +810,9 @@ async function stackCv(
   const trees = subsetMetrics(recs, nested.treeProbabilities, () => true);
   const calibration = calibrationReport(y, nested, k);
   const quality = await qualityCv(recs, x, artifacts, seed, standard);
-  const extrastolePolicy = standard ? extrastolePolicyReport(y, probs) : undefined;
+  const extrastolePolicy = standard
+    ? extrastolePolicyReport(y, probs, recs.map((r) => irregularRhythm(r.wave).score))
+    : undefined;
   console.error(
     `calibration (nested): ECE ${f3(calibration.ece.before)} → ${f3(calibration.ece.after)}, Brier ${
       f3(calibration.brier.before)
@@ -1127,13 +1143,22 @@ function extrastoleLines(e: any): string[] {
     } | ${x.extrastoleCalls} | ${x.normalsCalledExtrastole} |`;
   return [
     "### Extrastole calls",
-    "Extrastole is a rhythm event that these labels barely follow (see the rhythm section). The same nested out-of-fold predictions with every extrastole call replaced by the second most likely class:",
+    `Extrastole is a rhythm event that these labels barely follow (see the rhythm section; lib/rhythm.ts flags a premature beat in ${
+      e.rhythmFlagged
+        ? `${f3(e.rhythmFlagged.extrastole)} of the extrastole and ${
+          f3(e.rhythmFlagged.normal)
+        } of the normal recordings`
+        : "few recordings"
+    }). The same nested out-of-fold predictions with an extrastole call replaced by the second most likely class where the rhythm detector finds no premature beat (issue 18's rule), and everywhere:`,
     "",
     `| predictions | accuracy | balanced accuracy | ${
       CLASSES.map((c) => `recall ${c}`).join(" | ")
     } | extrastole calls | normals called extrastole |`,
     `|---|---:|---:|${CLASSES.map(() => "---:").join("|")}|---:|---:|`,
     row("as the stack gives them", e.keep),
+    ...(e.demoteWithoutRhythm
+      ? [row("demoted unless lib/rhythm.ts finds a premature beat", e.demoteWithoutRhythm)]
+      : []),
     row("extrastole demoted", e.demote),
     "",
   ];
