@@ -6,7 +6,7 @@
  * `progress[0]` counts the files done, `progress[1]` is 1 once the model is loaded (2 if that failed).
  * @module
  */
-import type { Backend, HeartSoundClassifier } from "./classifier.ts";
+import type { Backend, ClassifyOptions, HeartSoundClassifier } from "./classifier.ts";
 import { loadClassifier } from "./infer.ts";
 import { HeartSoundError } from "./errors.ts";
 
@@ -22,6 +22,7 @@ export interface WorkerInit {
 export interface WorkerJob {
   id: number;
   bytes: Uint8Array;
+  options?: ClassifyOptions;
 }
 
 function message(error: unknown, action: string): string {
@@ -51,10 +52,10 @@ scope.onmessage = async (event: MessageEvent) => {
     }
     return;
   }
-  const { id, bytes } = event.data as WorkerJob;
+  const { id, bytes, options } = event.data as WorkerJob;
   let answer;
   try {
-    answer = { id, result: classifier.classifyWav(bytes) };
+    answer = { id, result: classifier.classifyWav(bytes, options) };
   } catch (error) {
     answer = { id, error: message(error, "classify") };
   }

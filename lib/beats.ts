@@ -272,29 +272,48 @@ function parabolicPeak(r: ArrayLike<number>, k: number): number {
 }
 
 /** A candidate sound: an envelope local maximum. */
-interface Candidate {
+export interface Candidate {
   /** Seconds (parabolically interpolated). */
   t: number;
   /** Standardised envelope value. */
   a: number;
 }
 
-/** Local maxima of the envelope above `minValue`, then non-maximum suppression within `minGapS`. */
-function envelopePeaks(env: Envelope, minValue: number, minGapS: number): Candidate[] {
+/**
+ * Local maxima of the envelope above `minValue`, then non-maximum suppression within `minGapS`: from the highest
+ * down (ties in time order), a maximum is kept when no kept one lies closer than `minGapS`. A maximum's time is within
+ * half a frame of its frame, so only kept maxima in the frames around it can be that close: the check looks there,
+ * which keeps long recordings linear.
+ */
+export function envelopePeaks(env: Envelope, minValue: number, minGapS: number): Candidate[] {
   const v = env.values;
   const raw: Candidate[] = [];
+  const frameOf: number[] = [];
   for (let k = 1; k < v.length - 1; k++) {
     if (v[k] > minValue && v[k] > v[k - 1] && v[k] >= v[k + 1]) {
       raw.push({ t: parabolicPeak(v, k) / env.rate, a: v[k] });
+      frameOf.push(k);
     }
   }
-  const kept: Candidate[] = [];
-  for (const c of raw.toSorted((p, q) => q.a - p.a)) {
-    let far = true;
-    for (let k = 0; k < kept.length && far; k++) far = Math.abs(kept[k].t - c.t) >= minGapS;
-    if (far) kept.push(c);
+  const reach = Math.ceil(minGapS * env.rate) + 1; // frames: |Δt| < minGapS implies |Δk| < minGapS·rate + 1
+  const keptAt: (Candidate | undefined)[] = new Array(v.length);
+  const order = raw.map((_, i) => i).sort((p, q) => raw[q].a - raw[p].a || p - q);
+  for (const i of order) {
+    const c = raw[i], k = frameOf[i];
+    if (isFar(keptAt, c.t, Math.max(0, k - reach), Math.min(v.length - 1, k + reach), minGapS)) keptAt[k] = c;
   }
-  return kept.sort((p, q) => p.t - q.t);
+  const kept: Candidate[] = [];
+  for (const k of frameOf) if (keptAt[k]) kept.push(keptAt[k]); // maxima are ≥ 2 frames apart, so frame order is time order
+  return kept;
+}
+
+/** True when no candidate in `keptAt[from … to]` lies within `minGapS` of `t`. */
+function isFar(keptAt: (Candidate | undefined)[], t: number, from: number, to: number, minGapS: number): boolean {
+  for (let j = from; j <= to; j++) {
+    const other = keptAt[j];
+    if (other !== undefined && !(Math.abs(other.t - t) >= minGapS)) return false;
+  }
+  return true;
 }
 
 /** Tuning of the S1/S2 sequence model (see {@linkcode segmentSounds}). Physiological scales, not fitted. */

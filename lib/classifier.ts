@@ -12,7 +12,7 @@
  */
 import { ModelError, ParameterError } from "./errors.ts";
 import { assertValidAudio, type Waveform } from "./types.ts";
-import { readWav } from "./wav.ts";
+import { readWav, readWavHeader } from "./wav.ts";
 import { detectHeartSounds, type HeartSounds } from "./beats.ts";
 import { resampleWaveform } from "./resample.ts";
 import type { LayersModel } from "./model.ts";
@@ -63,6 +63,9 @@ export interface ClassifyResult {
 export interface ClassifyOptions {
   /** Also estimate the heart rate and S1/S2 times. @default {true} */
   beats?: boolean;
+  /** Longest recording accepted, in seconds, > 0: longer ones are refused before any work, since the work and memory
+   * grow with the length. @default {MAX_DURATION_S} (600) */
+  maxDurationS?: number;
 }
 
 /** A loaded model. All methods are synchronous and free their tensors. */
@@ -76,12 +79,14 @@ export interface HeartSoundClassifier {
   /**
    * Classifies a mono recording.
    * @param samples Mono samples in [-1, 1], all finite; at least {@linkcode MIN_CLASSIFY_DURATION_S} seconds.
-   * @param sampleRate In Hz, > 0; any rate (the model's preprocessing resamples).
-   * @throws {ParameterError} Empty, non-finite, silent or shorter than 0.5 s.
+   * @param sampleRate In Hz, ≥ {@linkcode MIN_SAMPLE_RATE_HZ}; any such rate (the model's preprocessing resamples).
+   * @throws {ParameterError} Empty, non-finite, silent, shorter than 0.5 s or longer than `options.maxDurationS`; a
+   *   sample rate below {@linkcode MIN_SAMPLE_RATE_HZ}. {@linkcode ModelError} The model gives a non-finite probability.
    */
   classify(samples: Float32Array, sampleRate: number, options?: ClassifyOptions): ClassifyResult;
   /**
    * Decodes a WAV file (PCM 8/16/24/32-bit or float 32/64, any channel count, any rate) and classifies it.
+   * The header's rate and duration are checked before any sample is decoded.
    * @throws {WavFormatError} The bytes are not a WAV we can read. {@linkcode ParameterError} As `classify`.
    */
   classifyWav(bytes: Uint8Array, options?: ClassifyOptions): ClassifyResult;
@@ -94,7 +99,7 @@ export interface LoadClassifierOptions {
    * Default: `fetch` (Deno and browsers; Deno's fetch also reads file: URLs). Node.js passes a reader
    * based on `fs.readFile` for file: URLs.
    */
-  readFile?: (url: URL) => Promise<Uint8Array>;
+  readFile?: (url: URL, maxBytes?: number) => Promise<Uint8Array>;
   /** What runs the model. "js" (default): lib/forward.ts, plain TypeScript, no tfjs loaded (faster start and
    * inference; tfjs Sequential models of the layer kinds it supports). "cpu" or "wasm": tfjs `model.predict` on
    * that tfjs backend (any tfjs layers model); the first tfjs classifier loaded in a process picks the backend
@@ -110,6 +115,14 @@ export const BACKENDS: readonly Backend[] = ["js", "cpu", "wasm"];
 
 /** Recordings shorter than this many seconds (about one heartbeat) are refused. */
 export const MIN_CLASSIFY_DURATION_S = 0.5;
+/** Lowest sample rate accepted, in Hz. Heart sounds and murmurs carry their energy below about 400–600 Hz (the beat
+ * detector band-passes 25–400 Hz, which needs more than 800 Hz), stethoscopes record at 2–48 kHz, and the model
+ * resamples to 2 kHz: a header saying less is not a heart-sound recording, and upsampling its few bytes to 2 kHz
+ * would turn a small file into hours of audio to analyse. */
+export const MIN_SAMPLE_RATE_HZ = 1000;
+/** Default longest recording, in seconds ({@linkcode ClassifyOptions.maxDurationS}): 10 minutes, far beyond an
+ * auscultation (seconds to a minute), whose samples at 44.1 kHz already take about 100 MB as float32. */
+export const MAX_DURATION_S = 600;
 /** A result whose confidence is below this gets a low-confidence warning. */
 export const LOW_CONFIDENCE = 0.5;
 /** Peak amplitude below which a recording is called very quiet (−60 dBFS). */
@@ -169,6 +182,8 @@ async function openClassifier(url: URL, options: LoadClassifierOptions): Promise
   const labelIds = labels.map((_, i) => engine.labelIds[i] ?? i);
   const resultOf = (samples: Float32Array, sampleRate: number, opts: ClassifyOptions = {}): ClassifyResult => {
     const wave: Waveform = { samples, sampleRate };
+    if (!(samples instanceof Float32Array)) throw new ParameterError("Cannot classify: samples are not a Float32Array");
+    checkRecordingSize(sampleRate, samples.length / sampleRate, opts);
     const warnings = checkRecording(wave);
     const { probabilities, beats, quality } = engine.run(wave, opts.beats ?? true);
     if (quality?.retake) warnings.unshift(`retake: ${quality.reason} (quality ${quality.quality.toFixed(2)})`);
@@ -189,10 +204,37 @@ async function openClassifier(url: URL, options: LoadClassifierOptions): Promise
     labels: () => [...labels],
     classify: resultOf,
     classifyWav: (bytes, opts) => {
+      const header = readWavHeader(bytes);
+      checkRecordingSize(header.sampleRate, header.durationS, opts);
       const wav = readWav(bytes);
       return resultOf(wav.samples, wav.sampleRate, opts);
     },
   };
+}
+
+/**
+ * Refuses, before any work, a recording whose sample rate is below {@linkcode MIN_SAMPLE_RATE_HZ} or whose duration
+ * is above `options.maxDurationS` (default {@linkcode MAX_DURATION_S}).
+ * @param sampleRate In Hz, as a WAV header or the caller gives it.
+ * @param durationS Length of the recording in seconds.
+ * @throws {ParameterError} One of the limits is exceeded, or `options.maxDurationS` is not a number > 0.
+ */
+export function checkRecordingSize(sampleRate: number, durationS: number, options: ClassifyOptions = {}): void {
+  const maxDurationS = options.maxDurationS ?? MAX_DURATION_S;
+  if (!(maxDurationS > 0)) {
+    throw new ParameterError(`Cannot classify: maxDurationS is ${maxDurationS}, expected a number of seconds > 0`);
+  }
+  if (!(sampleRate >= MIN_SAMPLE_RATE_HZ) || !Number.isFinite(sampleRate)) {
+    throw new ParameterError(
+      `Cannot classify: sample rate is ${sampleRate} Hz, expected at least ${MIN_SAMPLE_RATE_HZ} Hz for heart sounds`,
+    );
+  }
+  if (durationS > maxDurationS) {
+    throw new ParameterError(
+      `Cannot classify: the recording is ${durationS.toFixed(1)} s long, more than the limit of ${maxDurationS} s ` +
+        "(raise it with --max-duration or maxDurationS)",
+    );
+  }
 }
 
 /** Refuses recordings the model cannot say anything about; returns warnings for doubtful ones. */
@@ -249,6 +291,13 @@ function buildResult(
   model: ModelIdentity,
   quality: number | null,
 ): ClassifyResult {
+  for (let k = 0; k < probs.length; k++) {
+    if (!Number.isFinite(probs[k])) {
+      throw new ModelError(
+        `Cannot classify: the model gave a probability of ${probs[k]} for ${labels[k]} (its files may be damaged)`,
+      );
+    }
+  }
   let best = 0;
   for (let k = 1; k < probs.length; k++) if (probs[k] > probs[best]) best = k;
   const probabilities = {} as ClassProbabilities;
@@ -293,7 +342,7 @@ const BEATS_RATE = 2000;
 
 async function openEngine(
   url: URL,
-  readFile: (url: URL) => Promise<Uint8Array>,
+  readFile: (url: URL, maxBytes?: number) => Promise<Uint8Array>,
   backend: Backend,
 ): Promise<Engine> {
   // The model code (lib/forward.ts, or tfjs) and the preprocessing code load while the model files are read.
@@ -315,7 +364,7 @@ async function openEngine(
 
 async function buildEngine(
   url: URL,
-  readFile: (url: URL) => Promise<Uint8Array>,
+  readFile: (url: URL, maxBytes?: number) => Promise<Uint8Array>,
   backend: Backend,
   tfLoading: Promise<Tf> | undefined,
 ): Promise<Engine> {

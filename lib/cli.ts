@@ -5,8 +5,17 @@
  * file system, so both print the same lines for the same files.
  * @module
  */
-import { type Backend, BACKENDS, type ClassifyResult, type HeartSoundClassifier } from "./classifier.ts";
+import {
+  type Backend,
+  BACKENDS,
+  checkRecordingSize,
+  type ClassifyOptions,
+  type ClassifyResult,
+  type HeartSoundClassifier,
+  MAX_DURATION_S,
+} from "./classifier.ts";
 import { HeartSoundError, ParameterError } from "./errors.ts";
+import { readWavHeader } from "./wav.ts";
 import { VERSION } from "./version.ts";
 
 /** From this many files on, the CLI classifies in one worker per CPU core by default. */
@@ -34,7 +43,11 @@ Options:
   --model <m>       model folder, model.json path or URL (default: the shipped model; URLs need -N under Deno)
   --demo            classify the bundled synthetic examples (examples/*.wav)
   --jobs <n>        threads that classify: this one plus n − 1 workers (default: one per CPU core
-                    from ${PARALLEL_FROM} files on, else 1; Node.js classifies on one thread)
+                    from ${PARALLEL_FROM} files on, else 1; at most one per core; Node.js classifies on
+                    one thread)
+  --max-duration <s>
+                    longest recording classified, in seconds (default ${MAX_DURATION_S}); longer files
+                    are refused before they are read
   --backend <b>     what runs the model: js (default: lib/forward.ts, no tfjs), or tfjs on its
                     cpu or wasm backend (wasm falls back to cpu)
   --version         print the package version, then "model <name> <version> <hash>" of the model
@@ -51,6 +64,8 @@ export interface CliArgs {
   backend: Backend;
   /** Worker threads; undefined = automatic. */
   jobs?: number;
+  /** Longest recording, in seconds; undefined = {@linkcode MAX_DURATION_S}. */
+  maxDurationS?: number;
   demo: boolean;
   help: boolean;
   version: boolean;
@@ -71,7 +86,7 @@ export function parseCliArgs(args: string[]): CliArgs {
     else if (arg === "--version") out.version = true;
     else if (arg === "--json" || arg === "--csv") formats.add(arg.slice(2));
     else if (arg === "--demo") out.demo = true;
-    else if (["--model", "--backend", "--jobs"].some((o) => arg === o || arg.startsWith(`${o}=`))) {
+    else if (["--model", "--backend", "--jobs", "--max-duration"].some((o) => arg === o || arg.startsWith(`${o}=`))) {
       const eq = arg.indexOf("=");
       const name = eq < 0 ? arg : arg.slice(0, eq);
       const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
@@ -79,7 +94,13 @@ export function parseCliArgs(args: string[]): CliArgs {
         throw new ParameterError(`Cannot parse arguments: ${name} needs a value`);
       }
       if (name === "--model") out.model = value;
-      else if (name === "--backend") {
+      else if (name === "--max-duration") {
+        const seconds = Number(value);
+        if (!(seconds > 0) || !Number.isFinite(seconds)) {
+          throw new ParameterError(`Cannot parse arguments: --max-duration is "${value}", expected seconds > 0`);
+        }
+        out.maxDurationS = seconds;
+      } else if (name === "--backend") {
         if (!(BACKENDS as readonly string[]).includes(value)) {
           throw new ParameterError(`Cannot parse arguments: --backend is "${value}", expected ${BACKENDS.join(", ")}`);
         }
@@ -117,7 +138,7 @@ export interface FileClassifyResult extends ClassifyResult {
 
 /** A worker thread that loads the model once and classifies WAV bytes (Deno: lib/_infer_worker.ts). */
 export interface CliWorker {
-  classify(bytes: Uint8Array): Promise<ClassifyResult>;
+  classify(bytes: Uint8Array, options: ClassifyOptions): Promise<ClassifyResult>;
   /** "loading", "ready" (model loaded) or "failed" (cannot load the model or crashed: left out). */
   state(): "loading" | "ready" | "failed";
   /** Files sent and not yet classified. */
@@ -138,8 +159,11 @@ export interface CliHost {
   /** The path with links resolved, so a file named twice by different paths is seen once; the path itself when
    * that fails (the read reports the error). */
   canonicalPath(path: string): string;
-  /** A file's bytes, or the error (returned, not thrown) when it cannot be read. */
-  readInput(path: string): Uint8Array | HeartSoundError;
+  /**
+   * A recording's bytes, or the error (returned, not thrown) when it cannot be read: only regular files (a pipe or
+   * device would block or never end), and a file whose header {@linkcode recordingBytes} refuses is not read on.
+   */
+  readInput(path: string, options: ClassifyOptions): Uint8Array | HeartSoundError;
   /** Resolves a `--model` argument (folder, model.json path or URL). @throws {HeartSoundError} */
   resolveModel(model: string | undefined): URL | undefined;
   loadClassifier(model: URL | undefined, backend: Backend): Promise<HeartSoundClassifier>;
@@ -149,6 +173,64 @@ export interface CliHost {
   startWorker?(model: URL | undefined, backend: Backend): CliWorker;
   /** Threads the automatic `--jobs` may use. */
   cpuCount: number;
+}
+
+/**
+ * A file name in double quotes, as it can be printed to a terminal: escaped JSON-style when it holds anything but
+ * printable characters (control characters, ANSI escapes, line breaks, bidirectional overrides), so a name cannot
+ * forge an output line or recolour the terminal.
+ */
+export function quoteName(name: string): string {
+  // deno-lint-ignore no-control-regex -- control characters are exactly what must be found
+  const unsafe = /[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"]/;
+  if (!unsafe.test(name)) return `"${name}"`;
+  return JSON.stringify(name).replace(
+    /[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** {@linkcode quoteName} without the quotes when none are needed: how the text output shows a file. */
+export function shownName(name: string): string {
+  const quoted = quoteName(name);
+  return quoted === `"${name}"` ? name : quoted;
+}
+
+/** Bytes of a recording read whole when it is this small; from larger files this much is read first, for the header. */
+export const HEAD_BYTES = 1 << 20;
+/** Bytes a WAV file may hold besides its samples and header (metadata chunks after the data). */
+export const OTHER_CHUNKS_BYTES = 1 << 20;
+
+/**
+ * A large recording's bytes, read only if its header allows (sample rate, `options.maxDurationS`) and the file is not
+ * much bigger than its audio: the platform-neutral half of {@linkcode CliHost.readInput}.
+ * @param name How errors name the file, e.g. `Cannot read file "x.wav"`.
+ * @param size The file's size in bytes (more than {@linkcode HEAD_BYTES}).
+ * @param head The file's first {@linkcode HEAD_BYTES} bytes.
+ * @param readRest Reads up to that many bytes that follow `head`.
+ * @throws {HeartSoundError} The header is not a WAV's, or the recording or file is too large.
+ */
+export function recordingBytes(
+  name: string,
+  size: number,
+  head: Uint8Array,
+  readRest: (length: number) => Uint8Array,
+  options: ClassifyOptions,
+): Uint8Array {
+  const header = readWavHeader(head, size);
+  checkRecordingSize(header.sampleRate, header.durationS, options);
+  const needed = header.dataOffset + header.frames * header.blockAlign + OTHER_CHUNKS_BYTES;
+  if (size > needed) {
+    throw new ParameterError(
+      `${name}: it has ${size} bytes, more than its ${header.durationS.toFixed(1)} s of audio need ` +
+        `with ${OTHER_CHUNKS_BYTES} bytes of other chunks`,
+    );
+  }
+  const bytes = new Uint8Array(size);
+  bytes.set(head);
+  const rest = readRest(size - head.length);
+  bytes.set(rest, head.length);
+  return bytes.subarray(0, head.length + rest.length);
 }
 
 /** The jobs without a file named again (directly and inside a folder, or by another path): each is classified once. */
@@ -247,7 +329,7 @@ function formatResult(result: FileClassifyResult, format: CliArgs["format"], lab
   }
   const probs = Object.entries(p).map(([name, v]) => `${name} ${v.toFixed(2)}`).join("  ");
   const rate = hr === null ? "heart rate n/a" : `${hr.toFixed(0)} bpm`;
-  return `${result.file}: ${result.label} (${result.confidence.toFixed(2)})  [${probs}]  ${rate}${
+  return `${shownName(result.file)}: ${result.label} (${result.confidence.toFixed(2)})  [${probs}]  ${rate}${
     warning ? `  warning: ${warning}` : ""
   }`;
 }
@@ -293,6 +375,7 @@ function classifyAll(
   workers: CliWorker[],
   host: CliHost,
   errorText: (error: unknown) => string,
+  options: ClassifyOptions,
 ): { outcomes: Promise<Outcome>[]; close(): void } {
   const settle = jobs.map(() => deferred<Outcome>());
   let next = 0;
@@ -315,8 +398,8 @@ function classifyAll(
       while (worker.state() === "ready" && worker.queued() < WORKER_DEPTH) {
         const i = take();
         if (i < 0) return;
-        const bytes = host.readInput(jobs[i].file);
-        done(i, bytes instanceof Error ? Promise.reject(bytes) : worker.classify(bytes));
+        const bytes = host.readInput(jobs[i].file, options);
+        done(i, bytes instanceof Error ? Promise.reject(bytes) : worker.classify(bytes, options));
       }
     }
   };
@@ -329,8 +412,8 @@ function classifyAll(
     if (i < 0) return channel.port1.close();
     let result: Promise<ClassifyResult>;
     try {
-      const bytes = host.readInput(jobs[i].file);
-      result = bytes instanceof Error ? Promise.reject(bytes) : Promise.resolve(classifier.classifyWav(bytes));
+      const bytes = host.readInput(jobs[i].file, options);
+      result = bytes instanceof Error ? Promise.reject(bytes) : Promise.resolve(classifier.classifyWav(bytes, options));
     } catch (error) {
       result = Promise.reject(error); // reported as this file's error
     }
@@ -375,8 +458,13 @@ export async function runCli(args: string[], host: CliHost): Promise<number> {
   }
   const files = jobs.filter((job) => !job.error).length;
   // threads that classify: this one plus size − 1 workers
-  const wanted = cli.jobs ?? (files >= PARALLEL_FROM ? host.cpuCount : 1);
-  const size = host.startWorker && !cli.version ? Math.max(1, Math.min(wanted, files)) : 1;
+  const cores = host.cpuCount;
+  if (cli.jobs !== undefined && cli.jobs > cores && host.startWorker) {
+    // more threads than cores only time-share them, each holding its own model and buffers
+    host.stderr(`Note: --jobs ${cli.jobs} lowered to ${cores}, the number of CPU cores`);
+  }
+  const wanted = cli.jobs ?? (files >= PARALLEL_FROM ? cores : 1);
+  const size = host.startWorker && !cli.version ? Math.max(1, Math.min(wanted, cores, files)) : 1;
   const workers = Array.from({ length: size - 1 }, () => host.startWorker!(model, cli.backend));
   let classifier: HeartSoundClassifier;
   try {
@@ -401,13 +489,14 @@ export async function runCli(args: string[], host: CliHost): Promise<number> {
   }
   let failed = 0;
   // Results are printed in input order as they come.
-  const run = classifyAll(jobs, classifier, workers, host, (error) => errorText(error, "classify"));
+  const options: ClassifyOptions = { maxDurationS: cli.maxDurationS };
+  const run = classifyAll(jobs, classifier, workers, host, (error) => errorText(error, "classify"), options);
   for (const pending of run.outcomes) {
     const outcome = await pending;
     let line: string | undefined;
     if ("error" in outcome) {
       failed++;
-      host.stderr(`${outcome.file}: ${outcome.error}`);
+      host.stderr(`${shownName(outcome.file)}: ${outcome.error}`);
       line = formatError(outcome.file, outcome.error, cli.format, labels);
     } else line = formatResult(outcome, cli.format, labels);
     if (line !== undefined) host.stdout(line);

@@ -15,7 +15,7 @@ export { assertValidAudio, type Waveform } from "./types.ts";
 /** Every error is a `HeartSoundError` with a one-line "Cannot <action>: <reason>" message. */
 export { DatasetError, HeartSoundError, ModelError, ParameterError, WavFormatError } from "./errors.ts";
 /** WAV decoding (PCM 8/16/24/32-bit, float 32/64, any channel count, mixed to mono) and 16-bit encoding. */
-export { encodeWav, type EncodeWavOptions, readWav, type WavAudio } from "./wav.ts";
+export { encodeWav, type EncodeWavOptions, readWav, readWavHeader, type WavAudio, type WavHeader } from "./wav.ts";
 /** Short-time Fourier transform (librosa's conventions), its window and bin frequencies. */
 export { fftFrequencies, hannWindow, type Spectrogram, stft, type StftOptions } from "./stft.ts";
 /** Band-limited resampling to another rate. */

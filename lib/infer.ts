@@ -18,12 +18,23 @@ import {
   loadClassifier as loadClassifierCore,
   type LoadClassifierOptions,
 } from "./classifier.ts";
-import { type CliHost, type CliJob, type CliWorker, type FileClassifyResult, runCli } from "./cli.ts";
-import { ModelError, ParameterError } from "./errors.ts";
+import {
+  type CliHost,
+  type CliJob,
+  type CliWorker,
+  type FileClassifyResult,
+  HEAD_BYTES,
+  quoteName,
+  recordingBytes,
+  runCli,
+} from "./cli.ts";
+import { fileErrorText, firstLine, notRegularFileText, readAtMost } from "./deno_files.ts";
+import { HeartSoundError, ModelError, ParameterError } from "./errors.ts";
 import { denoReadFile, modelJsonUrl } from "./model_folder.ts";
 
 export * from "./classifier.ts";
-export { type CliArgs, type FileClassifyResult, parseCliArgs, resultToJson } from "./cli.ts";
+export { type CliArgs, type FileClassifyResult, parseCliArgs, quoteName, resultToJson, shownName } from "./cli.ts";
+export { fileErrorText } from "./deno_files.ts";
 
 /**
  * {@linkcode loadClassifierCore} (lib/classifier.ts) with a Deno file reader as the default `readFile`:
@@ -47,9 +58,10 @@ export interface ClassifyFileOptions extends ClassifyOptions, LoadClassifierOpti
 
 /**
  * Reads a WAV file and classifies it with the shipped model (loaded once per process) or `options.model`.
- * @param path A WAV file path (or file: URL). Needs read permission.
+ * @param path A WAV file path (or file: URL) of a regular file. Needs read permission. Its header is checked (sample
+ *   rate, `options.maxDurationS`) before the rest of the file is read.
  * @throws {WavFormatError} The file is not a WAV we can read. {@linkcode ModelError} The model cannot be loaded.
- *   {@linkcode ParameterError} The file is missing, silent or too short.
+ *   {@linkcode ParameterError} The file is missing or not a regular file, silent, too short or too long.
  * @example Usage
  * ```ts
  * const result = await classifyFile("examples/murmur.wav");
@@ -58,7 +70,8 @@ export interface ClassifyFileOptions extends ClassifyOptions, LoadClassifierOpti
  */
 export async function classifyFile(path: string | URL, options: ClassifyFileOptions = {}): Promise<FileClassifyResult> {
   const classifier = options.classifier ?? await loadClassifier(resolveModelUrl(options.model), options);
-  const bytes = await readInput(path);
+  const bytes = readRecording(path, options);
+  if (bytes instanceof Error) throw bytes;
   return { file: String(path), ...classifier.classifyWav(bytes, options) };
 }
 
@@ -67,35 +80,50 @@ export function resolveModelUrl(model: string | URL | undefined): URL | undefine
   return model === undefined ? undefined : modelJsonUrl(model);
 }
 
-/** {@linkcode readInput} without waiting: the bytes, or the ParameterError (returned, not thrown). */
-function readInputSync(path: string | URL): Uint8Array | ParameterError {
+/**
+ * Reads a recording whole, if it is a regular file and its header allows (sample rate, `options.maxDurationS`):
+ * pipes and devices would block or never end, and a long file is refused before its samples are read.
+ * @returns The bytes, or the error (returned, not thrown: the CLI reports it as that file's line).
+ */
+function readRecording(path: string | URL, options: ClassifyOptions): Uint8Array | HeartSoundError {
+  const name = `Cannot read file ${quoteName(String(path))}`;
+  let file: Deno.FsFile | undefined;
   try {
-    return Deno.readFileSync(path);
+    const info = Deno.statSync(path);
+    const notRegular = notRegularFileText(info);
+    if (notRegular) return new ParameterError(`${name}: ${notRegular}`);
+    if (info.size <= HEAD_BYTES) return Deno.readFileSync(path);
+    const opened = file = Deno.openSync(path);
+    return recordingBytes(name, info.size, readAtMost(opened, HEAD_BYTES), (n) => readAtMost(opened, n), options);
   } catch (error) {
-    return new ParameterError(`Cannot read file "${String(path)}": ${fileErrorText(error)}`);
+    if (error instanceof HeartSoundError) return error;
+    return new ParameterError(`${name}: ${fileErrorText(error)}`);
+  } finally {
+    file?.close();
   }
 }
 
-async function readInput(path: string | URL): Promise<Uint8Array> {
-  try {
-    return await Deno.readFile(path);
-  } catch (error) {
-    throw new ParameterError(`Cannot read file "${String(path)}": ${fileErrorText(error)}`);
-  }
-}
+/** Sleeps this thread (a few milliseconds while a non-blocking stdout's reader catches up). */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-function fileErrorText(error: unknown): string {
-  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
-  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-    return "permission denied (run with -R)";
+/**
+ * Writes all of `bytes`: a write may take only part of them, and a non-blocking output (one the caller set
+ * O_NONBLOCK on, e.g. a pipe shared with another program) refuses writes while its reader is behind, so wait and
+ * retry instead of failing mid-batch.
+ */
+export function writeAll(out: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  let at = 0;
+  let waitMs = 1;
+  while (at < bytes.length) {
+    try {
+      at += out.writeSync(bytes.subarray(at));
+      waitMs = 1;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.WouldBlock)) throw error;
+      Atomics.wait(sleeper, 0, 0, waitMs);
+      waitMs = Math.min(2 * waitMs, 50);
+    }
   }
-  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
-  return firstLine(error);
-}
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split("\n")[0].trim() || "unknown error";
 }
 
 // ---------------------------------------------------------------- CLI
@@ -108,21 +136,26 @@ export async function expandInputs(inputs: string[]): Promise<CliJob[]> {
     try {
       info = await Deno.stat(input);
     } catch (error) {
-      jobs.push({ file: input, error: `Cannot read file "${input}": ${fileErrorText(error)}` });
+      jobs.push({ file: input, error: `Cannot read file ${quoteName(input)}: ${fileErrorText(error)}` });
       continue;
     }
     if (!info.isDirectory) {
-      jobs.push({ file: input });
+      const notRegular = notRegularFileText(info);
+      jobs.push(
+        notRegular ? { file: input, error: `Cannot read file ${quoteName(input)}: ${notRegular}` } : { file: input },
+      );
       continue;
     }
     try {
       const found: string[] = [];
       await walkWavs(input.replace(/[\\/]+$/, "") || "/", found);
       found.sort();
-      if (found.length === 0) jobs.push({ file: input, error: `Cannot find WAV files: folder "${input}" has none` });
+      if (found.length === 0) {
+        jobs.push({ file: input, error: `Cannot find WAV files: folder ${quoteName(input)} has none` });
+      }
       for (const file of found) jobs.push({ file });
     } catch (error) {
-      jobs.push({ file: input, error: `Cannot list folder "${input}": ${fileErrorText(error)}` });
+      jobs.push({ file: input, error: `Cannot list folder ${quoteName(input)}: ${fileErrorText(error)}` });
     }
   }
   return jobs;
@@ -171,11 +204,11 @@ function startWorker(model: URL | undefined, backend: Backend): CliWorker {
   };
   worker.postMessage({ model: model?.href, backend, progress });
   return {
-    classify(bytes) {
+    classify(bytes, options) {
       const id = sent++;
       const p = Promise.withResolvers<ClassifyResult>();
       pending.set(id, p);
-      worker.postMessage({ id, bytes }, [bytes.buffer as ArrayBuffer]);
+      worker.postMessage({ id, bytes, options }, [bytes.buffer as ArrayBuffer]);
       return p.promise;
     },
     state: () => crashed ? "failed" : (["loading", "ready", "failed"] as const)[Atomics.load(progress, 1)],
@@ -204,8 +237,8 @@ export function denoCliHost(): CliHost {
   const encoder = new TextEncoder();
   return {
     command: "deno run -R lib/infer.ts",
-    stdout: (line) => Deno.stdout.writeSync(encoder.encode(line + "\n")),
-    stderr: (line) => Deno.stderr.writeSync(encoder.encode(line + "\n")),
+    stdout: (line) => writeAll(Deno.stdout, encoder.encode(line + "\n")),
+    stderr: (line) => writeAll(Deno.stderr, encoder.encode(line + "\n")),
     expandInputs,
     canonicalPath(path) {
       try {
@@ -214,7 +247,7 @@ export function denoCliHost(): CliHost {
         return path;
       }
     },
-    readInput: readInputSync,
+    readInput: readRecording,
     resolveModel: resolveModelUrl,
     loadClassifier: (model, backend) => loadClassifier(model, { backend }),
     demoFiles,

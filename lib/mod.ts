@@ -16,6 +16,7 @@
 export {
   type Backend,
   BACKENDS,
+  checkRecordingSize,
   type ClassifyOptions,
   type ClassifyResult,
   type ClassProbabilities,
@@ -24,7 +25,9 @@ export {
   loadClassifier,
   type LoadClassifierOptions,
   LOW_CONFIDENCE,
+  MAX_DURATION_S,
   MIN_CLASSIFY_DURATION_S,
+  MIN_SAMPLE_RATE_HZ,
   type ModelIdentity,
 } from "./classifier.ts";
 /** This release's version (semver); every result's `model` says which model made it. */
@@ -64,6 +67,7 @@ export {
   ModelError,
   ParameterError,
   readWav,
+  readWavHeader,
   resample,
   type ResampleOptions,
   resampleWaveform,
@@ -79,4 +83,5 @@ export {
   type WavAudio,
   type Waveform,
   WavFormatError,
+  type WavHeader,
 } from "./dsp.ts";

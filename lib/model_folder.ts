@@ -12,11 +12,16 @@
  * references live in one function.
  * @module
  */
+import { fileErrorText, notRegularFileText } from "./deno_files.ts";
 import { ModelError } from "./errors.ts";
+import { checkModelJson, checkPreprocessing, checkStackFile, MAX_JSON_BYTES } from "./model_schema.ts";
 import { sha256Hex } from "./sha256.ts";
 
-/** Reads one file of a model folder by URL and returns its bytes. */
-export type ReadFile = (url: URL) => Promise<Uint8Array>;
+/**
+ * Reads one file of a model folder by URL and returns its bytes. `maxBytes`: the most the file may have; a reader
+ * should refuse a larger file before reading it (readModelFolder checks the sizes it got either way).
+ */
+export type ReadFile = (url: URL, maxBytes?: number) => Promise<Uint8Array>;
 
 /** One tensor of a weights manifest (tfjs-converter conventions). */
 export interface WeightSpec {
@@ -228,22 +233,31 @@ export interface ModelFolder {
   stack: StackFile | null;
 }
 
+/** A relative path a model folder may name: "/"-separated names of letters, digits, "_", "-", "+", inner dots and
+ * spaces; none starts with a dot (so no ".." or "."). */
+const INSIDE_PATH = /^(?!.*(?:^|\/)\.)[\w+-][\w+. -]*(?:\/[\w+-][\w+. -]*)*$/;
+
 /**
- * The URL of `relativePath` inside the folder of `folderUrl` (a URL of a file in the folder).
- * @throws {ModelError} The path is empty, absolute (a URL, or starting with "/"), contains a
- *   backslash, or has a ".." segment.
+ * The URL of `relativePath` inside the folder of `folderUrl` (a URL of a file in the folder): a folder may come
+ * from anywhere, so what it names must stay in it. Only plain names pass (see {@linkcode INSIDE_PATH}): no URL,
+ * no absolute path, no ".." or "." segment, no backslash (file: URLs read it as "/"), no "%" (an encoded "." or
+ * "\\"), no "?" or "#"; and the URL made must have the folder's origin and path as its prefix.
+ * @param field How errors name where the path came from, e.g. `preprocessing.json: members[1]`.
+ * @throws {ModelError} The path does not name a file inside the folder (the error does not read it).
  */
-export function resolveInside(folderUrl: URL, relativePath: string): URL {
-  if (
-    typeof relativePath !== "string" || relativePath === "" || relativePath.startsWith("/") ||
-    relativePath.includes("\\") || /^[a-z][a-z0-9+.-]*:/i.test(relativePath) ||
-    relativePath.split("/").includes("..")
-  ) {
+export function resolveInside(folderUrl: URL, relativePath: unknown, field = "a file name"): URL {
+  const folder = new URL(".", folderUrl);
+  const url = typeof relativePath === "string" && relativePath.length <= 200 && INSIDE_PATH.test(relativePath)
+    ? new URL(relativePath, folder)
+    : null;
+  if (url === null || url.origin !== folder.origin || !url.pathname.startsWith(folder.pathname) || url.search) {
+    const shown = JSON.stringify(relativePath) ?? String(relativePath);
     throw new ModelError(
-      `Cannot load model: ${JSON.stringify(relativePath)} in ${folderUrl.href} is not a file inside the model folder`,
+      `Cannot load model: ${field} ${shown.length > 80 ? `${shown.slice(0, 77)}...` : shown} is not a file inside ` +
+        `the model folder ${folder.href}`,
     );
   }
-  return new URL(relativePath, folderUrl);
+  return url;
 }
 
 /**
@@ -279,8 +293,16 @@ function pathToFileUrl(path: string): URL {
   );
 }
 
-/** The default {@linkcode ReadFile}: `fetch` (Deno's also reads file: URLs), failures as one-line ModelErrors. */
-export async function fetchBytes(url: URL): Promise<Uint8Array> {
+/** The error of a model file larger than `maxBytes`. */
+function tooLarge(url: URL, size: number, maxBytes: number): ModelError {
+  return new ModelError(`Cannot load model: ${url.href}: has ${size} bytes, more than the ${maxBytes} expected`);
+}
+
+/**
+ * The default {@linkcode ReadFile}: `fetch` (Deno's also reads file: URLs), failures as one-line ModelErrors. A
+ * response longer than `maxBytes` (by its Content-Length, or as it streams) is refused before it is all read.
+ */
+export async function fetchBytes(url: URL, maxBytes = Infinity): Promise<Uint8Array> {
   let response: Response;
   try {
     response = await fetch(url);
@@ -291,21 +313,43 @@ export async function fetchBytes(url: URL): Promise<Uint8Array> {
     await response.body?.cancel();
     throw new ModelError(`Cannot load model: ${url.href}: HTTP ${response.status}`);
   }
-  return new Uint8Array(await response.arrayBuffer());
+  const declared = Number(response.headers.get("content-length") ?? NaN);
+  if (declared > maxBytes) {
+    await response.body?.cancel();
+    throw tooLarge(url, declared, maxBytes);
+  }
+  if (!response.body) return new Uint8Array(0);
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const part of response.body) {
+      size += part.length;
+      if (size > maxBytes) throw tooLarge(url, size, maxBytes);
+      parts.push(part);
+    }
+  } catch (error) {
+    if (error instanceof ModelError) throw error;
+    throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error)}`);
+  }
+  return concatBytes(parts);
 }
 
-/** A {@linkcode ReadFile} for Deno: file: URLs with `Deno.readFile` (no fetch machinery to start), others fetched. */
-export async function denoReadFile(url: URL): Promise<Uint8Array> {
-  if (url.protocol !== "file:") return await fetchBytes(url);
+/**
+ * A {@linkcode ReadFile} for Deno: file: URLs with `Deno.readFile` (no fetch machinery to start), others fetched.
+ * A file is stat'ed first: only a regular file of at most `maxBytes` is read (a FIFO would block, a device never
+ * end).
+ */
+export async function denoReadFile(url: URL, maxBytes = Infinity): Promise<Uint8Array> {
+  if (url.protocol !== "file:") return await fetchBytes(url, maxBytes);
   try {
+    const info = await Deno.stat(url);
+    const notRegular = notRegularFileText(info);
+    if (notRegular) throw new ModelError(`Cannot load model: ${url.href}: ${notRegular}`);
+    if (info.size > maxBytes) throw tooLarge(url, info.size, maxBytes);
     return await Deno.readFile(url);
   } catch (error) {
-    let reason = firstLine(error);
-    if (error instanceof Deno.errors.NotFound) reason = "no such file or directory";
-    else if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-      reason = "permission denied (run with -R)";
-    } else if (error instanceof Deno.errors.IsADirectory) reason = "is a directory";
-    throw new ModelError(`Cannot load model: ${url.href}: ${reason}`);
+    if (error instanceof ModelError) throw error;
+    throw new ModelError(`Cannot load model: ${url.href}: ${fileErrorText(error)}`);
   }
 }
 
@@ -326,18 +370,24 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** The JSON object in `bytes`; an error names the file but quotes none of it (it may not be a model file at all). */
 function parseJsonObject(bytes: Uint8Array, url: URL): Record<string, unknown> {
+  let value: unknown;
   try {
-    const value = JSON.parse(new TextDecoder().decode(bytes));
-    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("not a JSON object");
-    return value;
-  } catch (error) {
-    throw new ModelError(`Cannot load model: ${url.href}: ${firstLine(error)}`);
+    value = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new ModelError(`Cannot load model: ${url.href}: not valid JSON`);
   }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new ModelError(`Cannot load model: ${url.href}: not a JSON object`);
+  }
+  return value as Record<string, unknown>;
 }
 
 async function readJson(url: URL, readFile: ReadFile): Promise<Record<string, unknown>> {
-  return parseJsonObject(await readFile(url), url);
+  const bytes = await readFile(url, MAX_JSON_BYTES);
+  if (bytes.length > MAX_JSON_BYTES) throw tooLarge(url, bytes.length, MAX_JSON_BYTES);
+  return parseJsonObject(bytes, url);
 }
 
 /**
@@ -376,28 +426,24 @@ export async function readModelFolder(modelUrl: URL, readFile: ReadFile = fetchB
   // every file read, by path relative to model.json, for the content hash
   const folderHref = new URL(".", modelUrl).href;
   const files = new Map<string, Uint8Array>();
-  const readAndKeep: ReadFile = async (url) => {
-    const bytes = await readFile(url);
+  const readAndKeep: ReadFile = async (url, maxBytes) => {
+    const bytes = await readFile(url, maxBytes);
     files.set(url.href.startsWith(folderHref) ? url.href.slice(folderHref.length) : url.href, bytes);
     return bytes;
   };
   const ppUrl = resolveInside(modelUrl, "preprocessing.json");
-  const [modelJson, preprocessing] = await Promise.all([
-    readJson(modelUrl, readAndKeep),
-    readJson(ppUrl, readAndKeep) as Promise<unknown> as Promise<Preprocessing>,
-  ]);
-  const labels: unknown = preprocessing.labels;
-  if (!Array.isArray(labels) || !labels.every((x) => typeof x === "string")) {
-    throw new ModelError(`Cannot load model: preprocessing.json of ${modelUrl.href} has no labels list`);
-  }
-  const manifest = modelJson.weightsManifest as WeightsGroup[] | undefined;
-  if (!modelJson.modelTopology || !Array.isArray(manifest)) {
-    throw new ModelError(
-      `Cannot load model: ${modelUrl.href} is not a tfjs layers model (no modelTopology or weightsManifest)`,
-    );
-  }
+  // read at once; of two failures, model.json's is reported (the one the user named)
+  const reads = await Promise.allSettled([readJson(modelUrl, readAndKeep), readJson(ppUrl, readAndKeep)]);
+  for (const read of reads) if (read.status === "rejected") throw read.reason;
+  const [modelJson, ppJson] = reads.map((read) => (read as PromiseFulfilledResult<Record<string, unknown>>).value);
+  checkPreprocessing(ppJson, ppUrl.href);
+  const preprocessing = ppJson as unknown as Preprocessing;
+  const weightBytes = checkModelJson(modelJson, modelUrl.href);
+  const manifest = modelJson.weightsManifest as WeightsGroup[];
   const ref = (preprocessing as { stack?: StackReference }).stack;
-  const stackLoading = ref ? readStackFile(ref, ppUrl, readAndKeep) : Promise.resolve(null);
+  const stackLoading = ref
+    ? readStackFile(ref, ppUrl, readAndKeep, preprocessing.labels.length)
+    : Promise.resolve(null);
   stackLoading.catch(() => {}); // awaited below
   let members: string[] | null;
   try {
@@ -405,14 +451,21 @@ export async function readModelFolder(modelUrl: URL, readFile: ReadFile = fetchB
   } catch (error) {
     throw new ModelError(`${(error as Error).message} (${modelUrl.href})`);
   }
-  const paths = manifest.flatMap((group) => group.paths);
-  const ownUrls = paths.map((path) => resolveInside(modelUrl, path));
-  const memberUrls = (members ?? []).map((file) => resolveInside(modelUrl, file));
+  const ownUrls = manifest.flatMap((group, i) =>
+    group.paths.map((path, j) => resolveInside(modelUrl, path, `${modelUrl.href}: weightsManifest[${i}].paths[${j}]`))
+  );
+  const memberUrls = (members ?? []).map((file, i) => resolveInside(modelUrl, file, `${ppUrl.href}: members[${i}]`));
   const ownHref = ownUrls.length === 1 ? ownUrls[0].href : null;
   const [own, ...others] = await Promise.all([
-    Promise.all(ownUrls.map((url) => readAndKeep(url))).then(concatBytes),
-    ...memberUrls.map((url) => url.href === ownHref ? Promise.resolve(null) : readAndKeep(url)),
+    Promise.all(ownUrls.map((url) => readAndKeep(url, weightBytes))).then(concatBytes),
+    ...memberUrls.map((url) => url.href === ownHref ? Promise.resolve(null) : readAndKeep(url, weightBytes)),
   ]);
+  if (own.length !== weightBytes) {
+    throw new ModelError(
+      `Cannot load model: ${modelUrl.href}: its weight files have ${own.length} bytes, its manifest's shapes need ` +
+        `${weightBytes}`,
+    );
+  }
   const weightSets = members === null ? [own] : others.map((bytes, m) => {
     const weights = bytes ?? own;
     if (weights.length !== own.length) {
@@ -441,17 +494,11 @@ export async function readModelFolder(modelUrl: URL, readFile: ReadFile = fetchB
   };
 }
 
-async function readStackFile(ref: StackReference, ppUrl: URL, readFile: ReadFile): Promise<StackFile> {
-  if (ref.kind !== "hand-features-xgboost") {
-    throw new ModelError(`Cannot load stack: kind is "${ref.kind}", expected hand-features-xgboost`);
-  }
-  const url = resolveInside(ppUrl, ref.file);
-  try {
-    return JSON.parse(new TextDecoder().decode(await readFile(url)));
-  } catch (e) {
-    if (e instanceof ModelError) throw e;
-    throw new ModelError(`Cannot load stack: ${url.href}: ${firstLine(e)}`);
-  }
+async function readStackFile(ref: StackReference, ppUrl: URL, readFile: ReadFile, classes: number): Promise<StackFile> {
+  const url = resolveInside(ppUrl, ref.file, `${ppUrl.href}: stack.file`);
+  const stack = await readJson(url, readFile);
+  checkStackFile(stack, url.href, classes);
+  return stack as unknown as StackFile;
 }
 
 /** What {@linkcode writeModelFolder} writes. */

@@ -92,6 +92,12 @@ const MAX_PHASE_TAPS = 1 << 22;
 /** Kernel table density, in points per unit of c·x (per zero crossing of the low-rate sinc). */
 const TABLE_DENSITY = 4096;
 
+/** Largest rate division: the anti-aliasing filter spans this many input samples per output sample, so its cost
+ * grows with the ratio (MHz to Hz is no audio conversion). */
+const MAX_DOWN_RATIO = 65536;
+/** Most output samples (1 GiB as float32): beyond it the output is an upsampling mistake, not audio to analyse. */
+const MAX_OUTPUT_LENGTH = 2 ** 28;
+
 /**
  * Resamples a mono signal from one rate to another with an anti-aliasing windowed-sinc filter.
  * Works for any pair of positive rates: integer rates use an exact polyphase filter bank
@@ -102,6 +108,7 @@ const TABLE_DENSITY = 4096;
  * @param options Filter design; see {@linkcode ResampleOptions}.
  * @returns `round(samples.length · toRate / fromRate)` samples (at least 1) at `toRate`; a copy when
  *   the rates are equal.
+ * @throws {ParameterError} Bad samples or rates; `fromRate / toRate` above 65536; more than 2^28 output samples.
  * @example Usage
  * ```ts
  * const y = resample(new Float32Array(44100), 44100, 4000);
@@ -121,6 +128,16 @@ export function resample(
   if (fromRate === toRate) return samples.slice();
   const n = samples.length;
   const outLength = Math.max(1, Math.round(n * toRate / fromRate));
+  if (fromRate / toRate > MAX_DOWN_RATIO) {
+    throw new ParameterError(
+      `Cannot resample audio: ${fromRate} Hz to ${toRate} Hz divides the rate by more than ${MAX_DOWN_RATIO}`,
+    );
+  }
+  if (outLength > MAX_OUTPUT_LENGTH) {
+    throw new ParameterError(
+      `Cannot resample audio: ${n} samples at ${fromRate} Hz would be ${outLength} at ${toRate} Hz, more than ${MAX_OUTPUT_LENGTH}`,
+    );
+  }
   const d = design(fromRate, toRate, options);
   const taps = 2 * Math.ceil(d.width); // input samples n0 − K + 1 … n0 + K around t = n0 + frac
   const half = taps / 2;

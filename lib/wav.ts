@@ -112,8 +112,108 @@ function decodeSamples(bytes: Uint8Array, at: number, frames: number, fmt: Forma
   return out;
 }
 
+/** What a WAV header says: the format and where the samples are. */
+export interface WavHeader {
+  /** Sample encoding. */
+  encoding: "pcm" | "float";
+  /** Channels per frame. */
+  channels: number;
+  /** Frames per second, in Hz (as the header says; ≥ 1). */
+  sampleRate: number;
+  /** Bits per sample: 8, 16, 24, 32 or 64. */
+  bitDepth: number;
+  /** Bytes per frame. */
+  blockAlign: number;
+  /** Byte offset of the first frame in the file. */
+  dataOffset: number;
+  /** Whole frames in the data chunk (≥ 0). */
+  frames: number;
+  /** `frames / sampleRate`, in seconds. */
+  durationS: number;
+}
+
+/** A RIFF or data size field that streaming writers leave when they cannot seek back: the chunk runs to the end. */
+function isUnknownSize(size: number): boolean {
+  return size === 0 || size === 0xffffffff;
+}
+
+/**
+ * Parses a RIFF/WAVE header without decoding samples, so a caller can check the format and duration
+ * before reading or decoding a large file.
+ * A RIFF or data size of 0 or 0xFFFFFFFF (left by recorders that write while recording) means "to the end of the
+ * file", as soundfile and ffmpeg read it; an unknown-size data chunk ends at the last whole frame.
+ * @param bytes The file, or its first bytes (enough to hold the fmt chunk and the data chunk's header).
+ * @param fileSize Length of the whole file in bytes, ≥ `bytes.length`. @default {bytes.length}
+ * @throws {WavFormatError} As {@linkcode readWav}, except for problems in the samples themselves.
+ */
+export function readWavHeader(bytes: Uint8Array, fileSize: number = bytes.length): WavHeader {
+  if (!(bytes instanceof Uint8Array)) throw new WavFormatError("Cannot read WAV: input is not a Uint8Array");
+  if (bytes.length < 12) {
+    throw new WavFormatError(`Cannot read WAV: file is ${bytes.length} bytes, too short for a RIFF header`);
+  }
+  if (fourCC(bytes, 0) !== "RIFF" || fourCC(bytes, 8) !== "WAVE") {
+    throw new WavFormatError(
+      `Cannot read WAV: not a RIFF/WAVE file (starts with "${fourCC(bytes, 0).replace(/[^\x20-\x7e]/g, "?")}")`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const riffSize = view.getUint32(4, true);
+  const riffEnd = isUnknownSize(riffSize) ? fileSize : 8 + riffSize;
+  if (riffEnd > fileSize) {
+    throw new WavFormatError(
+      `Cannot read WAV: RIFF size says ${riffEnd} bytes but the file has ${fileSize} (truncated)`,
+    );
+  }
+  let fmt: FormatChunk | undefined;
+  let at = 12;
+  while (at + 8 <= riffEnd) {
+    if (at + 8 > bytes.length) break; // the header goes on past the bytes we were given
+    const id = fourCC(bytes, at);
+    const size = view.getUint32(at + 4, true);
+    const body = at + 8;
+    if (id === "data") {
+      if (!fmt) throw new WavFormatError("Cannot read WAV: data chunk comes before the fmt chunk");
+      let frames: number;
+      if (isUnknownSize(size)) frames = Math.floor((riffEnd - body) / fmt.blockAlign);
+      else {
+        if (body + size > riffEnd) {
+          throw new WavFormatError(
+            `Cannot read WAV: "data" chunk of ${size} bytes runs past the end of the file (truncated)`,
+          );
+        }
+        if (size % fmt.blockAlign !== 0) {
+          throw new WavFormatError(
+            `Cannot read WAV: data chunk of ${size} bytes is not a whole number of ${fmt.blockAlign}-byte frames`,
+          );
+        }
+        frames = size / fmt.blockAlign;
+      }
+      return { ...fmt, dataOffset: body, frames, durationS: frames / fmt.sampleRate };
+    }
+    if (body + size > riffEnd) {
+      throw new WavFormatError(
+        `Cannot read WAV: "${
+          id.replace(/[^\x20-\x7e]/g, "?")
+        }" chunk of ${size} bytes runs past the end of the file (truncated)`,
+      );
+    }
+    if (id === "fmt ") {
+      if (body + size > bytes.length) {
+        throw new WavFormatError(`Cannot read WAV: the fmt chunk ends past the first ${bytes.length} bytes`);
+      }
+      fmt = parseFormat(view, body, size);
+    }
+    at = body + size + (size % 2); // chunks are padded to an even length
+  }
+  if (at + 8 <= riffEnd) {
+    throw new WavFormatError(`Cannot read WAV: no data chunk in the first ${bytes.length} bytes`);
+  }
+  throw new WavFormatError(fmt ? "Cannot read WAV: no data chunk" : "Cannot read WAV: no fmt chunk");
+}
+
 /**
  * Reads a RIFF/WAVE file and averages its channels to mono.
+ * Files from streaming writers (RIFF or data size 0 or 0xFFFFFFFF) are read to the end, see {@linkcode readWavHeader}.
  * @param bytes The whole file.
  * @returns Samples in [-1, 1] (float files are passed through unscaled), with the file's facts.
  * @throws {WavFormatError} Not RIFF/WAVE; a chunk size that runs past the end of the file or
@@ -127,58 +227,17 @@ function decodeSamples(bytes: Uint8Array, at: number, frames: number, fmt: Forma
  * ```
  */
 export function readWav(bytes: Uint8Array): WavAudio {
-  if (!(bytes instanceof Uint8Array)) throw new WavFormatError("Cannot read WAV: input is not a Uint8Array");
-  if (bytes.length < 12) {
-    throw new WavFormatError(`Cannot read WAV: file is ${bytes.length} bytes, too short for a RIFF header`);
-  }
-  if (fourCC(bytes, 0) !== "RIFF" || fourCC(bytes, 8) !== "WAVE") {
-    throw new WavFormatError(
-      `Cannot read WAV: not a RIFF/WAVE file (starts with "${fourCC(bytes, 0).replace(/[^\x20-\x7e]/g, "?")}")`,
-    );
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const riffEnd = 8 + view.getUint32(4, true);
-  if (riffEnd > bytes.length) {
-    throw new WavFormatError(
-      `Cannot read WAV: RIFF size says ${riffEnd} bytes but the file has ${bytes.length} (truncated)`,
-    );
-  }
-  let fmt: FormatChunk | undefined;
-  let at = 12;
-  while (at + 8 <= riffEnd) {
-    const id = fourCC(bytes, at);
-    const size = view.getUint32(at + 4, true);
-    const body = at + 8;
-    if (body + size > riffEnd) {
-      throw new WavFormatError(
-        `Cannot read WAV: "${
-          id.replace(/[^\x20-\x7e]/g, "?")
-        }" chunk of ${size} bytes runs past the end of the file (truncated)`,
-      );
-    }
-    if (id === "fmt ") fmt = parseFormat(view, body, size);
-    else if (id === "data") {
-      if (!fmt) throw new WavFormatError("Cannot read WAV: data chunk comes before the fmt chunk");
-      if (size % fmt.blockAlign !== 0) {
-        throw new WavFormatError(
-          `Cannot read WAV: data chunk of ${size} bytes is not a whole number of ${fmt.blockAlign}-byte frames`,
-        );
-      }
-      const frames = size / fmt.blockAlign;
-      if (frames === 0) throw new WavFormatError("Cannot read WAV: the data chunk holds zero samples");
-      const samples = decodeSamples(bytes, body, frames, fmt);
-      return {
-        samples,
-        sampleRate: fmt.sampleRate,
-        channels: fmt.channels,
-        bitDepth: fmt.bitDepth,
-        encoding: fmt.encoding,
-        durationS: frames / fmt.sampleRate,
-      };
-    }
-    at = body + size + (size % 2); // chunks are padded to an even length
-  }
-  throw new WavFormatError(fmt ? "Cannot read WAV: no data chunk" : "Cannot read WAV: no fmt chunk");
+  const header = readWavHeader(bytes);
+  if (header.frames === 0) throw new WavFormatError("Cannot read WAV: the data chunk holds zero samples");
+  const samples = decodeSamples(bytes, header.dataOffset, header.frames, header);
+  return {
+    samples,
+    sampleRate: header.sampleRate,
+    channels: header.channels,
+    bitDepth: header.bitDepth,
+    encoding: header.encoding,
+    durationS: header.durationS,
+  };
 }
 
 /** Options of {@linkcode encodeWav}. */

@@ -66,22 +66,41 @@ export function isNode(): boolean {
   return typeof proc?.versions?.node === "string" && !("Deno" in globalThis);
 }
 
-/** Reads file: URLs with node:fs and everything else with fetch. Only called under Node.js. */
-async function nodeReadFile(url: URL): Promise<Uint8Array> {
-  if (url.protocol !== "file:") return await fetchBytes(url);
+/**
+ * Reads file: URLs with node:fs and everything else with fetch. Only called under Node.js. A file is stat'ed first:
+ * only a regular file of at most `maxBytes` is read (a FIFO would block, a device never end).
+ */
+async function nodeReadFile(url: URL, maxBytes = Infinity): Promise<Uint8Array> {
+  if (url.protocol !== "file:") return await fetchBytes(url, maxBytes);
   const fsName = "node:fs/promises"; // not a literal import, so browser bundlers leave it alone
   const urlName = "node:url";
-  const [{ readFile }, { fileURLToPath }] = await Promise.all([
-    import(fsName) as Promise<{ readFile(path: string): Promise<Uint8Array> }>,
+  const [{ readFile, stat }, { fileURLToPath }] = await Promise.all([
+    import(fsName) as Promise<{
+      readFile(path: string): Promise<Uint8Array>;
+      stat(path: string): Promise<{ size: number; isFile(): boolean; isDirectory(): boolean }>;
+    }>,
     import(urlName) as Promise<{ fileURLToPath(url: URL): string }>,
   ]);
+  let reason: string;
   try {
-    const buffer = await readFile(fileURLToPath(url));
-    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    const path = fileURLToPath(url);
+    const info = await stat(path);
+    if (info.isDirectory()) reason = "is a directory";
+    else if (!info.isFile()) reason = "not a regular file (a pipe, socket or device)";
+    else if (info.size > maxBytes) reason = `has ${info.size} bytes, more than the ${maxBytes} expected`;
+    else {
+      const buffer = await readFile(path);
+      return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    }
   } catch (error) {
     const code = (error as { code?: string }).code;
-    throw new ModelError(`Cannot load model: ${url.href}: ${code === "ENOENT" ? "no such file" : firstLine(error)}`);
+    reason = code === "ENOENT"
+      ? "no such file or directory"
+      : code === "EACCES" || code === "EPERM"
+      ? "permission denied"
+      : firstLine(error);
   }
+  throw new ModelError(`Cannot load model: ${url.href}: ${reason}`);
 }
 
 function firstLine(error: unknown): string {

@@ -4,13 +4,25 @@
  * `deno run -R lib/infer.ts file.wav` prints. The model and examples are found next to dist/.
  * @module
  */
-import { readdirSync, readFileSync, realpathSync, statSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  constants as fsConstants,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  realpathSync,
+  type Stats,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { cpus } from "node:os";
 import { isAbsolute, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import process from "node:process";
-import { type CliHost, type CliJob, runCli } from "../lib/cli.ts";
-import { ParameterError } from "../lib/errors.ts";
+import type { ClassifyOptions } from "../lib/classifier.ts";
+import { type CliHost, type CliJob, HEAD_BYTES, quoteName, recordingBytes, runCli } from "../lib/cli.ts";
+import { HeartSoundError, ParameterError } from "../lib/errors.ts";
 import { loadClassifier } from "./bundle_entry.ts";
 
 function fileErrorText(error: unknown): string {
@@ -19,6 +31,12 @@ function fileErrorText(error: unknown): string {
   if (code === "EACCES" || code === "EPERM") return "permission denied";
   if (code === "EISDIR") return "is a directory";
   return (error instanceof Error ? error.message : String(error)).split("\n")[0].trim() || "unknown error";
+}
+
+/** Why `info` is not a regular file, or null when it is. */
+function notRegularFileText(info: Stats): string | null {
+  if (info.isFile()) return null;
+  return info.isDirectory() ? "is a directory" : "not a regular file (a pipe, socket or device)";
 }
 
 function walkWavs(dir: string, out: string[]): void {
@@ -43,36 +61,67 @@ function walkWavs(dir: string, out: string[]): void {
 function expandInputs(inputs: string[]): Promise<CliJob[]> {
   const jobs: CliJob[] = [];
   for (const input of inputs) {
-    let isDirectory: boolean;
+    let info: Stats;
     try {
-      isDirectory = statSync(input).isDirectory();
+      info = statSync(input);
     } catch (error) {
-      jobs.push({ file: input, error: `Cannot read file "${input}": ${fileErrorText(error)}` });
+      jobs.push({ file: input, error: `Cannot read file ${quoteName(input)}: ${fileErrorText(error)}` });
       continue;
     }
-    if (!isDirectory) {
-      jobs.push({ file: input });
+    if (!info.isDirectory()) {
+      const notRegular = notRegularFileText(info);
+      jobs.push(
+        notRegular ? { file: input, error: `Cannot read file ${quoteName(input)}: ${notRegular}` } : { file: input },
+      );
       continue;
     }
     try {
       const found: string[] = [];
       walkWavs(input.replace(/[\\/]+$/, "") || "/", found);
       found.sort();
-      if (found.length === 0) jobs.push({ file: input, error: `Cannot find WAV files: folder "${input}" has none` });
+      if (found.length === 0) {
+        jobs.push({ file: input, error: `Cannot find WAV files: folder ${quoteName(input)} has none` });
+      }
       for (const file of found) jobs.push({ file });
     } catch (error) {
-      jobs.push({ file: input, error: `Cannot list folder "${input}": ${fileErrorText(error)}` });
+      jobs.push({ file: input, error: `Cannot list folder ${quoteName(input)}: ${fileErrorText(error)}` });
     }
   }
   return Promise.resolve(jobs);
 }
 
-function readInput(path: string): Uint8Array | ParameterError {
+/** Up to `length` bytes from the open file's current position (fewer at its end). */
+function readAtMost(fd: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  while (at < length) {
+    const n = readSync(fd, out, at, length - at, null);
+    if (n === 0) break;
+    at += n;
+  }
+  return out.subarray(0, at);
+}
+
+/**
+ * A recording's bytes when it is a regular file its header allows (lib/cli.ts `recordingBytes`); opened without
+ * blocking and checked with fstat, so a FIFO is refused instead of waited on.
+ */
+function readInput(path: string, options: ClassifyOptions): Uint8Array | HeartSoundError {
+  const name = `Cannot read file ${quoteName(path)}`;
+  let fd: number | undefined;
   try {
-    const buffer = readFileSync(path);
-    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    fd = openSync(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+    const info = fstatSync(fd);
+    const notRegular = notRegularFileText(info);
+    if (notRegular) return new ParameterError(`${name}: ${notRegular}`);
+    const opened = fd;
+    if (info.size <= HEAD_BYTES) return readAtMost(opened, info.size);
+    return recordingBytes(name, info.size, readAtMost(opened, HEAD_BYTES), (n) => readAtMost(opened, n), options);
   } catch (error) {
-    return new ParameterError(`Cannot read file "${path}": ${fileErrorText(error)}`);
+    if (error instanceof HeartSoundError) return error;
+    return new ParameterError(`${name}: ${fileErrorText(error)}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -99,9 +148,24 @@ function demoFiles(): Promise<string[]> {
   return Promise.resolve(names.map((name) => `${prefix}${name}`));
 }
 
+/** Sleeps this thread (a few milliseconds while a non-blocking stdout's reader catches up). */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Writes a whole line: a write may take part of it, and a non-blocking output refuses (EAGAIN) while its reader is
+ * behind, so wait and retry instead of failing mid-batch. */
 function writeLine(fd: number, line: string): void {
   const bytes = new TextEncoder().encode(line + "\n");
-  for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
+  let waitMs = 1;
+  for (let written = 0; written < bytes.length;) {
+    try {
+      written += writeSync(fd, bytes, written);
+      waitMs = 1;
+    } catch (error) {
+      if ((error as { code?: string }).code !== "EAGAIN") throw error;
+      Atomics.wait(sleeper, 0, 0, waitMs);
+      waitMs = Math.min(2 * waitMs, 50);
+    }
+  }
 }
 
 const host: CliHost = {

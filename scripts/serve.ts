@@ -10,6 +10,9 @@
  *
  * No server-side logic: every file is sent as it is on disk, so any static host (GitHub Pages, a
  * phone's local web server, `npx serve`) that keeps these three folders side by side works too.
+ * Being a server on the user's machine, it answers only requests addressed to localhost (a web page elsewhere cannot
+ * reach it through DNS rebinding), serves no file that a symlink places outside its folders, and sends a content
+ * security policy and `nosniff` with every response.
  * @module
  */
 import { ParameterError } from "../lib/errors.ts";
@@ -36,6 +39,36 @@ export const MIME_TYPES: Readonly<Record<string, string>> = {
   md: "text/markdown; charset=utf-8",
   ts: "text/plain; charset=utf-8",
 };
+
+/** The page's content security policy: its own scripts, styles, model files and wasm (the resampler and forward
+ * kernels are compiled from bytes, hence 'wasm-unsafe-eval'); recordings as blob: URLs; nothing inline, no frames. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/** Headers sent with every response. */
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "content-security-policy": CONTENT_SECURITY_POLICY,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
+
+/** True when a Host header names this machine's loopback (localhost, 127.0.0.1, [::1]), with any port. */
+export function isLocalHost(host: string | null): boolean {
+  if (host === null) return false;
+  const name = host.toLowerCase().replace(/:\d+$/, "");
+  return name === "localhost" || name === "127.0.0.1" || name === "[::1]";
+}
 
 /** Options of {@linkcode serveStatic}. */
 export interface ServeOptions {
@@ -87,17 +120,43 @@ export function resolveRequestPath(root: string, pathname: string): string | nul
   return `${root.replace(/\/$/, "")}/${parts.join("/")}`;
 }
 
+/** The real (symlink-free) path of `path` when it lies inside the real path of `folder`, else null. */
+async function containedRealPath(folder: string, path: string): Promise<string | null> {
+  try {
+    const [real, realFolder] = await Promise.all([Deno.realPath(path), Deno.realPath(folder)]);
+    return real.startsWith(`${realFolder}/`) ? real : null;
+  } catch {
+    return null;
+  }
+}
+
 async function respond(root: string, request: Request, modelDir?: string): Promise<Response> {
+  const response = await respondTo(root, request, modelDir);
+  const headers = new Headers(response.headers); // a redirect's own headers are immutable
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) headers.set(name, value);
+  return new Response(response.body, { status: response.status, headers });
+}
+
+async function respondTo(root: string, request: Request, modelDir?: string): Promise<Response> {
+  if (!isLocalHost(request.headers.get("host"))) {
+    return new Response("Misdirected request: this server answers only localhost\n", { status: 421 });
+  }
   if (request.method !== "GET" && request.method !== "HEAD") {
     return new Response("Method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
   }
   const url = new URL(request.url);
   if (url.pathname === "/" || url.pathname === "/index.html") return Response.redirect(new URL("/web/", url), 302);
   if (url.pathname === "/web") return Response.redirect(new URL("/web/", url), 301);
-  let path = resolveRequestPath(root, url.pathname);
+  let requested = resolveRequestPath(root, url.pathname);
+  if (requested === null) return new Response("Not found\n", { status: 404 });
+  const base = root.replace(/\/$/, "");
+  let folder = `${base}/${requested.slice(base.length + 1).split("/")[0]}`;
+  if (modelDir && requested.startsWith(`${base}/models/`)) {
+    folder = modelDir.replace(/\/$/, "");
+    requested = `${folder}/${requested.slice(`${base}/models/`.length)}`;
+  }
+  const path = await containedRealPath(folder, requested);
   if (path === null) return new Response("Not found\n", { status: 404 });
-  const models = `${root.replace(/\/$/, "")}/models/`;
-  if (modelDir && path.startsWith(models)) path = `${modelDir.replace(/\/$/, "")}/${path.slice(models.length)}`;
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });

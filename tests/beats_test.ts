@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import {
   autocorrelation,
+  type Candidate,
   detectHeartSounds,
   type Envelope,
+  envelopePeaks,
   estimateHeartRate,
   type HeartSounds,
   kthSmallest,
@@ -20,6 +22,7 @@ import { scoreBeats } from "../scripts/score_beats.ts";
 import { assertAlmostEquals, DATA_DIR, needsData } from "./_helpers.ts";
 import { detectHeartSounds as referenceDetect } from "./_beats_reference.ts";
 import { readWav } from "../lib/wav.ts";
+import { mulberry32 } from "../lib/rng.ts";
 
 /** Fraction of `truth` times with a detection within ±tol seconds. */
 function hitRate(truth: number[], detected: number[], tol = 0.05): number {
@@ -292,5 +295,42 @@ Deno.test("detectHeartSounds() gives the same results as before the speedups on 
       const at2k = processingRate(readWav(Deno.readFileSync(`${DATA_DIR}/${set}/${name}`)));
       assert.deepEqual(detectHeartSounds(at2k), referenceDetect(at2k), name);
     }
+  }
+});
+
+/** envelopePeaks as first written: every candidate compared with every kept one (quadratic), the oracle below. */
+function pairwisePeaks(env: Envelope, minValue: number, minGapS: number): Candidate[] {
+  const v = env.values;
+  const raw: Candidate[] = [];
+  for (let k = 1; k < v.length - 1; k++) {
+    if (v[k] > minValue && v[k] > v[k - 1] && v[k] >= v[k + 1]) {
+      const a = v[k - 1], b = v[k], c = v[k + 1], d = a - 2 * b + c;
+      const peak = d < 0 ? k + Math.max(-0.5, Math.min(0.5, 0.5 * (a - c) / d)) : k;
+      raw.push({ t: peak / env.rate, a: v[k] });
+    }
+  }
+  const kept: Candidate[] = [];
+  for (const c of raw.toSorted((p, q) => q.a - p.a)) {
+    let far = true;
+    for (let k = 0; k < kept.length && far; k++) far = Math.abs(kept[k].t - c.t) >= minGapS;
+    if (far) kept.push(c);
+  }
+  return kept.sort((p, q) => p.t - q.t);
+}
+
+Deno.test("envelopePeaks() keeps exactly the peaks pairwise suppression keeps, on random envelopes", () => {
+  const rng = mulberry32(17);
+  for (let round = 0; round < 300; round++) {
+    const n = 2 + Math.floor(rng() * 3000);
+    const levels = 1 + Math.floor(rng() * 20); // few levels: many ties and plateaus
+    const values = Float32Array.from(
+      { length: n },
+      () => Math.floor(rng() * levels) / levels + (rng() < 0.5 ? 0 : rng()),
+    );
+    const rate = [50, 100, 100, 333][round % 4];
+    const env = { values, rate, fine: new Float32Array(0), fineRate: 2000, silent: false };
+    const minGapS = [0.08, 0.01, 0.2, 1 / rate, 2.5 / rate][Math.floor(rng() * 5)];
+    const minValue = rng() < 0.5 ? -Infinity : rng();
+    assert.deepEqual(envelopePeaks(env, minValue, minGapS), pairwisePeaks(env, minValue, minGapS), `round ${round}`);
   }
 });

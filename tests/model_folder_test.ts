@@ -18,8 +18,19 @@ function recordingReader(replace: Record<string, Uint8Array> = {}) {
 Deno.test("resolveInside() resolves plain names and refuses paths that leave the folder", () => {
   const folder = new URL("file:///m/model.json");
   assert.equal(resolveInside(folder, "weights.bin").href, "file:///m/weights.bin");
-  assert.equal(resolveInside(folder, "sub/a%20b.bin").href, "file:///m/sub/a%20b.bin");
-  for (const bad of ["", "../x.bin", "a/../../x.bin", "/etc/passwd", "a\\b.bin", "https://x.org/w.bin", "file:w.bin"]) {
+  assert.equal(resolveInside(folder, "sub/a b.bin").href, "file:///m/sub/a%20b.bin");
+  for (
+    const bad of [
+      "",
+      "../x.bin",
+      "a/../../x.bin",
+      "/etc/passwd",
+      "a\\b.bin",
+      "https://x.org/w.bin",
+      "file:w.bin",
+      "%2e%2e/x",
+    ]
+  ) {
     assert.throws(() => resolveInside(folder, bad), ModelError, bad);
   }
 });

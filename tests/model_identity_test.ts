@@ -89,6 +89,6 @@ Deno.test("a model without name or modelVersion is unnamed and unversioned; a ma
   assert.equal(bare.identity.version, UNVERSIONED_MODEL);
   await assert.rejects(
     readModelFolder(MODEL_URL, rewrite((p) => (p.modelVersion = 5))),
-    (e: Error) => e instanceof ModelError && /"modelVersion" must be a short non-empty string/.test(e.message),
+    (e: Error) => e instanceof ModelError && /modelVersion is 5, expected a non-empty string/.test(e.message),
   );
 });

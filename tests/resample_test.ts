@@ -208,3 +208,10 @@ Deno.test("resample() gives bit-identical results without WebAssembly (the JavaS
   assert.ok(success);
   assert.deepEqual(new Float32Array(stdout.buffer), resample(x, 44100, 2000));
 });
+
+Deno.test("resample() refuses rate divisions above 65536 and outputs over 2^28 samples before any work", () => {
+  const x = new Float32Array(48000).fill(0.1);
+  assert.throws(() => resample(x, 0xffffffff, 2000), /divides the rate by more than 65536/);
+  assert.throws(() => resample(x.subarray(0, 10), 1e-6, 2000), /would be 20000000000 at 2000 Hz, more than 268435456/);
+  assert.throws(() => resample(x, 1, 2 ** 28), ParameterError);
+});

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 // wavefile is only an independent writer/reader for these tests, so it stays out of lib/deps.ts.
 // deno-lint-ignore no-import-prefix
 import wavefile from "npm:wavefile@11.0.0";
-import { encodeWav, readWav } from "../lib/wav.ts";
+import { encodeWav, readWav, readWavHeader } from "../lib/wav.ts";
 import { ParameterError, WavFormatError } from "../lib/errors.ts";
 import { mulberry32 } from "../lib/rng.ts";
 import { DATA_DIR, needsData } from "./_helpers.ts";
@@ -187,6 +187,62 @@ Deno.test("readWav() accepts extensible headers, odd chunks and trailing bytes",
   assert.equal(readWav(buildWav({ extraChunk: true })).samples.length, 4); // odd-sized LIST chunk with pad byte
   const padded = new Uint8Array([...buildWav(), 0, 0, 0]); // bytes past the RIFF end are ignored
   assert.equal(readWav(padded).samples.length, 4);
+});
+
+/** `bytes` with its RIFF size field and data size field set as a streaming writer leaves them. */
+function withSizes(bytes: Uint8Array, riffSize: number, dataSize: number): Uint8Array {
+  const out = bytes.slice();
+  const view = new DataView(out.buffer);
+  view.setUint32(4, riffSize, true);
+  const at = readWavHeader(bytes).dataOffset - 4;
+  view.setUint32(at, dataSize, true);
+  return out;
+}
+
+Deno.test("readWav() reads streaming-writer files (size 0 or 0xFFFFFFFF) to the end of the file", async (t) => {
+  const wave = { samples: gridSamples(101, 5), sampleRate: 4000 };
+  const stereo = encodeWav(wave, { channels: 2, bitDepth: 24 });
+  const expected = [...readWav(stereo).samples];
+  for (const riff of [0, 0xffffffff, stereo.length - 8]) {
+    for (const data of [0, 0xffffffff]) {
+      await t.step(`RIFF size ${riff}, data size ${data}`, () => {
+        const wav = readWav(withSizes(stereo, riff, data));
+        assert.deepEqual([...wav.samples], expected);
+        assert.equal(wav.durationS, 101 / 4000);
+      });
+    }
+  }
+  await t.step("RIFF size 0 with a known data size", () => {
+    assert.deepEqual([...readWav(withSizes(stereo, 0, 101 * 6)).samples], expected);
+  });
+  await t.step("a frame cut short at the end is dropped", () => {
+    const cut = withSizes(stereo, 0xffffffff, 0xffffffff).subarray(0, stereo.length - 4);
+    assert.deepEqual([...readWav(cut).samples], expected.slice(0, 100));
+  });
+  await t.step("RIFF size 0 and no data chunk says so (not 'no fmt chunk')", () => {
+    const noData = buildWav({ omitData: true });
+    new DataView(noData.buffer).setUint32(4, 0, true);
+    assert.throws(() => readWav(noData), /Cannot read WAV: no data chunk$/);
+  });
+});
+
+Deno.test("readWavHeader() reads the format and duration from the first bytes of a file", () => {
+  const bytes = encodeWav({ samples: gridSamples(8000, 6), sampleRate: 2000 }, { channels: 3 });
+  const header = readWavHeader(bytes.subarray(0, 64), bytes.length);
+  assert.deepEqual(header, {
+    encoding: "pcm",
+    channels: 3,
+    sampleRate: 2000,
+    bitDepth: 16,
+    blockAlign: 6,
+    dataOffset: 44,
+    frames: 8000,
+    durationS: 4,
+  });
+  const streaming = withSizes(bytes, 0xffffffff, 0xffffffff);
+  assert.equal(readWavHeader(streaming.subarray(0, 64), bytes.length).frames, 8000);
+  assert.throws(() => readWavHeader(bytes.subarray(0, 30), bytes.length), /fmt chunk ends past the first 30 bytes/);
+  assert.throws(() => readWavHeader(bytes.subarray(0, 40), bytes.length), /no data chunk in the first 40 bytes/);
 });
 
 Deno.test("readWav() gives each class of bad input its WavFormatError", async (t) => {
