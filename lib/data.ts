@@ -8,6 +8,12 @@
  * that is a class name (DHD's per-class folders). Kaggle CSV prefixes `Atraining_` / `Btraining_`
  * are stripped before reading the class.
  *
+ * Challenge test labels: the `Aunlabelledtest__*` / `Bunlabelledtest__*` files are the PASCAL
+ * challenge's official test sets; when the folder holds `challenge_test_labels.csv` (path, label),
+ * their labels come from it. Every recording records its {@linkcode ChallengeSplit}, so the
+ * original's experiments can keep the original's labelled files (`challengeSplits: ["train"]`)
+ * while the model and new experiments use both.
+ *
  * Patient ids: set_b names carry one (`normal__103_1305031931979_B.wav` → "103";
  * `normal_noisynormal_258_…` → "258"), so several recordings can share a patient and splits must
  * group them. set_a names hold only a timestamp and no patient information: each set_a file is
@@ -19,6 +25,12 @@ import { CLASS_LABEL_IDS, CLASS_NAMES, classInfo, LABEL_IDS, type LabelName } fr
 import { DatasetError } from "./errors.ts";
 
 export { CLASS_LABEL_IDS, CLASS_NAMES, type LabelName };
+
+/** The challenge's split of a file: "train" = labelled in the original release, "test" = official test file. */
+export type ChallengeSplit = "train" | "test";
+
+/** File of the test files' labels inside a data folder (path,label[,sheet_name]). */
+export const CHALLENGE_TEST_LABELS_FILE = "challenge_test_labels.csv";
 
 /** One audio file of the dataset. */
 export interface Recording {
@@ -38,6 +50,8 @@ export interface Recording {
   patientId: string;
   /** The challenge's "noisy" sublabel (set_b `normal_noisynormal_…`, `murmur_noisymurmur_…`). */
   noisy: boolean;
+  /** "test" for the challenge's official test files (`*unlabelledtest*` names or rows of challenge_test_labels.csv), else "train". */
+  challengeSplit: ChallengeSplit;
 }
 
 /** Options of {@linkcode listRecordings}. */
@@ -48,6 +62,8 @@ export interface ListRecordingsOptions {
   includeUnlabelled?: boolean;
   /** Only these sets. @default {["a", "b"]} */
   sets?: ("a" | "b")[];
+  /** Only these challenge splits; ["train"] gives the original's files (no official test file). @default {["train", "test"]} */
+  challengeSplits?: ChallengeSplit[];
 }
 
 function isLabel(name: string): name is LabelName {
@@ -130,6 +146,15 @@ export function listRecordings(dataDir: string, options: ListRecordingsOptions =
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
+  const testLabels = new Map<string, string>();
+  try {
+    for (const row of parseCsv(Deno.readTextFileSync(`${root}/${CHALLENGE_TEST_LABELS_FILE}`))) {
+      if (row.path) testLabels.set(row.path, row.label ?? "");
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const splits = options.challengeSplits ?? ["train", "test"];
   const files = walkWavs(root);
   if (files.length === 0) throw new DatasetError(`Cannot list recordings: no .wav files under "${dataDir}"`);
   const sets = options.sets ?? ["a", "b"];
@@ -149,6 +174,10 @@ export function listRecordings(dataDir: string, options: ListRecordingsOptions =
         label = isLabel(parent.toLowerCase()) ? parent.toLowerCase() : parent;
       }
     }
+    const testLabel = testLabels.get(relPath);
+    const challengeSplit: ChallengeSplit = testLabel !== undefined || /unlabelledtest/i.test(name) ? "test" : "train";
+    if (!splits.includes(challengeSplit)) continue;
+    if (label === null && testLabel !== undefined && isLabel(testLabel)) label = testLabel;
     const patient = patientFromFileName(name);
     let set: "a" | "b";
     if (csv?.dataset === "a" || csv?.dataset === "b") set = csv.dataset;
@@ -168,6 +197,7 @@ export function listRecordings(dataDir: string, options: ListRecordingsOptions =
       classIndex: label === null ? -1 : (CLASS_NAMES as readonly string[]).indexOf(label),
       patientId: set === "b" && patient !== null ? `b:${patient}` : `${set}:${stem}`,
       noisy,
+      challengeSplit,
     });
   }
   return out;

@@ -15,6 +15,7 @@
  * @module
  */
 import { findDataDir, listRecordings, type Recording } from "../lib/data.ts";
+import { cachedAuditGroups, withAuditGroups } from "../lib/audit_run.ts";
 import { fullPlan } from "../scripts/reproduce.ts";
 import { type ExperimentResult, stratifiedSubset, writeSyntheticDataset } from "../lib/experiments.ts";
 import { CLASS_NAMES } from "../lib/classes.ts";
@@ -105,11 +106,16 @@ export function reproduceOptions(
 
 /**
  * The four-class recordings the experiments use (artifact and unlabelled excluded), and in quick
- * mode the same seeded class-stratified subset as `deno task reproduce --quick`.
+ * mode the same seeded class-stratified subset as `deno task reproduce --quick`. The original's
+ * experiments keep the original's files (challenge split "train", as `deno task reproduce` does);
+ * pass ["train", "test"] for the test files' labels too.
  */
-export async function experimentRecordings(): Promise<Recording[]> {
+export async function experimentRecordings(
+  challengeSplits: ("train" | "test")[] = ["train"],
+): Promise<Recording[]> {
   const data = await notebookData();
-  const all = listRecordings(data.dir);
+  // the audit's groups and label-conflict rule, as `deno task reproduce` and `deno task train` use them
+  const all = withAuditGroups(listRecordings(data.dir, { challengeSplits }), await cachedAuditGroups(data.dir));
   return QUICK ? stratifiedSubset(all, QUICK_SUBSET, 42) : all;
 }
 

@@ -16,6 +16,7 @@
  */
 import { parseArgs } from "node:util";
 import { listRecordings, type Recording, resolveDataDir } from "../lib/data.ts";
+import { cachedAuditGroups, withAuditGroups } from "../lib/audit_run.ts";
 import { HeartSoundError } from "../lib/errors.ts";
 import {
   COMMON_RATE_HZ,
@@ -204,11 +205,13 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
   const quick = options.quick ?? false;
   let recordings: Recording[];
   let dataSource: string;
+  let dataDir: string;
   try {
     if (options.synthetic) throw new HeartSoundError("Cannot use real data: synthetic data asked for");
     const dir = resolveDataDir(options.dataDir);
     recordings = listRecordings(dir);
     dataSource = dir;
+    dataDir = dir;
   } catch (e) {
     if (!(quick || options.synthetic) || !(e instanceof HeartSoundError) || (options.dataDir && !options.synthetic)) {
       throw e;
@@ -217,8 +220,16 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
     const dir = await Deno.makeTempDir({ prefix: "heartbeat-synth-" });
     recordings = await writeSyntheticDataset(dir, { perClass: 12, seed: 7 });
     dataSource = `synthetic (lib/synth.ts, ${recordings.length} recordings in ${dir})`;
+    dataDir = dir;
   }
-  log(`data: ${dataSource} (${recordings.length} recordings)`);
+  // every grouped split uses the audit's groups (copies share a fold); label conflicts are left out
+  const listed = recordings.length;
+  // the original protocol reproduces the original's run as it was: all its files, its own (random) split
+  const asListed = recordings;
+  recordings = withAuditGroups(recordings, await cachedAuditGroups(dataDir, { progress: options.progress === true }));
+  log(
+    `data: ${dataSource} (${recordings.length} recordings; ${listed - recordings.length} in label conflicts left out)`,
+  );
   const presets = options.presets ?? (quick ? ["small"] : ["mini", "small", "main"]);
   let plan = quick ? presets.flatMap((p) => quickPlan(p)) : fullPlan().filter((r) => presets.includes(r.preset));
   if (options.only) plan = plan.filter((r) => options.only!.includes(r.experiment));
@@ -300,9 +311,12 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
   const results: ExperimentResult[] = [];
   for (const run of plan) {
     const preset = PRESETS[run.preset];
-    let recs = recordings;
-    if (quick) recs = stratifiedSubset(recordings, options.quickSize ?? 48, 42);
-    else if (preset.subset) recs = stratifiedSubset(recordings, preset.subset, 42);
+    // the original's experiments keep the original's files; the CNN (ours) also learns from the test files' labels
+    let recs = run.experiment === "cnn"
+      ? recordings
+      : (run.protocol === "original" ? asListed : recordings).filter((r) => r.challengeSplit === "train");
+    if (quick) recs = stratifiedSubset(recs, options.quickSize ?? 48, 42);
+    else if (preset.subset) recs = stratifiedSubset(recs, preset.subset, 42);
     const common = {
       protocol: run.protocol,
       preset: run.preset,

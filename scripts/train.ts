@@ -31,6 +31,7 @@ import { parseArgs } from "node:util";
 import { canonicalJson, sha256Hex } from "../lib/cache.ts";
 import { classCounts, classesOf, listRecordings, resolveDataDir } from "../lib/data.ts";
 import { CLASS_LABEL_IDS, CLASS_NAMES } from "../lib/classes.ts";
+import { cachedAuditGroups, withAuditGroups } from "../lib/audit_run.ts";
 import { loadTf } from "../lib/tf.ts";
 import type { LayersModel } from "../lib/deps.ts";
 import { countParameters, saveModel } from "../lib/model.ts";
@@ -143,7 +144,9 @@ async function main(): Promise<void> {
   }
   const outDir = values.out ?? new URL("../models", import.meta.url).pathname;
   const dir = resolveDataDir(values.data);
-  const listed = listRecordings(dir);
+  // the audit's groups keep copies in one fold; label conflicts are left out (lib/audit_run.ts)
+  const found = listRecordings(dir);
+  const listed = withAuditGroups(found, await cachedAuditGroups(dir));
   const classes = classesOf(listed);
   if (classes.length < 2) {
     console.error(`Cannot train: the data has ${classes.length} class (${classes.join(", ")}), expected at least 2`);
@@ -154,6 +157,10 @@ async function main(): Promise<void> {
   const known = (c: string) => (CLASS_NAMES as readonly string[]).indexOf(c);
   const recordings = listed.map((r) => ({ ...r, classIndex: classes.indexOf(r.label!) }));
   console.error(`data: ${dir} (${recordings.length} labelled recordings: ${JSON.stringify(classCounts(recordings))})`);
+  console.error(
+    `audit: ${found.length - listed.length} recordings in label conflicts left out; ` +
+      `${new Set(recordings.map((r) => r.patientId)).size} CV groups`,
+  );
   const tf = await loadTf();
   console.error(`tfjs backend: ${tf.getBackend()}`);
   const p: LogmelWindowsPreprocessing = {
