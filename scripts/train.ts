@@ -146,7 +146,8 @@ async function main(): Promise<void> {
   const dir = resolveDataDir(values.data);
   // the audit's groups keep copies in one fold; label conflicts are left out (lib/audit_run.ts)
   const found = listRecordings(dir);
-  const listed = withAuditGroups(found, await cachedAuditGroups(dir));
+  const audit = await cachedAuditGroups(dir);
+  const listed = withAuditGroups(found, audit);
   const classes = classesOf(listed);
   if (classes.length < 2) {
     console.error(`Cannot train: the data has ${classes.length} class (${classes.join(", ")}), expected at least 2`);
@@ -278,7 +279,7 @@ async function main(): Promise<void> {
       backend: tf.getBackend(),
     };
     // The stack: hand-feature trees + CNN, operating point chosen by nested CV.
-    const artifacts = await prepareArtifacts(dir, p.targetSampleRate);
+    const artifacts = await prepareArtifacts(dir, p.targetSampleRate, audit);
     console.error(`artifact recordings (quality model): ${artifacts.length}`);
     const stack = await stackCv(tf, recs, cv, memberCvs, settings, seed, values.quick!, standard, artifacts);
     results.stack = stack.results;
@@ -429,10 +430,17 @@ interface ArtifactRecording {
   patientId: string;
 }
 
-/** Reads and resamples the data folder's artifact recordings. */
-async function prepareArtifacts(dir: string, targetSampleRate: number): Promise<ArtifactRecording[]> {
+/**
+ * Reads and resamples the data folder's artifact recordings, grouped as the audit says (a copy of
+ * an artifact shares its fold), label conflicts left out.
+ */
+async function prepareArtifacts(
+  dir: string,
+  targetSampleRate: number,
+  audit: Awaited<ReturnType<typeof cachedAuditGroups>>,
+): Promise<ArtifactRecording[]> {
   const out: ArtifactRecording[] = [];
-  for (const r of listRecordings(dir, { includeArtifact: true })) {
+  for (const r of withAuditGroups(listRecordings(dir, { includeArtifact: true }), audit)) {
     if (r.label !== "artifact") continue;
     const wav = readWav(await Deno.readFile(r.path));
     const wave = { samples: wav.samples, sampleRate: wav.sampleRate };
