@@ -1090,7 +1090,7 @@ function calibrationLines(c: any, shipped: any): string[] {
       c.perFold.map((p: { calibration: { slope: number; intercept: number } }) =>
         `(${f2(p.calibration.slope)}, ${f2(p.calibration.intercept)})`
       ).join(", ")
-    }); the test fold is scored with it. A temperature (p ∝ p^(1/T)) fitted the same way is shown for comparison: one factor cannot fix probabilities that are underconfident for normal and overconfident for the rare classes the logit adjustment pushes up.`,
+    }); the test fold is scored with it. A temperature (p ∝ p^(1/T)) fitted the same way is shown for comparison (one factor for every class: it cannot both raise the confidence of normal calls and lower that of the rare classes the logit adjustment pushes up).`,
     "",
     "| pooled nested CV | before | temperature | shipped (top-label logistic) |",
     "|---|---:|---:|---:|",
