@@ -20,6 +20,7 @@ import { fetchBytes, firstLine, type ModelIdentity, readModelFolder } from "./mo
 
 export type { ModelIdentity } from "./model_folder.ts";
 import type { Tf } from "./tf.ts";
+import type { QualityAssessment } from "./stack.ts";
 
 export { CLASS_NAMES, CLASSES, type ClassInfo, type ClassName, LABEL_IDS } from "./classes.ts";
 
@@ -46,7 +47,13 @@ export interface ClassifyResult {
   durationS: number;
   /** Sample rate of the input, in Hz (the model resamples to its own rate). */
   sampleRate: number;
-  /** Reasons to distrust this result (low confidence, very quiet or very short recording); empty when none. */
+  /**
+   * Signal quality: the probability that the recording is usable heart sound rather than noise,
+   * talking or no heart sound, in [0, 1]; null when the model has no quality model. Below the
+   * model's threshold `warnings` starts with "retake: <reason>" (the class is still given).
+   */
+  quality: number | null;
+  /** Reasons to distrust this result ("retake: …", low confidence, very quiet recording); empty when none. */
   warnings: string[];
   /** The model that made this result: its name, version and content hash (the same object for every result). */
   model: ModelIdentity;
@@ -178,8 +185,18 @@ async function openClassifier(url: URL, options: LoadClassifierOptions): Promise
     if (!(samples instanceof Float32Array)) throw new ParameterError("Cannot classify: samples are not a Float32Array");
     checkRecordingSize(sampleRate, samples.length / sampleRate, opts);
     const warnings = checkRecording(wave);
-    const { probabilities, beats } = engine.run(wave, opts.beats ?? true);
-    return buildResult(labels, labelIds, probabilities, wave, warnings, beats, engine.identity);
+    const { probabilities, beats, quality } = engine.run(wave, opts.beats ?? true);
+    if (quality?.retake) warnings.unshift(`retake: ${quality.reason} (quality ${quality.quality.toFixed(2)})`);
+    return buildResult(
+      labels,
+      labelIds,
+      probabilities,
+      wave,
+      warnings,
+      beats,
+      engine.identity,
+      quality?.quality ?? null,
+    );
   };
   return {
     modelUrl: url.href,
@@ -272,6 +289,7 @@ function buildResult(
   warnings: string[],
   beats: Beats | undefined,
   model: ModelIdentity,
+  quality: number | null,
 ): ClassifyResult {
   for (let k = 0; k < probs.length; k++) {
     if (!Number.isFinite(probs[k])) {
@@ -299,6 +317,7 @@ function buildResult(
     s2TimesS: beats?.s2TimesS ?? [],
     durationS: wave.samples.length / wave.sampleRate,
     sampleRate: wave.sampleRate,
+    quality,
     warnings,
     model,
   };
@@ -311,8 +330,11 @@ interface Engine {
   /** preprocessing.json `labelIds`, when it has them. */
   labelIds: number[];
   identity: ModelIdentity;
-  /** Class probabilities of one recording (windows aggregated), in label order, and its heart sounds. */
-  run(wave: Waveform, withBeats: boolean): { probabilities: Float32Array; beats?: Beats };
+  /** Class probabilities of one recording (windows aggregated), in label order, its heart sounds and quality. */
+  run(
+    wave: Waveform,
+    withBeats: boolean,
+  ): { probabilities: Float32Array; beats?: Beats; quality: QualityAssessment | null };
 }
 
 /** Rate at which lib/beats.ts analyses heart sounds (its default `processingRate`), in Hz. */
@@ -352,7 +374,7 @@ async function buildEngine(
   const folder = await readModelFolder(url, readFile);
   const { preprocessing, modelJson, weightSets } = folder;
   const labels = preprocessing.labels;
-  const [{ meanOfMembers, recordingProbabilities }, { inputSize }] = await Promise.all([
+  const [{ meanOfMembers, recordingAssessment }, { inputSize }] = await Promise.all([
     probabilitiesLoading,
     import("./preprocess.ts"),
   ]);
@@ -420,8 +442,8 @@ async function buildEngine(
     }
   }
   const predict = meanOfMembers(predictors);
-  const probabilitiesOf = (wave: Waveform, heartSounds?: HeartSounds): Float32Array =>
-    recordingProbabilities(wave, preprocessing, predict, { stack, heartSounds });
+  const assess = (wave: Waveform, heartSounds?: HeartSounds) =>
+    recordingAssessment(wave, preprocessing, predict, { stack, heartSounds });
   // When the model and the heart-sound detector both resample to the same rate (with the same default
   // filter), resample once and hand both the result: the answers are identical, the work halves. (Also without
   // beats: the model's second stage detects heart sounds for its rhythm features from the same signal.)
@@ -437,11 +459,11 @@ async function buildEngine(
       const resampled = sharedRate === undefined || wave.sampleRate === sharedRate
         ? wave
         : resampleWaveform(wave, sharedRate);
-      if (!withBeats) return { probabilities: probabilitiesOf(resampled) };
+      if (!withBeats) return assess(resampled);
       const sounds = detectHeartSounds(resampled); // also the second stage's rhythm features (same signal)
-      const probabilities = probabilitiesOf(resampled, sounds);
+      const { probabilities, quality } = assess(resampled, sounds);
       const { heartRateBpm, s1TimesS, s2TimesS } = sounds;
-      return { probabilities, beats: { heartRateBpm, s1TimesS, s2TimesS } };
+      return { probabilities, quality, beats: { heartRateBpm, s1TimesS, s2TimesS } };
     },
   };
 }

@@ -34,9 +34,11 @@ A folder means every .wav file inside it, recursively, in sorted order; a file n
 Options:
   --json            one JSON object per line (NDJSON), in input order:
                     {"file","label","labelId","confidence","probabilities":{...},"heartRateBpm","s1TimesS","s2TimesS",
-                     "model":{"name","version","hash"}} or {"file","error"} for a file that cannot be classified
+                     "quality","warning"?,"model":{"name","version","hash"}} or {"file","error"} for a file that
+                     cannot be classified; quality: probability the recording is usable heart sound (null
+                     without a quality model); warning starts with "retake: <reason>" when it is low
   --csv             CSV with a header row: file,label,labelId,confidence, one column per class,
-                    heartRateBpm,s1TimesS,s2TimesS (seconds, space-separated),warning,error,
+                    heartRateBpm,s1TimesS,s2TimesS (seconds, space-separated),quality,warning,error,
                     model,modelVersion,modelHash
   --model <m>       model folder, model.json path or URL (default: the shipped model; URLs need -N under Deno)
   --demo            classify the bundled synthetic examples (examples/*.wav)
@@ -266,6 +268,7 @@ export function resultToJson(result: FileClassifyResult): Record<string, unknown
     heartRateBpm: result.heartRateBpm === null ? null : round(result.heartRateBpm, 1),
     s1TimesS: result.s1TimesS.map((t) => round(t, 3)),
     s2TimesS: result.s2TimesS.map((t) => round(t, 3)),
+    quality: result.quality === null ? null : round(result.quality, 3),
   };
   if (result.warnings.length > 0) out.warning = result.warnings.join("; ");
   out.model = { name: result.model.name, version: result.model.version, hash: result.model.hash };
@@ -283,6 +286,7 @@ function csvColumns(labels: readonly string[]): string[] {
     "heartRateBpm",
     "s1TimesS",
     "s2TimesS",
+    "quality",
     "warning",
     "error",
     "model",
@@ -315,6 +319,7 @@ function formatResult(result: FileClassifyResult, format: CliArgs["format"], lab
       hr,
       result.s1TimesS.map((t) => round(t, 3)).join(" "),
       result.s2TimesS.map((t) => round(t, 3)).join(" "),
+      result.quality === null ? null : round(result.quality, 3),
       warning,
       "",
       result.model.name,

@@ -8,7 +8,7 @@ import { ModelError } from "./errors.ts";
 import type { Waveform } from "./types.ts";
 import type { Preprocessing } from "./model_folder.ts";
 import { type ModelInput, preprocessWithSignal } from "./preprocess.ts";
-import { type Stack, stackProbabilities } from "./stack.ts";
+import { type QualityAssessment, runStack, type Stack } from "./stack.ts";
 import { HAND_FEATURE_BAND_HZ, HAND_FEATURE_RATE } from "./handfeatures.ts";
 import type { HeartSounds } from "./beats.ts";
 
@@ -67,6 +67,19 @@ export function recordingProbabilities(
   predict: (input: ModelInput) => Float32Array,
   options: RecordingProbabilitiesOptions = {},
 ): Float32Array {
+  return recordingAssessment(wave, preprocessing, predict, options).probabilities;
+}
+
+/**
+ * {@linkcode recordingProbabilities}, plus the recording's signal quality when the second stage
+ * has a quality model (lib/stack.ts `assessQuality`; null otherwise).
+ */
+export function recordingAssessment(
+  wave: Waveform,
+  preprocessing: Preprocessing,
+  predict: (input: ModelInput) => Float32Array,
+  options: RecordingProbabilitiesOptions = {},
+): { probabilities: Float32Array; quality: QualityAssessment | null } {
   const p = preprocessing;
   const { input, filtered } = preprocessWithSignal(wave, p);
   // The second stage's hand features start with the same filter on the same signal: hand it over.
@@ -82,6 +95,6 @@ export function recordingProbabilities(
   }
   const cnn = aggregateProbabilities(probs, rows, k);
   return options.stack
-    ? stackProbabilities(options.stack, wave, cnn, { heartSounds: options.heartSounds, bandpassed })
-    : cnn;
+    ? runStack(options.stack, wave, cnn, { heartSounds: options.heartSounds, bandpassed })
+    : { probabilities: cnn, quality: null };
 }

@@ -119,8 +119,18 @@ function renderResult(name: string, samples: Float32Array, sampleRate: number, r
   }
   const warnings = $("warnings");
   warnings.replaceChildren(
-    ...result.warnings.map((w) => Object.assign(document.createElement("li"), { textContent: w })),
+    ...result.warnings.map((w) =>
+      // A "retake: <reason>" warning (low signal quality) is said plainly and stands out.
+      w.startsWith("retake: ")
+        ? Object.assign(document.createElement("li"), {
+          className: "retake",
+          textContent: `Retake the recording: ${w.slice("retake: ".length)}. The class below is a guess.`,
+        })
+        : Object.assign(document.createElement("li"), { textContent: w })
+    ),
   );
+  if (result.quality !== null) section.dataset.quality = result.quality.toFixed(3);
+  else delete section.dataset.quality;
   drawWaveform($("wave") as HTMLCanvasElement, samples, sampleRate, result);
   section.dataset.label = result.label;
   section.dataset.labelId = String(result.labelId);
