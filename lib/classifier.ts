@@ -22,6 +22,7 @@ import { fetchBytes, firstLine, type ModelIdentity, readModelFolder } from "./mo
 
 export type { ModelIdentity } from "./model_folder.ts";
 import type { Tf } from "./tf.ts";
+import type { QualityAssessment } from "./stack.ts";
 
 export { CLASS_NAMES, CLASSES, type ClassInfo, type ClassName, LABEL_IDS } from "./classes.ts";
 
@@ -48,7 +49,14 @@ export interface ClassifyResult {
   durationS: number;
   /** Sample rate of the input, in Hz (the model resamples to its own rate). */
   sampleRate: number;
-  /** Reasons to distrust this result (low confidence, very quiet recording), each saying what to do; empty when none. */
+  /**
+   * Signal quality: the probability that the recording is usable heart sound rather than noise,
+   * talking or no heart sound, in [0, 1]; null when the model has no quality model. Below the
+   * model's threshold `warnings` starts with "retake: <reason>" (the class is still given).
+   */
+  quality: number | null;
+  /** Reasons to distrust this result ("retake: …", low confidence, very quiet recording), each saying what to do; empty
+   * when none. */
   warnings: string[];
   /**
    * Where in the recording the model heard what: the first stage's class probabilities of each window it scored
@@ -228,8 +236,19 @@ async function openClassifier(url: URL, options: LoadClassifierOptions): Promise
     if (!(samples instanceof Float32Array)) throw new ParameterError("Cannot classify: samples are not a Float32Array");
     checkRecordingSize(sampleRate, samples.length / sampleRate, opts);
     const warnings = checkRecording(wave);
-    const { probabilities, windows, beats } = engine.run(wave, opts.beats ?? true);
-    return buildResult(labels, labelIds, probabilities, windows, wave, warnings, beats, engine.identity);
+    const { probabilities, windows, beats, quality } = engine.run(wave, opts.beats ?? true);
+    if (quality?.retake) warnings.unshift(`retake: ${quality.reason} (quality ${quality.quality.toFixed(2)})`);
+    return buildResult(
+      labels,
+      labelIds,
+      probabilities,
+      windows,
+      wave,
+      warnings,
+      beats,
+      engine.identity,
+      quality?.quality ?? null,
+    );
   };
   return {
     modelUrl: url.href,
@@ -349,6 +368,7 @@ function buildResult(
   warnings: string[],
   beats: Beats | undefined,
   model: ModelIdentity,
+  quality: number | null,
 ): ClassifyResult {
   for (let k = 0; k < probs.length; k++) {
     if (!Number.isFinite(probs[k])) {
@@ -383,6 +403,7 @@ function buildResult(
     s2TimesS: beats?.s2TimesS ?? [],
     durationS,
     sampleRate: wave.sampleRate,
+    quality,
     warnings,
     timeline: timelineOf(labels, windows, durationS),
     irregularRhythm: beats?.irregularRhythm ? gateRhythm(beats.irregularRhythm, warnings) : null,
@@ -422,9 +443,12 @@ interface Engine {
   /** preprocessing.json `labelIds`, when it has them. */
   labelIds: number[];
   identity: ModelIdentity;
-  /** Class probabilities of one recording (windows aggregated) and of each window, in label order, and its heart
-   * sounds. */
-  run(wave: Waveform, withBeats: boolean): { probabilities: Float32Array; windows: WindowProbabilities; beats?: Beats };
+  /** Class probabilities of one recording (windows aggregated) and of each window, in label order, its heart sounds
+   * and quality. */
+  run(
+    wave: Waveform,
+    withBeats: boolean,
+  ): { probabilities: Float32Array; windows: WindowProbabilities; beats?: Beats; quality: QualityAssessment | null };
 }
 
 /** Rate at which lib/beats.ts analyses heart sounds (its default `processingRate`), in Hz. */
@@ -464,7 +488,7 @@ async function buildEngine(
   const folder = await readModelFolder(url, readFile);
   const { preprocessing, modelJson, weightSets } = folder;
   const labels = preprocessing.labels;
-  const [{ meanOfMembers, recordingAndWindowProbabilities }, { inputSize }] = await Promise.all([
+  const [{ meanOfMembers, recordingAssessment }, { inputSize }] = await Promise.all([
     probabilitiesLoading,
     import("./preprocess.ts"),
   ]);
@@ -532,8 +556,8 @@ async function buildEngine(
     }
   }
   const predict = meanOfMembers(predictors);
-  const probabilitiesOf = (wave: Waveform, heartSounds?: HeartSounds) =>
-    recordingAndWindowProbabilities(wave, preprocessing, predict, { stack, heartSounds });
+  const assess = (wave: Waveform, heartSounds?: HeartSounds) =>
+    recordingAssessment(wave, preprocessing, predict, { stack, heartSounds });
   // When the model and the heart-sound detector both resample to the same rate (with the same default
   // filter), resample once and hand both the result: the answers are identical, the work halves. (Also without
   // beats: the model's second stage detects heart sounds for its rhythm features from the same signal.)
@@ -549,13 +573,14 @@ async function buildEngine(
       const resampled = sharedRate === undefined || wave.sampleRate === sharedRate
         ? wave
         : resampleWaveform(wave, sharedRate);
-      if (!withBeats) return probabilitiesOf(resampled);
+      if (!withBeats) return assess(resampled);
       // The sounds also feed the second stage's rhythm features (same signal), their envelope the rhythm detector.
       const { sounds, envelope } = detectHeartSoundsWithEnvelope(resampled);
-      const { probabilities, windows } = probabilitiesOf(resampled, sounds);
+      const { probabilities, quality, windows } = assess(resampled, sounds);
       const { heartRateBpm, s1TimesS, s2TimesS } = sounds;
       return {
         probabilities,
+        quality,
         windows,
         beats: { heartRateBpm, s1TimesS, s2TimesS, irregularRhythm: rhythmOf(envelope) },
       };

@@ -35,14 +35,16 @@ A folder means every .wav file inside it, recursively, in sorted order; a file n
 Options:
   --json            one JSON object per line (NDJSON), in input order:
                     {"file","label","labelId","confidence","probabilities":{...},"heartRateBpm","s1TimesS","s2TimesS",
-                     "irregularRhythm":{"score","flagged","earlyBeatTimesS","lateBeatTimesS"},"model":{"name","version","hash"}}
-                    or {"file","error"} for a file that cannot be classified
+                     "quality","irregularRhythm":{"score","flagged","reliable","earlyBeatTimesS","lateBeatTimesS"},
+                     "warning"?,"model":{"name","version","hash"}} or {"file","error"} for a file that cannot be
+                     classified; quality: probability the recording is usable heart sound (null without a quality
+                     model); warning starts with "retake: <reason>" when it is low
   --timeline        also each 3 s window's class and probabilities in the JSON:
                     "timeline":[{"startS","endS","label","probabilities"}] (implies --json)
   --report <out>    write a one-file HTML report of the recording (one input file): waveform with
                     S1/S2 and early beats, timeline, class, heart rate, warnings, model; opens offline
   --csv             CSV with a header row: file,label,labelId,confidence, one column per class,
-                    heartRateBpm,s1TimesS,s2TimesS (seconds, space-separated),warning,error,
+                    heartRateBpm,s1TimesS,s2TimesS (seconds, space-separated),quality,warning,error,
                     model,modelVersion,modelHash
   --model <m>       model folder, model.json path or URL (default: the shipped model; URLs need -N under Deno)
   --demo            classify the bundled synthetic examples (examples/*.wav)
@@ -308,6 +310,7 @@ export function resultToJson(
     heartRateBpm: result.heartRateBpm === null ? null : round(result.heartRateBpm, 1),
     s1TimesS: result.s1TimesS.map((t) => round(t, 3)),
     s2TimesS: result.s2TimesS.map((t) => round(t, 3)),
+    quality: result.quality === null ? null : round(result.quality, 3),
   };
   const rhythm = result.irregularRhythm;
   out.irregularRhythm = rhythm && {
@@ -341,6 +344,7 @@ function csvColumns(labels: readonly string[]): string[] {
     "heartRateBpm",
     "s1TimesS",
     "s2TimesS",
+    "quality",
     "warning",
     "error",
     "model",
@@ -378,6 +382,7 @@ function formatResult(
       hr,
       result.s1TimesS.map((t) => round(t, 3)).join(" "),
       result.s2TimesS.map((t) => round(t, 3)).join(" "),
+      result.quality === null ? null : round(result.quality, 3),
       warning,
       "",
       result.model.name,

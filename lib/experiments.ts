@@ -93,7 +93,7 @@ export interface FeatureSet {
 }
 
 /** Bump when feature extraction changes: part of the cache key. */
-export const FEATURES_CODE_VERSION = "dominant-1/resample-kaiser-1";
+export const FEATURES_CODE_VERSION = "dominant-2/resample-kaiser-1";
 
 /** Options of {@linkcode loadFeatureSet}. */
 export interface LoadFeaturesOptions {
@@ -749,6 +749,47 @@ export async function runExperiment(
     modelBytes,
     seconds: (performance.now() - start) / 1000,
   });
+}
+
+/** Options of {@linkcode trainAndPredictSplit}. */
+export type SplitRunOptions = Pick<RunOptions, "seed" | "maxEpochs" | "maxRounds" | "alignmentCache" | "progress">;
+
+/**
+ * Trains an experiment on the recordings `train` of `features` alone (scalers, padding and
+ * alignment reference fitted on them; neural nets stop early on a grouped 20 % validation split
+ * of them) and predicts the recordings `test`: a fixed split such as the challenge's.
+ * `features.labels` may use any of the 4 class slots (e.g. artifact in a slot its data never has).
+ * @returns `test.length × 4` probabilities, and the epochs run (neural nets).
+ */
+export async function trainAndPredictSplit(
+  name: Exclude<ExperimentName, "cnn">,
+  features: FeatureSet,
+  split: { train: readonly number[]; test: readonly number[] },
+  options: SplitRunOptions = {},
+): Promise<{ probabilities: Float32Array; epochsRun?: number }> {
+  const spec = SPECS[name];
+  if (!spec) throw new ParameterError(`Cannot run experiment: unknown name "${name}"`);
+  const seed = options.seed ?? 42;
+  const train = [...split.train], test = [...split.test];
+  const design = fitFeatureDesign(spec, features, { ...options, fit: train });
+  const nn = spec.learner.kind !== "gbdt";
+  const v = nn ? groupedValidationSplit(train, features.labels, features.groups, 0.2, seed) : { train, test: [] };
+  const pick = (idx: number[]) => Int32Array.from(idx, (i) => features.labels[i]);
+  const trained = await trainAndPredict(
+    spec.learner,
+    {
+      xTrain: design.x(v.train),
+      yTrain: pick(v.train),
+      xVal: v.test.length ? design.x(v.test) : undefined,
+      yVal: v.test.length ? pick(v.test) : undefined,
+      xTest: design.x(test),
+    },
+    design.numFeatures,
+    "grouped-cv",
+    seed,
+    { protocol: "grouped-cv", preset: "small", ...options },
+  );
+  return { probabilities: trained.probabilities, epochsRun: trained.epochsRun };
 }
 
 /** Assembles an {@linkcode ExperimentResult} from fold results (used by the CNN adapter too). */

@@ -4,7 +4,7 @@
  * @module
  */
 import { ParameterError } from "./errors.ts";
-import { hannWindow, RealFft, type Spectrogram, stft } from "./stft.ts";
+import { complex64Abs, hannWindow, RealFft, type Spectrogram, stft } from "./stft.ts";
 import { assertValidAudio } from "./types.ts";
 
 /** How a frame's spectrum becomes one (frequency, magnitude) pair. */
@@ -113,10 +113,10 @@ export function frameFeaturesFromSpectrogram(
 /**
  * The original's per-frame dominant-frequency feature: STFT with nFft from
  * {@linkcode nFftForDelta}, hop nFft/4, librosa defaults otherwise (periodic Hann, centred,
- * zero padding), then {@linkcode frameFeaturesFromSpectrogram}. The `dominant` method runs a
- * fused loop (window, FFT, argmax per frame, no spectrogram kept) that returns exactly, bit for
- * bit, what the two-step path returns; it matches the original's golden outputs (frequencies
- * equal, magnitudes within 2.3e-7 relative).
+ * zero padding, librosa's complex64 magnitudes), then {@linkcode frameFeaturesFromSpectrogram}.
+ * The `dominant` method runs a fused loop (window, FFT, argmax per frame, no spectrogram kept)
+ * that returns exactly, bit for bit, what the two-step path returns; it matches the original's
+ * golden outputs, near-ties between bins included.
  * @param samples Mono samples in [-1, 1] at `sampleRate` (the original used each file's native rate).
  * @param sampleRate Hz.
  * @param deltaTimeS Frame duration target in seconds; 0.01 ("small") or 0.001 ("main") in the original.
@@ -142,19 +142,18 @@ export function dominantFrequencyFeatures(
     }
     return { ...dominantFused(samples, sampleRate, nFft, hopLength), sampleRate, nFft, hopLength, deltaTimeS };
   }
-  const spec = stft({ samples, sampleRate }, { nFft, hopLength });
+  const spec = stft({ samples, sampleRate }, { nFft, hopLength, complex64: true });
   return { ...frameFeaturesFromSpectrogram(spec, method), sampleRate, nFft, hopLength, deltaTimeS };
 }
 
 /**
  * The "dominant" feature without materialising the spectrogram: per frame, window, FFT, then
- * argmax. Gives bit for bit what `frameFeaturesFromSpectrogram(stft(...), "dominant")` gives:
- * that takes the first maximum of float32(√p) over the bins' powers p. float32(√·) is
- * non-decreasing, so its maximum is M = float32(√pmax) for the largest power pmax (first at bin j),
- * and no bin after j can reach M; only an earlier bin whose power rounds to the same float32
- * magnitude can win. Such a bin has p > pmax·(1 − 2^−21) when M is a normal float32 (a float32
- * ulp is ≤ 2^−23 relative), so only bins above pmax·(1 − 1e−6) are rechecked exactly (all
- * earlier bins when M is below the float32 normal range).
+ * argmax. Gives bit for bit what `frameFeaturesFromSpectrogram(stft(..., { complex64: true }), "dominant")`
+ * gives: the first maximum of the complex64 magnitudes ({@linkcode complex64Abs}), as librosa's
+ * float32 arithmetic has it. Those differ from the correctly rounded magnitudes by a few float32
+ * ulps at most (2^−24 relative each), so only bins whose float64 power is within 1e−5 of the
+ * largest can hold that maximum, and only they are rounded the complex64 way (every bin when the
+ * power is too small for float32 rounding to stay relative).
  * Finite float32 samples cannot overflow a float64 power, and a NaN or infinite sample makes bin
  * 0's power (the square of the frame's windowed sum) NaN or infinite in every frame that holds it,
  * and every sample lies in some frame; so a non-finite bin-0 power is exactly the sign of bad
@@ -198,14 +197,15 @@ function dominantFused(
       }
     }
     if (!(power[0] < Infinity)) assertValidAudio({ samples: x, sampleRate }, "compute STFT"); // throws
-    const m = Math.fround(Math.sqrt(bestPower));
-    if (best > 0) {
-      const low = m >= FLOAT32_MIN_NORMAL ? bestPower * (1 - 1e-6) : 0;
-      for (let b = 0; b < best; b++) {
-        if (power[b] >= low && Math.fround(Math.sqrt(power[b])) === m) {
-          best = b;
-          break;
-        }
+    // Only bins within a few float32 ulps of the largest power can reach the largest complex64 magnitude.
+    const low = bestPower >= NEAR_TIE_MIN_POWER ? bestPower * (1 - 1e-5) : 0;
+    let m = -1;
+    for (let b = 0; b < numBins; b++) {
+      if (power[b] < low) continue;
+      const mb = complex64Abs(spectrum[2 * b], spectrum[2 * b + 1]);
+      if (mb > m) {
+        m = mb;
+        best = b;
       }
     }
     frequencyHz[t] = best * binHz;
@@ -214,4 +214,5 @@ function dominantFused(
   return { frequencyHz, magnitude };
 }
 
-const FLOAT32_MIN_NORMAL = 2 ** -126;
+/** Below this power a bin's float32 rounding is no longer relative to its size, so every bin is compared. */
+const NEAR_TIE_MIN_POWER = 2 ** -200;

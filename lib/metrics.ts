@@ -1,6 +1,7 @@
 /**
  * Classification metrics: accuracy, balanced accuracy, macro-F1, per-class precision/recall/F1,
- * confusion matrix, majority-class baseline, mean ± standard deviation over folds.
+ * confusion matrix, majority-class baseline, mean ± standard deviation over folds, ROC AUC, and
+ * calibration (reliability bins, expected calibration error, Brier score).
  * @module
  */
 import { ParameterError } from "./errors.ts";
@@ -173,4 +174,100 @@ export function rocAuc(positive: ArrayLike<number>, negative: ArrayLike<number>)
     i = j;
   }
   return (rankSumPositive - np * (np + 1) / 2) / (np * nn);
+}
+
+/** One bin of a reliability diagram (top-class confidence against accuracy). */
+export interface ReliabilityBin {
+  /** Confidence range of the bin: [lower, upper), the last bin including 1. */
+  lower: number;
+  upper: number;
+  /** Samples whose top-class probability falls in the bin. */
+  count: number;
+  /** Mean top-class probability of those samples (NaN when empty). */
+  meanConfidence: number;
+  /** Share of those samples whose top class is the true class (NaN when empty). */
+  accuracy: number;
+}
+
+/** Checks an `n × k` probability matrix against `n` labels; returns n. */
+function checkProbabilities(yTrue: ArrayLike<number>, probabilities: ArrayLike<number>, k: number, what: string) {
+  const n = yTrue.length;
+  if (n === 0 || probabilities.length !== n * k) {
+    throw new ParameterError(`Cannot compute ${what}: ${probabilities.length} probabilities for ${n} labels × ${k}`);
+  }
+  for (let i = 0; i < n; i++) {
+    if (!(Number.isInteger(yTrue[i]) && yTrue[i] >= 0 && yTrue[i] < k)) {
+      throw new ParameterError(`Cannot compute ${what}: sample ${i} has class ${yTrue[i]}, expected 0..${k - 1}`);
+    }
+  }
+  return n;
+}
+
+/**
+ * Reliability diagram of the top class: samples binned by their largest probability into
+ * `numBins` equal-width bins over [0, 1], each with its mean confidence and accuracy (ties in
+ * the top probability go to the first class, as {@linkcode argmaxRows}).
+ * @param probabilities `n × numClasses` row-major.
+ * @param numBins Default 10.
+ */
+export function reliabilityBins(
+  yTrue: ArrayLike<number>,
+  probabilities: ArrayLike<number>,
+  numClasses: number,
+  numBins = 10,
+): ReliabilityBin[] {
+  const n = checkProbabilities(yTrue, probabilities, numClasses, "reliability bins");
+  const count = new Array<number>(numBins).fill(0), conf = count.slice(), hits = count.slice();
+  const top = argmaxRows(probabilities, numClasses);
+  for (let i = 0; i < n; i++) {
+    const p = probabilities[i * numClasses + top[i]];
+    const b = Math.min(numBins - 1, Math.max(0, Math.floor(p * numBins)));
+    count[b]++;
+    conf[b] += p;
+    if (top[i] === yTrue[i]) hits[b]++;
+  }
+  return count.map((c, b) => ({
+    lower: b / numBins,
+    upper: (b + 1) / numBins,
+    count: c,
+    meanConfidence: c > 0 ? conf[b] / c : NaN,
+    accuracy: c > 0 ? hits[b] / c : NaN,
+  }));
+}
+
+/**
+ * Expected calibration error of the top class: Σ_b (n_b / n) · |accuracy_b − confidence_b| over
+ * {@linkcode reliabilityBins} (10 equal-width bins by default). 0 is perfectly calibrated.
+ * @example Usage
+ * ```ts
+ * // Both samples in bin [0.9, 1) with confidence 0.9, one of them right: |0.5 − 0.9|
+ * assertEquals(expectedCalibrationError([0, 1], [0.9, 0.1, 0.9, 0.1], 2).toFixed(3), "0.400");
+ * ```
+ */
+export function expectedCalibrationError(
+  yTrue: ArrayLike<number>,
+  probabilities: ArrayLike<number>,
+  numClasses: number,
+  numBins = 10,
+): number {
+  let sum = 0, n = 0;
+  for (const b of reliabilityBins(yTrue, probabilities, numClasses, numBins)) {
+    if (b.count === 0) continue;
+    sum += b.count * Math.abs(b.accuracy - b.meanConfidence);
+    n += b.count;
+  }
+  return sum / n;
+}
+
+/**
+ * Multi-class Brier score: the mean over samples of Σ_c (p_c − [c = y])², from 0 (certain and
+ * right) to 2 (certain and wrong); always guessing uniformly over k classes scores 1 − 1/k.
+ */
+export function brierScore(yTrue: ArrayLike<number>, probabilities: ArrayLike<number>, numClasses: number): number {
+  const n = checkProbabilities(yTrue, probabilities, numClasses, "Brier score");
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < numClasses; c++) sum += (probabilities[i * numClasses + c] - (c === yTrue[i] ? 1 : 0)) ** 2;
+  }
+  return sum / n;
 }

@@ -122,6 +122,12 @@ export interface StackParameters {
   cnnWeight: number;
   /** Logit adjustment applied to the mix: probabilities ∝ p · prior^−τ. */
   tau: number;
+  /**
+   * Calibration applied last (lib/calibration.ts top-label logistic: the top probability c becomes
+   * σ(slope · logit(c) + intercept), the others share the rest), fitted on out-of-fold probabilities
+   * so that confidence matches accuracy; absent = none. Never changes the class.
+   */
+  calibration?: { slope: number; intercept: number };
 }
 
 /**
@@ -149,6 +155,16 @@ export interface EncodedTreeEnsemble {
   value: string;
 }
 
+/** The quality model as stored (models/stack.json `quality`). */
+export interface QualityFile {
+  /** Two classes: 0 usable heart sound, 1 artifact. */
+  trees: EncodedTreeEnsemble;
+  /** Quality below this (probability of usable heart sound) gives a "retake" warning; chosen in CV. */
+  threshold: number;
+  /** Per reason feature (a key of lib/stack.ts `QUALITY_REASONS`): median and spread (IQR) over heart-sound recordings. */
+  reasons: { feature: string; median: number; scale: number }[];
+}
+
 /** The second stage's file (models/stack.json). */
 export interface StackFile {
   version: 1;
@@ -156,6 +172,8 @@ export interface StackFile {
   featureNames: string[];
   parameters: StackParameters;
   trees: EncodedTreeEnsemble;
+  /** Signal quality (usable heart sound vs artifact) from the same features; optional. */
+  quality?: QualityFile;
 }
 
 /** Which model made a result: preprocessing.json's `name` and `modelVersion`, and a hash of the folder's files. */

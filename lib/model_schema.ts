@@ -203,7 +203,23 @@ export function checkStackFile(value: unknown, file: string, classes: number): v
   f.number(p.cnnTau, "parameters.cnnTau", -10, 10);
   f.number(p.tau, "parameters.tau", -10, 10);
   f.number(p.cnnWeight, "parameters.cnnWeight", 0, 1);
+  if (p.calibration !== undefined) {
+    const c = f.object(p.calibration, "parameters.calibration");
+    f.number(c.slope, "parameters.calibration.slope", -100, 100);
+    f.number(c.intercept, "parameters.calibration.intercept", -100, 100);
+  }
   checkTrees(f, s.trees, "trees", classes, names.length);
+  if (s.quality !== undefined) {
+    const q = f.object(s.quality, "quality");
+    checkTrees(f, q.trees, "quality.trees", 2, names.length);
+    f.number(q.threshold, "quality.threshold", 0, 1);
+    f.array(q.reasons, "quality.reasons", 0, 100).forEach((value, i) => {
+      const r = f.object(value, `quality.reasons[${i}]`);
+      f.string(r.feature, `quality.reasons[${i}].feature`);
+      f.number(r.median, `quality.reasons[${i}].median`, -1e9, 1e9);
+      f.number(r.scale, `quality.reasons[${i}].scale`, 1e-12, 1e9);
+    });
+  }
 }
 
 /** Checks an encoded tree ensemble's counts against `classes`, `features` and its base64 lengths. */

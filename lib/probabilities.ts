@@ -8,7 +8,7 @@ import { ModelError } from "./errors.ts";
 import type { Waveform } from "./types.ts";
 import type { Preprocessing } from "./model_folder.ts";
 import { type ModelInput, preprocessWithSignal } from "./preprocess.ts";
-import { type Stack, stackProbabilities } from "./stack.ts";
+import { type QualityAssessment, runStack, type Stack } from "./stack.ts";
 import { HAND_FEATURE_BAND_HZ, HAND_FEATURE_RATE } from "./handfeatures.ts";
 import type { HeartSounds } from "./beats.ts";
 
@@ -67,7 +67,7 @@ export function recordingProbabilities(
   predict: (input: ModelInput) => Float32Array,
   options: RecordingProbabilitiesOptions = {},
 ): Float32Array {
-  return recordingAndWindowProbabilities(wave, preprocessing, predict, options).probabilities;
+  return recordingAssessment(wave, preprocessing, predict, options).probabilities;
 }
 
 /** The model's probabilities for each window of one recording, before they are averaged. */
@@ -79,15 +79,16 @@ export interface WindowProbabilities {
 }
 
 /**
- * {@linkcode recordingProbabilities}, also returning the first stage's probabilities of each window (the timeline of
+ * {@linkcode recordingProbabilities}, plus the recording's signal quality when the second stage has a quality model
+ * (lib/stack.ts `assessQuality`; null otherwise), and the first stage's probabilities of each window (the timeline of
  * a result).
  */
-export function recordingAndWindowProbabilities(
+export function recordingAssessment(
   wave: Waveform,
   preprocessing: Preprocessing,
   predict: (input: ModelInput) => Float32Array,
   options: RecordingProbabilitiesOptions = {},
-): { probabilities: Float32Array; windows: WindowProbabilities } {
+): { probabilities: Float32Array; quality: QualityAssessment | null; windows: WindowProbabilities } {
   const p = preprocessing;
   const { input, filtered } = preprocessWithSignal(wave, p);
   // The second stage's hand features start with the same filter on the same signal: hand it over.
@@ -102,9 +103,9 @@ export function recordingAndWindowProbabilities(
     throw new ModelError(`Cannot classify audio: model gave ${probs.length} outputs for ${rows} rows of ${k} classes`);
   }
   const cnn = aggregateProbabilities(probs, rows, k);
-  const probabilities = options.stack
-    ? stackProbabilities(options.stack, wave, cnn, { heartSounds: options.heartSounds, bandpassed })
-    : cnn;
   const windowsS = input.windowsS ?? [[0, wave.samples.length / wave.sampleRate]];
-  return { probabilities, windows: { windowsS, probabilities: probs } };
+  const windows = { windowsS, probabilities: probs };
+  return options.stack
+    ? { ...runStack(options.stack, wave, cnn, { heartSounds: options.heartSounds, bandpassed }), windows }
+    : { probabilities: cnn, quality: null, windows };
 }

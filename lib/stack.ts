@@ -10,15 +10,21 @@
  *   leaves reached (go left when `x[feature] < threshold`, NaN takes the default branch), softmax.
  * - {@linkcode combineProbabilities}: undo the CNN's baked-in logit adjustment, mix
  *   `w · p_cnn + (1 − w) · p_trees`, then apply the stack's own logit adjustment
- *   (`∝ p · prior^−τ`). `w` and `τ` were chosen by nested cross-validation (scripts/train.ts).
+ *   (`∝ p · prior^−τ`), and last the calibration of the top probability (lib/calibration.ts). `w` and `τ` were chosen by nested
+ *   cross-validation (scripts/train.ts), the temperature fitted on out-of-fold probabilities.
+ * - Signal quality ({@linkcode assessQuality}, optional `quality` of stack.json): the probability
+ *   that the recording is usable heart sound rather than an artifact (noise, talking, no heart
+ *   sound), from a small two-class tree ensemble over the same features; below a threshold chosen
+ *   in CV the result says "retake" with the most telling reason.
  * @module
  */
+import { applyConfidenceCalibration } from "./calibration.ts";
 import { ModelError, ParameterError } from "./errors.ts";
-import { HAND_FEATURE_NAMES, type HandFeatureOptions, handFeatures } from "./handfeatures.ts";
+import { HAND_FEATURE_NAMES, type HandFeatureOptions, handFeatures, MISSING_FEATURE } from "./handfeatures.ts";
 import type { Waveform } from "./types.ts";
-import type { EncodedTreeEnsemble, StackFile, StackParameters } from "./model_folder.ts";
+import type { EncodedTreeEnsemble, QualityFile, StackFile, StackParameters } from "./model_folder.ts";
 
-export type { EncodedTreeEnsemble, StackFile, StackParameters };
+export type { EncodedTreeEnsemble, QualityFile, StackFile, StackParameters };
 
 /** A multi-class tree ensemble (XGBoost `multi:softprob`), nodes of all trees in flat arrays. */
 export interface TreeEnsemble {
@@ -286,6 +292,72 @@ export function decodeTreeEnsemble(e: EncodedTreeEnsemble): TreeEnsemble {
   return m;
 }
 
+// Signal quality of a recording: the probability that it is usable heart sound rather than an
+// artifact (noise, talking, no heart sound), from the same hand features and a small two-class tree
+// ensemble. Below the model's threshold the result says "retake", with the most telling reason.
+
+/** What a reason feature says when it is far on its `direction` side of typical heart sound. */
+export const QUALITY_REASONS: Readonly<Record<string, { direction: 1 | -1; text: string }>> = {
+  confidence: { direction: -1, text: "no clear heartbeat found" },
+  flatnessMean: { direction: 1, text: "broadband noise over the heart sounds" },
+  bandShare25to50: { direction: 1, text: "low-frequency rumble (movement or handling noise)" },
+  centroidMeanHz: { direction: 1, text: "sound above the heart-sound range (speech or friction)" },
+  crestFactorDb: { direction: 1, text: "knocks or clicks" },
+};
+
+/** A loaded quality model. */
+export interface QualityModel {
+  trees: TreeEnsemble;
+  threshold: number;
+  /** Reason features as indices into the hand features. */
+  reasons: { index: number; median: number; scale: number; direction: 1 | -1; text: string }[];
+}
+
+/** What {@linkcode assessQuality} returns. */
+export interface QualityAssessment {
+  /** Probability that the recording is usable heart sound, in [0, 1]. */
+  quality: number;
+  /** True when `quality` is below the model's threshold. */
+  retake: boolean;
+  /** Why (the reason feature furthest from typical heart sound), when `retake`. */
+  reason: string | null;
+}
+
+/** Reads a parsed `quality` entry, resolving its reason features against `featureNames`. */
+export function loadQuality(file: QualityFile, featureNames: readonly string[]): QualityModel {
+  const trees = decodeTreeEnsemble(file?.trees);
+  if (trees.numClasses !== 2 || trees.numFeatures !== featureNames.length) {
+    throw new ModelError(`Cannot load quality model: ${trees.numClasses} classes, ${trees.numFeatures} features`);
+  }
+  if (!(file.threshold >= 0 && file.threshold <= 1)) {
+    throw new ModelError(`Cannot load quality model: threshold is ${file.threshold}, expected 0..1`);
+  }
+  const reasons = (file.reasons ?? []).map((r) => {
+    const index = featureNames.indexOf(r.feature), known = QUALITY_REASONS[r.feature];
+    if (index < 0 || !known || !(r.scale > 0)) {
+      throw new ModelError(`Cannot load quality model: reason feature "${r.feature}" is unknown or has no spread`);
+    }
+    return { index, median: r.median, scale: r.scale, ...known };
+  });
+  return { trees, threshold: file.threshold, reasons };
+}
+
+/**
+ * Quality of one recording from its hand features (`handFeatures(wave)`).
+ * @param features The recording's hand features, in the model's feature order.
+ */
+export function assessQuality(model: QualityModel, features: Float32Array): QualityAssessment {
+  const quality = predictTreeEnsemble(model.trees, features)[0];
+  if (!(quality < model.threshold)) return { quality, retake: false, reason: null };
+  let best: string | null = null, bestZ = 1; // at least one spread beyond the median
+  for (const r of model.reasons) {
+    const v = features[r.index];
+    const z = v === MISSING_FEATURE ? (r.direction < 0 ? Infinity : -Infinity) : r.direction * (v - r.median) / r.scale;
+    if (z > bestZ) [best, bestZ] = [r.text, z];
+  }
+  return { quality, retake: true, reason: best ?? "it does not sound like a heart-sound recording" };
+}
+
 /** Rescales each row of `p` by `f` and renormalises, in place. */
 function rescaleRows(p: Float32Array, k: number, f: number[]): Float32Array {
   for (let r = 0; r < p.length / k; r++) {
@@ -311,13 +383,16 @@ export function combineProbabilities(cnn: Float32Array, trees: Float32Array, sta
   const raw = rescaleRows(Float32Array.from(cnn), k, cnnPrior.map((q) => q ** stack.cnnTau));
   const mix = new Float32Array(cnn.length);
   for (let i = 0; i < mix.length; i++) mix[i] = stack.cnnWeight * raw[i] + (1 - stack.cnnWeight) * trees[i];
-  return rescaleRows(mix, k, stack.prior.map((q) => q ** -stack.tau));
+  const adjusted = rescaleRows(mix, k, stack.prior.map((q) => q ** -stack.tau));
+  return stack.calibration ? applyConfidenceCalibration(adjusted, k, stack.calibration) : adjusted;
 }
 
 /** The loaded second stage: a tree ensemble over hand features and the combination rule. */
 export interface Stack {
   trees: TreeEnsemble;
   parameters: StackParameters;
+  /** The signal-quality model, when the file has one. */
+  quality?: QualityModel | null;
 }
 
 /** Reads a parsed stack.json (lib/model_folder.ts `readModelFolder`), checking it against lib/handfeatures.ts. */
@@ -326,11 +401,18 @@ export function loadStack(file: StackFile, featureNames: readonly string[] = HAN
   if (file.featureNames.join() !== featureNames.join()) {
     throw new ModelError(`Cannot load stack: its ${file.featureNames.length} feature names differ from the library's`);
   }
+  const cal = file.parameters?.calibration;
+  if (cal !== undefined && !(Number.isFinite(cal?.slope) && Number.isFinite(cal?.intercept))) {
+    throw new ModelError(
+      `Cannot load stack: calibration is ${JSON.stringify(cal)}, expected a finite slope and intercept`,
+    );
+  }
   const trees = decodeTreeEnsemble(file.trees);
   if (trees.numFeatures !== featureNames.length || trees.numClasses !== file.parameters.prior.length) {
     throw new ModelError(`Cannot load stack: ${trees.numFeatures} tree features, ${trees.numClasses} classes`);
   }
-  return { trees, parameters: file.parameters };
+  const quality = file.quality ? loadQuality(file.quality, featureNames) : null;
+  return { trees, parameters: file.parameters, quality };
 }
 
 /**
@@ -347,6 +429,23 @@ export function stackProbabilities(
   cnnProbabilities: Float32Array,
   options: HandFeatureOptions = {},
 ): Float32Array {
-  const trees = predictTreeEnsemble(stack.trees, handFeatures(wave, options));
-  return combineProbabilities(cnnProbabilities, trees, stack.parameters);
+  return runStack(stack, wave, cnnProbabilities, options).probabilities;
+}
+
+/**
+ * {@linkcode stackProbabilities}, plus the recording's signal quality when the stack has a quality
+ * model (null otherwise); both from one computation of the hand features.
+ */
+export function runStack(
+  stack: Stack,
+  wave: Waveform,
+  cnnProbabilities: Float32Array,
+  options: HandFeatureOptions = {},
+): { probabilities: Float32Array; quality: QualityAssessment | null } {
+  const features = handFeatures(wave, options);
+  const trees = predictTreeEnsemble(stack.trees, features);
+  return {
+    probabilities: combineProbabilities(cnnProbabilities, trees, stack.parameters),
+    quality: stack.quality ? assessQuality(stack.quality, features) : null,
+  };
 }

@@ -4,8 +4,16 @@
  * combination's operating point (CNN weight w and logit adjustment τ) inside training folds.
  * @module
  */
+import {
+  applyConfidenceCalibration,
+  applyTemperature,
+  type ConfidenceCalibration,
+  fitConfidenceCalibration,
+  fitTemperature,
+} from "./calibration.ts";
 import { type GbdtOptions, trainGbdt } from "./gbdt.ts";
-import { HAND_FEATURE_NAMES, handFeatures } from "./handfeatures.ts";
+import { HAND_FEATURE_NAMES, handFeatures, MISSING_FEATURE } from "./handfeatures.ts";
+
 import { argmaxRows, evaluate } from "./metrics.ts";
 import { ParameterError } from "./errors.ts";
 import { groupedStratifiedKFold } from "./splits.ts";
@@ -13,6 +21,8 @@ import {
   combineProbabilities,
   encodeTreeEnsemble,
   parseXgboostModel,
+  QUALITY_REASONS,
+  type QualityFile,
   type StackFile,
   type StackParameters,
 } from "./stack.ts";
@@ -157,18 +167,24 @@ export interface NestedStackInputs {
 
 /** Result of {@linkcode nestedStackCv}. */
 export interface NestedStackResult {
-  /** Out-of-fold probabilities of the stack at the operating point chosen inside each training fold. */
+  /** Out-of-fold probabilities of the stack at the operating point chosen inside each training fold,
+   * calibrated (top-label logistic) as fitted there. */
   probabilities: Float32Array;
+  /** The same before calibration. */
+  uncalibrated: Float32Array;
+  /** The same with a temperature fitted there instead (the simpler calibration, for comparison). */
+  temperatureScaled: Float32Array;
   /** Out-of-fold tree-only probabilities (τ 0). */
   treeProbabilities: Float32Array;
-  /** Chosen (w, τ) and inner score per outer fold. */
-  chosen: { cnnWeight: number; tau: number; score: number }[];
+  /** Chosen (w, τ), inner score, calibration and temperature per outer fold. */
+  chosen: { cnnWeight: number; tau: number; score: number; calibration: ConfidenceCalibration; temperature: number }[];
 }
 
 /**
  * Nested CV of the stack: per outer fold, trees are trained on the training rows; (w, τ) is
- * chosen on inner out-of-fold CNN and tree probabilities of the training rows only (inner folds:
- * `groupedStratifiedKFold` with the CNN's inner seed); then the test rows are scored.
+ * chosen, and then the calibration fitted, on inner out-of-fold CNN and tree
+ * probabilities of the training rows only (inner folds: `groupedStratifiedKFold` with the CNN's
+ * inner seed); then the test rows are scored.
  */
 export async function nestedStackCv(
   inputs: NestedStackInputs,
@@ -178,6 +194,7 @@ export async function nestedStackCv(
   const data = { x, y, numFeatures, numClasses: k };
   const n = y.length;
   const probabilities = new Float32Array(n * k), treeProbabilities = new Float32Array(n * k);
+  const uncalibrated = new Float32Array(n * k), temperatureScaled = new Float32Array(n * k);
   const chosen: NestedStackResult["chosen"] = [];
   for (const [f, fold] of folds.entries()) {
     const prior = classShares(y, fold.train, k);
@@ -188,22 +205,32 @@ export async function nestedStackCv(
       cnnInner[f].seed,
     );
     const innerTrees = await treeOutOfFold(data, fold.train, innerFolds, options);
-    const pick = chooseOperatingPoint(cnnInner[f].probabilities, innerTrees, fold.train.map((i) => y[i]), prior);
-    chosen.push(pick);
+    const yInner = fold.train.map((i) => y[i]);
+    const pick = chooseOperatingPoint(cnnInner[f].probabilities, innerTrees, yInner, prior);
+    const point = { prior, cnnTau: 0, cnnWeight: pick.cnnWeight, tau: pick.tau };
+    const innerStack = combineProbabilities(cnnInner[f].probabilities, innerTrees, point);
+    const calibration = fitConfidenceCalibration(yInner, innerStack, k);
+    const temperature = fitTemperature(yInner, innerStack, k);
+    chosen.push({ ...pick, calibration, temperature });
     const { probabilities: trees } = await fitPredictTrees(data, fold.train, fold.test, options);
     const cnn = rowsOf(cnnOuter, k, fold.test);
-    const p = combineProbabilities(cnn, trees, { prior, cnnTau: 0, cnnWeight: pick.cnnWeight, tau: pick.tau });
+    const p = combineProbabilities(cnn, trees, point);
+    const calibrated = applyConfidenceCalibration(p, k, calibration);
+    const scaled = applyTemperature(p, k, temperature);
     fold.test.forEach((i, r) => {
-      probabilities.set(p.subarray(r * k, r * k + k), i * k);
+      uncalibrated.set(p.subarray(r * k, r * k + k), i * k);
+      temperatureScaled.set(scaled.subarray(r * k, r * k + k), i * k);
+      probabilities.set(calibrated.subarray(r * k, r * k + k), i * k);
       treeProbabilities.set(trees.subarray(r * k, r * k + k), i * k);
     });
   }
-  return { probabilities, treeProbabilities, chosen };
+  return { probabilities, uncalibrated, temperatureScaled, treeProbabilities, chosen };
 }
 
 /**
- * The shipped second stage trained on all rows: trees on every recording, and (w, τ) chosen on
- * the outer out-of-fold probabilities of the CV (data the final models are trained on).
+ * The shipped second stage trained on all rows: trees on every recording, and (w, τ) chosen and
+ * the calibration fitted on the outer out-of-fold probabilities of the CV (data the
+ * final models are trained on).
  * @param cnn The final CNN's baked-in adjustment: its τ and the prior it used.
  */
 export async function trainStack(
@@ -216,6 +243,8 @@ export async function trainStack(
   const all = Array.from({ length: y.length }, (_, i) => i);
   const prior = classShares(y, all, k);
   const chosen = chooseOperatingPoint(cnnOuter, treeOutOfFoldProbabilities, y, prior);
+  const point = { prior, cnnTau: 0, cnnWeight: chosen.cnnWeight, tau: chosen.tau };
+  const calibration = fitConfidenceCalibration(y, combineProbabilities(cnnOuter, treeOutOfFoldProbabilities, point), k);
   const { bytes } = await fitPredictTrees({ x, y, numFeatures, numClasses: k }, all, [], options);
   const parameters: StackParameters = {
     prior,
@@ -223,6 +252,7 @@ export async function trainStack(
     cnnPrior: cnn.prior,
     cnnWeight: chosen.cnnWeight,
     tau: chosen.tau,
+    calibration: { slope: Number(calibration.slope.toFixed(4)), intercept: Number(calibration.intercept.toFixed(4)) },
   };
   return {
     file: {
@@ -232,5 +262,115 @@ export async function trainStack(
       trees: encodeTreeEnsemble(parseXgboostModel(bytes)),
     },
     chosen,
+  };
+}
+
+/** XGBoost settings of the quality model (usable heart sound vs artifact): small, it rides in stack.json. */
+export const QUALITY_GBDT: GbdtOptions = {
+  seed: 1,
+  numRounds: 40,
+  maxDepth: 2,
+  learningRate: 0.15,
+  subsample: 0.8,
+  colsampleByTree: 0.5,
+};
+
+/**
+ * Share of heart-sound recordings the quality threshold is set to flag, on out-of-fold qualities
+ * (below the 5 % allowed, since a threshold read off one sample flags more elsewhere).
+ */
+export const QUALITY_HEART_FLAG_RATE = 0.03;
+
+/**
+ * The quality threshold that flags (quality < threshold) at most `rate` of the given heart-sound
+ * qualities: the ⌊rate·n⌋-th smallest of them (0-based).
+ */
+export function qualityThreshold(heartQualities: ArrayLike<number>, rate = QUALITY_HEART_FLAG_RATE): number {
+  if (heartQualities.length === 0) throw new ParameterError("Cannot choose quality threshold: zero heart sounds");
+  const s = Float64Array.from(heartQualities).sort();
+  return s[Math.min(s.length - 1, Math.floor(rate * s.length))];
+}
+
+/** Inputs of the quality model's CV: hand features of heart-sound and artifact recordings. */
+export interface QualityInputs {
+  /** Hand features, `n × numFeatures`. */
+  x: Float32Array;
+  numFeatures: number;
+  /** 1 for an artifact recording, 0 for heart sound. */
+  artifact: ArrayLike<number>;
+  groups: ArrayLike<string>;
+  /** Outer folds over these rows. */
+  folds: readonly { train: number[]; test: number[] }[];
+  /** Seed of the inner folds (inner fold seed = seed + 100·(f + 1)). */
+  seed: number;
+}
+
+/** Probability of class 0 (usable heart sound) of each row of two-class probabilities. */
+function usable(p: Float32Array): Float32Array {
+  return Float32Array.from({ length: p.length / 2 }, (_, i) => p[2 * i]);
+}
+
+/**
+ * Nested CV of the quality model: per outer fold, the threshold is read off inner out-of-fold
+ * qualities of the training rows' heart sounds ({@linkcode qualityThreshold}), the trees are
+ * trained on all training rows and the test rows scored.
+ * @returns Out-of-fold quality per row, whether it is flagged, and each fold's threshold.
+ */
+export async function nestedQualityCv(
+  inputs: QualityInputs,
+  options: GbdtOptions = QUALITY_GBDT,
+): Promise<{ quality: Float32Array; flagged: boolean[]; thresholds: number[] }> {
+  const { x, numFeatures, artifact, groups, folds, seed } = inputs;
+  const data = { x, y: artifact, numFeatures, numClasses: 2 };
+  const n = artifact.length;
+  const quality = new Float32Array(n), flagged = new Array<boolean>(n).fill(false), thresholds: number[] = [];
+  for (const [f, fold] of folds.entries()) {
+    const innerFolds = groupedStratifiedKFold(
+      fold.train.map((i) => artifact[i]),
+      fold.train.map((i) => groups[i]),
+      5,
+      seed + 100 * (f + 1),
+    );
+    const inner = usable(await treeOutOfFold(data, fold.train, innerFolds, options));
+    const threshold = qualityThreshold(fold.train.flatMap((i, r) => (artifact[i] === 0 ? [inner[r]] : [])));
+    thresholds.push(threshold);
+    const q = usable((await fitPredictTrees(data, fold.train, fold.test, options)).probabilities);
+    fold.test.forEach((i, r) => {
+      quality[i] = q[r];
+      flagged[i] = q[r] < threshold;
+    });
+  }
+  return { quality, flagged, thresholds };
+}
+
+function quantileOf(values: number[], q: number): number {
+  const s = values.toSorted((a, b) => a - b);
+  const pos = q * (s.length - 1), lo = Math.floor(pos);
+  return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (pos - lo);
+}
+
+/**
+ * The shipped quality model: trees on all rows, the threshold read off the CV's out-of-fold
+ * heart-sound qualities, and the reason features' median and IQR over heart-sound rows.
+ */
+export async function trainQuality(
+  inputs: Pick<QualityInputs, "x" | "numFeatures" | "artifact">,
+  outOfFoldQuality: Float32Array,
+  options: GbdtOptions = QUALITY_GBDT,
+): Promise<QualityFile> {
+  const { x, numFeatures: d, artifact } = inputs;
+  const all = Array.from({ length: artifact.length }, (_, i) => i);
+  const heart = all.filter((i) => artifact[i] === 0);
+  const { bytes } = await fitPredictTrees({ x, y: artifact, numFeatures: d, numClasses: 2 }, all, [], options);
+  const reasons = Object.keys(QUALITY_REASONS).map((feature) => {
+    const j = HAND_FEATURE_NAMES.indexOf(feature);
+    const v = heart.map((i) => x[i * d + j]).filter((value) => value !== MISSING_FEATURE);
+    const median = quantileOf(v, 0.5), scale = quantileOf(v, 0.75) - quantileOf(v, 0.25);
+    return { feature, median: Number(median.toPrecision(5)), scale: Number(scale.toPrecision(5)) };
+  });
+  return {
+    trees: encodeTreeEnsemble(parseXgboostModel(bytes)),
+    threshold: Number(qualityThreshold(heart.map((i) => outOfFoldQuality[i])).toPrecision(5)),
+    reasons,
   };
 }

@@ -28,6 +28,11 @@ export interface StftOptions {
   hopLength?: number;
   /** Zero-pad `nFft / 2` samples on both sides so frame t is centred on sample t·hop (librosa `center=True, pad_mode="constant"`). @default {true} */
   center?: boolean;
+  /**
+   * Take magnitudes as librosa's float32 arithmetic does: each bin rounded to complex64, then
+   * {@linkcode complex64Abs}; otherwise float32(√(re² + im²)) of the float64 bin. @default {false}
+   */
+  complex64?: boolean;
 }
 
 /**
@@ -213,6 +218,39 @@ export class RealFft {
 }
 
 /**
+ * |re + i·im| as librosa's `np.abs` of a complex64 STFT computes it: re and im rounded to float32,
+ * then numpy 1.24's AVX-512F complex64 absolute (the loop the original's reference machine ran):
+ * larger · sqrt(fma(r, r, 1)) with r = smaller / larger, every step rounded to float32. It can
+ * differ by an ulp from the correctly rounded magnitude, which decides near-ties between bins.
+ * @example Usage
+ * ```ts
+ * assertEquals(complex64Abs(3, 4), 5);
+ * assertEquals(complex64Abs(0, 0), 0);
+ * ```
+ */
+export function complex64Abs(re: number, im: number): number {
+  const a = Math.abs(Math.fround(re)), b = Math.abs(Math.fround(im));
+  const larger = a > b ? a : b, smaller = a > b ? b : a;
+  if (larger === 0 || larger === Infinity) return larger; // numpy masks 0/0 and ∞/∞ to a ratio of 0
+  const r = Math.fround(smaller / larger); // float64 division rounded once more to float32 is exact rounding
+  return Math.fround(Math.fround(Math.sqrt(fmaOneFloat32(r))) * larger);
+}
+
+/**
+ * float32 fma(r, r, 1) for a float32 r in [0, 1]: r² is exact in float64, and 1 + r² is rounded
+ * to float32 once, including the halfway cases that rounding through float64 would get wrong.
+ */
+function fmaOneFloat32(r: number): number {
+  const p = r * r; // exact: 48 significant bits
+  const s = 1 + p;
+  const err = p - (s - 1); // exact remainder of the float64 sum (Fast2Sum, 1 ≥ p)
+  const f = Math.fround(s);
+  const d = s - f; // s ∈ [1, 2]: float32 spacing 2^−23, halfway 2^−24
+  if (err !== 0 && Math.abs(d) === 2 ** -24 && (err > 0) === (d > 0)) return f + 2 * d;
+  return f;
+}
+
+/**
  * Centre frequency, in Hz, of each of the `1 + nFft / 2` bins (librosa `fft_frequencies`).
  * @example Usage
  * ```ts
@@ -242,7 +280,7 @@ function framesFor(nFft: number): { window: Float64Array; fft: RealFft } {
  * Magnitude short-time Fourier transform of a mono waveform (librosa 0.10 `np.abs(stft(y))`).
  * @param wave Mono samples, all finite, at least one sample.
  * @param options `nFft`: power of two ≥ 4, default 2048. `hopLength`: default `nFft / 4`.
- *   `center`: default true, zero padding.
+ *   `center`: default true, zero padding. `complex64`: default false, librosa's float32 magnitudes.
  * @returns `1 + nFft / 2` bins per frame; with `center`, `1 + floor(n / hopLength)` frames and
  *   frame t is centred on sample t·hopLength; without, `1 + floor((n − nFft) / hopLength)` frames.
  * @example Usage
@@ -256,6 +294,7 @@ export function stft(wave: Waveform, options: StftOptions = {}): Spectrogram {
   const nFft = options.nFft ?? 2048;
   const hopLength = options.hopLength ?? Math.floor(nFft / 4);
   const center = options.center ?? true;
+  const complex64 = options.complex64 ?? false;
   if (!isPowerOfTwo(nFft) || nFft < 4) {
     throw new ParameterError(`Cannot compute STFT: nFft is ${nFft}, expected a power of two ≥ 4`);
   }
@@ -287,7 +326,7 @@ export function stft(wave: Waveform, options: StftOptions = {}): Spectrogram {
     const row = t * numBins;
     for (let b = 0; b < numBins; b++) {
       const re = spectrum[2 * b], im = spectrum[2 * b + 1];
-      data[row + b] = Math.sqrt(re * re + im * im);
+      data[row + b] = complex64 ? complex64Abs(re, im) : Math.sqrt(re * re + im * im);
     }
   }
   return { data, numFrames, numBins, nFft, hopLength, sampleRate: wave.sampleRate };

@@ -3,7 +3,7 @@
  * the presets mini / small / main, at native rates and (some) at the common 4 kHz rate.
  *
  *   deno task reproduce [--data DIR] [--quick] [--preset mini,small,main] [--only baseline,gbdt,p1,p2,cnn]
- *                       [--out DIR] [--no-cache] [--synthetic] [--jobs N] [--render]
+ *                       [--out DIR] [--no-cache] [--synthetic] [--jobs N] [--render] [--full] [--challenge]
  *
  * The full run uses 2 worker processes (--jobs, default 2; 1 in --quick), each running a share of
  * the plan balanced by estimated cost; the parent then renders the table from their JSON files.
@@ -12,6 +12,14 @@
  * small subset with few epochs (CI): on the real data when it is found, else on synthetic
  * recordings (lib/synth.ts); its default output folder is .cache/results-quick/, so it never
  * overwrites the committed results/.
+ *
+ * --full runs p1 and p2 on "main" uncapped (50 epochs; rows `main-p1-…-full`), which the default
+ * run caps for time, and keeps every other row's earlier result; a default run keeps the uncapped
+ * rows it finds in the output folder.
+ *
+ * --challenge runs the PASCAL 2011 challenge protocol instead (lib/challenge.ts: official test
+ * files, official metrics, official and leak-free training sets) → <out>/challenge.json, then
+ * re-renders README.md from the result files as --render does.
  * @module
  */
 import { parseArgs } from "node:util";
@@ -35,7 +43,12 @@ import {
   stratifiedSubset,
   writeSyntheticDataset,
 } from "../lib/experiments.ts";
-import { renderResultsMarkdown, type ShippedModelSummary, shippedModelSummary } from "../lib/report.ts";
+import {
+  type ChallengeDocument,
+  renderResultsMarkdown,
+  type ShippedModelSummary,
+  shippedModelSummary,
+} from "../lib/report.ts";
 
 /** One planned run. */
 export interface PlannedRun {
@@ -51,6 +64,10 @@ export interface PlannedRun {
   skip?: string;
   /** Position in the whole plan (set by reproduce; orders the table when shards run in parallel). */
   index?: number;
+  /** An uncapped run of `--full` (id suffix "-full"); without --full its earlier result is kept. */
+  full?: boolean;
+  /** Keep the earlier result file instead of running (set by reproduce: the runs --full does not do, or the reverse). */
+  keep?: boolean;
 }
 
 /** Epoch caps of the full run, set by the 15-minute budget on 2 cores (tfjs wasm, single-threaded). */
@@ -79,6 +96,9 @@ export function fullPlan(): PlannedRun[] {
           run.notes = [`epochs capped at ${EPOCH_CAPS.p2Main} of 50 (time budget)`];
         }
         plan.push(run);
+        if (preset === "main" && (experiment === "p1" || experiment === "p2")) {
+          plan.push({ ...run, maxEpochs: undefined, full: true, notes: ["uncapped: 50 epochs (--full)"] });
+        }
         if (preset === "small" && experiment !== "p1") plan.push({ ...run, rate: COMMON_RATE_HZ });
       }
     }
@@ -131,11 +151,15 @@ export interface ReproduceOptions {
   renderOnly?: boolean;
   /** Run only share k of n of the plan (k in 0..n−1) and write its JSON files; used by `jobs`. */
   shard?: { index: number; count: number };
+  /** Run only the uncapped runs of the plan (p1/p2 on main, 50 epochs), keeping the others' results. @default {false} */
+  full?: boolean;
+  /** Run the challenge protocol (lib/challenge.ts) → `<outDir>/challenge.json`, then render as `renderOnly`. */
+  challenge?: boolean;
 }
 
 /** Id of a run's result (its JSON file name without .json). */
 export function runId(run: PlannedRun): string {
-  return `${run.preset}-${run.experiment}-${run.protocol}-${run.rate}`;
+  return `${run.preset}-${run.experiment}-${run.protocol}-${run.rate}${run.full ? "-full" : ""}`;
 }
 
 /**
@@ -146,7 +170,8 @@ export function runId(run: PlannedRun): string {
 export function estimatedCost(run: PlannedRun): number {
   const small = { baseline: 2, gbdt: 1, p1: 27, p2: 22, cnn: 40 }[run.experiment];
   const preset = run.experiment === "p1" && run.preset === "main" ? 2.4 : { mini: 0.3, small: 1, main: 2 }[run.preset];
-  return small * (run.experiment === "cnn" ? 1 : preset) * (run.protocol === "original" ? 1 : 3.5);
+  const epochs = run.full && run.experiment === "p1" ? 50 / EPOCH_CAPS.p1Main : run.full ? 50 / EPOCH_CAPS.p2Main : 1;
+  return small * (run.experiment === "cnn" ? 1 : preset) * (run.protocol === "original" ? 1 : 3.5) * epochs;
 }
 
 /**
@@ -233,11 +258,43 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
   const presets = options.presets ?? (quick ? ["small"] : ["mini", "small", "main"]);
   let plan = quick ? presets.flatMap((p) => quickPlan(p)) : fullPlan().filter((r) => presets.includes(r.preset));
   if (options.only) plan = plan.filter((r) => options.only!.includes(r.experiment));
-  plan = plan.map((r, index) => ({ ...r, index }));
+  // --full runs only the uncapped runs, a default run all others; each keeps the other kind's earlier results
+  plan = plan.map((r, index) => {
+    const keep = !quick && !r.full !== !options.full;
+    return { ...r, index, keep, skip: keep ? `not run: ${r.full ? "needs --full" : "no result file"}` : r.skip };
+  });
   const outDir = options.outDir ?? (quick ? ".cache/results-quick" : "results");
   await Deno.mkdir(outDir, { recursive: true });
 
-  if (options.renderOnly) {
+  if (options.challenge) {
+    const challengeStart = performance.now();
+    const { runChallenge } = await import("../lib/challenge_run.ts");
+    const { challengeRecordings } = await import("../lib/challenge.ts");
+    // the audit's groups (set_b patients, set_a sessions, copies): a test file's copies leave training too
+    const audit = await cachedAuditGroups(dataDir, { progress: options.progress === true });
+    const challengeRecs = challengeRecordings(dataDir).map((r) => ({
+      ...r,
+      patientId: audit.groups[r.relPath] ?? r.patientId,
+    }));
+    const rows = await runChallenge(challengeRecs, {
+      progress: options.progress,
+      cache: options.cache,
+      maxEpochs: quick ? (options.quickEpochs ?? 3) : undefined,
+      maxRounds: quick ? 10 : undefined,
+      cnnEpochs: quick ? (options.quickEpochs ?? 3) : undefined,
+      seeds: quick ? [42] : CHALLENGE_SEEDS,
+      log,
+    });
+    const doc: ChallengeDocument = {
+      generated: new Date().toISOString(),
+      command: `deno task reproduce ${Deno.args.join(" ")}`.trim(),
+      totalSeconds: (performance.now() - challengeStart) / 1000,
+      groups: CHALLENGE_GROUPS,
+      rows,
+    };
+    await Deno.writeTextFile(`${outDir}/challenge.json`, stringifyFinite(doc) + "\n");
+  }
+  if (options.renderOnly || options.challenge) {
     const results: ExperimentResult[] = [];
     for (const run of plan) {
       const id = runId(run);
@@ -249,7 +306,8 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
           ),
         );
       } catch {
-        results.push(notRunResult(run.experiment, run.preset, run.protocol, run.rate, "not run: no result file"));
+        const missing = notRunResult(run.experiment, run.preset, run.protocol, run.rate, "not run: no result file");
+        results.push({ ...missing, id });
       }
     }
     return await finish(results);
@@ -270,6 +328,7 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
       if (options.presets) args.push("--preset", options.presets.join(","));
       if (options.only) args.push("--only", options.only.join(","));
       if (options.cache === false) args.push("--no-cache");
+      if (options.full) args.push("--full");
       return new Deno.Command(Deno.execPath(), { args, stdout: "inherit", stderr: "inherit" }).spawn();
     });
     const statuses = await Promise.all(children.map((c) => c.status));
@@ -334,7 +393,11 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
     let result: ExperimentResult;
     const label = `${run.preset} ${run.experiment} ${run.protocol} ${run.rate}`;
     try {
-      if (run.skip) {
+      if (run.keep) {
+        result = await earlierResult(outDir, run) ??
+          notRunResult(run.experiment, run.preset, run.protocol, run.rate, run.skip!);
+        result.id = runId(run);
+      } else if (run.skip) {
         result = notRunResult(run.experiment, run.preset, run.protocol, run.rate, run.skip);
       } else if (run.experiment === "cnn") {
         result = await runCnnExperiment(recs, { ...common, quick });
@@ -353,6 +416,7 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
           log(`features ${key}: ${features.loadSeconds.toFixed(1)} s (${features.cacheHits} from cache)`);
         }
         result = await runExperiment(run.experiment, features, common);
+        if (run.full) result.id = runId(run);
       }
     } catch (e) {
       if (!(e instanceof HeartSoundError)) throw e;
@@ -366,7 +430,9 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
         s.balancedAccuracy.mean.toFixed(3)
       }, F1 ${s.macroF1.mean.toFixed(3)}, ${result.seconds.toFixed(1)} s`,
     );
-    await Deno.writeTextFile(`${outDir}/${result.id}.json`, JSON.stringify(stripAudit(result), null, 1) + "\n");
+    if (!run.keep) {
+      await Deno.writeTextFile(`${outDir}/${result.id}.json`, JSON.stringify(stripAudit(result), null, 1) + "\n");
+    }
   }
   if (options.shard) {
     await Deno.writeTextFile(`${outDir}/.shard-${options.shard.index}.json`, JSON.stringify(manifest));
@@ -381,9 +447,10 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
       command: `deno task reproduce ${Deno.args.join(" ")}`.trim(),
       dataSource: dataSource.startsWith("synthetic") ? "synthetic" : dataSource.replace(/^.*\/(shared\/)/, "../$1"),
       quick,
-      totalSeconds: options.renderOnly ? await previousTotalSeconds(outDir) : seconds,
+      totalSeconds: options.renderOnly || options.challenge ? await previousTotalSeconds(outDir) : seconds,
       cpus: navigator.hardwareConcurrency,
       shipped: quick ? undefined : await readShippedSummary(),
+      challenge: await readChallenge(outDir),
     };
     await Deno.writeTextFile(
       `${outDir}/index.json`,
@@ -393,6 +460,47 @@ export async function reproduce(options: ReproduceOptions = {}): Promise<Reprodu
     await Deno.writeTextFile(`${outDir}/README.md`, renderResultsMarkdown(results, meta));
     log(`total wall time: ${seconds.toFixed(1)} s; wrote ${outDir}/README.md`);
     return { results, dataSource, seconds, outDir };
+  }
+}
+
+/** Seeds of --challenge: every model and size-matched draw three times (one CNN's result moves with its seed). */
+const CHALLENGE_SEEDS = [42, 1042, 2042];
+
+/** Where --challenge's leak-free variant gets its groups. */
+const CHALLENGE_GROUPS =
+  "the audit's (lib/audit_run.ts: set_b patients, set_a recording sessions, near-duplicate copies); label conflicts are kept, as the challenge had them";
+
+/** JSON with ±Infinity and NaN kept as strings (discriminant power is infinite at Se or Sp of 1). */
+export function stringifyFinite(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v), 1);
+}
+
+/** Parses JSON written by {@linkcode stringifyFinite}. */
+export function parseFinite<T>(text: string): T {
+  return JSON.parse(
+    text,
+    (_k, v) => (v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : v === "NaN" ? NaN : v),
+  ) as T;
+}
+
+/** results/challenge.json of an earlier --challenge run, if any. */
+async function readChallenge(outDir: string): Promise<ChallengeDocument | undefined> {
+  try {
+    return parseFinite<ChallengeDocument>(await Deno.readTextFile(`${outDir}/challenge.json`));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The result file of an earlier run of `run` in `outDir`, if any. */
+async function earlierResult(outDir: string, run: PlannedRun): Promise<ExperimentResult | undefined> {
+  try {
+    return JSON.parse(
+      await Deno.readTextFile(`${outDir}/${runId(run)}.json`),
+      (key, v) => (v === null && (key === "mean" || key === "std") ? NaN : v),
+    );
+  } catch {
+    return undefined;
   }
 }
 
@@ -431,12 +539,14 @@ async function main(args: string[]): Promise<void> {
       only: { type: "string" },
       out: { type: "string" },
       "no-cache": { type: "boolean", default: false },
+      full: { type: "boolean", default: false },
+      challenge: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
     console.log(
-      "deno task reproduce [--data DIR] [--quick] [--preset mini,small,main] [--only baseline,gbdt,p1,p2,cnn] [--out DIR] [--no-cache] [--synthetic] [--jobs N] [--render]",
+      "deno task reproduce [--data DIR] [--quick] [--preset mini,small,main] [--only baseline,gbdt,p1,p2,cnn] [--out DIR] [--no-cache] [--synthetic] [--jobs N] [--render] [--full] [--challenge]",
     );
     return;
   }
@@ -466,6 +576,8 @@ async function main(args: string[]): Promise<void> {
     outDir: values.out,
     cache: !values["no-cache"],
     progress: true,
+    full: values.full,
+    challenge: values.challenge,
   });
 }
 

@@ -36,6 +36,7 @@ const GOOD_KEYS = [
   "labelId",
   "model",
   "probabilities",
+  "quality",
   "s1TimesS",
   "s2TimesS",
 ];
@@ -95,6 +96,7 @@ Deno.test("infer CLI --json classifies good files and reports bad ones in input 
       assert.equal(o.labelId, IDS[o.label]);
       assert.ok(o.heartRateBpm === null || (o.heartRateBpm > 30 && o.heartRateBpm < 250));
       assert.ok(Array.isArray(o.s1TimesS) && Array.isArray(o.s2TimesS));
+      assert.ok(o.quality === null || (o.quality >= 0 && o.quality <= 1));
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -189,19 +191,19 @@ Deno.test("infer CLI text and --csv output: one line per file, header for CSV, e
     assert.equal(csv.code, 1);
     assert.equal(
       csv.stdout[0],
-      "file,label,labelId,confidence,normal,extrahls,murmur,extrastole,heartRateBpm,s1TimesS,s2TimesS,warning,error,model,modelVersion,modelHash",
+      "file,label,labelId,confidence,normal,extrahls,murmur,extrastole,heartRateBpm,s1TimesS,s2TimesS,quality,warning,error,model,modelVersion,modelHash",
     );
     const row = csv.stdout[1].split(",");
-    assert.equal(row.length, 16);
+    assert.equal(row.length, 17);
     assert.equal(row[0], good[0]);
     assertAlmostEquals(row.slice(4, 8).map(Number).reduce((a, b) => a + b, 0), 1, 2e-4);
     const s1 = row[9].split(" ").map(Number);
     assert.ok(s1.length > 2 && s1.every((t, i) => t >= 0 && (i === 0 || t > s1[i - 1])), `S1 times "${row[9]}"`);
     const { name, version, hash } = (await loadClassifier()).model;
-    assert.deepEqual(row.slice(13), [name, version, hash]);
+    assert.deepEqual(row.slice(14), [name, version, hash]);
     assert.match(
       csv.stdout[2],
-      /^[^,]+,,,,,,,,,,,,"Cannot read WAV: not a RIFF\/WAVE file \(starts with ""hell""\)",,,$/,
+      /^[^,]+,,,,,,,,,,,,,"Cannot read WAV: not a RIFF\/WAVE file \(starts with ""hell""\)",,,$/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

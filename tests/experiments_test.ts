@@ -272,3 +272,25 @@ Deno.test("shardPlan() balances by earlier run times, covers every run once, kee
     assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
   }
 });
+
+Deno.test("fullPlan() adds uncapped p1/p2 runs on main with their own ids, and challenge JSON keeps ±Infinity", async () => {
+  const { fullPlan, parseFinite, runId, stringifyFinite } = await import("../scripts/reproduce.ts");
+  const full = fullPlan().filter((run) => run.full);
+  assert.deepEqual(full.map(runId).sort(), [
+    "main-p1-grouped-cv-native-full",
+    "main-p1-original-native-full",
+    "main-p2-grouped-cv-native-full",
+    "main-p2-original-native-full",
+  ]);
+  assert.ok(full.every((run) => run.maxEpochs === undefined));
+  const capped = fullPlan().filter((run) => run.preset === "main" && run.experiment === "p1" && !run.full);
+  assert.ok(capped.every((run) => run.maxEpochs === 3));
+  const doc = { dp: Infinity, low: -Infinity, none: NaN, x: 0.5 };
+  const text = stringifyFinite(doc);
+  assert.ok(text.includes('"Infinity"'));
+  const back = parseFinite<typeof doc>(text);
+  assert.equal(back.dp, Infinity);
+  assert.equal(back.low, -Infinity);
+  assert.ok(Number.isNaN(back.none));
+  assert.equal(back.x, 0.5);
+});

@@ -9,7 +9,7 @@ import {
   timelineRuns,
 } from "../lib/html_report.ts";
 import { defaultLogmelPreprocessing } from "../lib/preprocess.ts";
-import { recordingAndWindowProbabilities } from "../lib/probabilities.ts";
+import { recordingAssessment } from "../lib/probabilities.ts";
 import { irregularRhythm } from "../lib/rhythm.ts";
 import { resampleWaveform } from "../lib/resample.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
@@ -90,7 +90,7 @@ Deno.test("htmlReport is one self-contained, escaped document with the figure, c
   assert.ok(htmlReport(fakeResult({ irregularRhythm: null, model: undefined }), null).includes("Heart-sound report"));
 });
 
-Deno.test("recordingAndWindowProbabilities gives each window's times and probabilities; their mean is the recording's", () => {
+Deno.test("recordingAssessment gives each window's times and probabilities; their mean is the recording's", () => {
   const p = defaultLogmelPreprocessing();
   const wave = {
     samples: synthesizeHeartSound({ seed: 1, sampleRate: 2000, durationS: 10 }).samples,
@@ -103,7 +103,7 @@ Deno.test("recordingAndWindowProbabilities gives each window's times and probabi
     for (let r = 0; r < rows; r++) out.set([r / 10, 0.1, 0.2, 0.7 - r / 10], r * 4);
     return out;
   };
-  const { probabilities, windows } = recordingAndWindowProbabilities(wave, p, predict);
+  const { probabilities, windows } = recordingAssessment(wave, p, predict);
   const starts = [0, 38, 76, 114, 152, 176];
   assert.equal(windows.windowsS.length, starts.length);
   windows.windowsS.forEach(([a, b], i) => {

@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import {
   argmaxRows,
+  brierScore,
   evaluate,
+  expectedCalibrationError,
   majorityBaseline,
   majorityClass,
   meanStd,
   metricsFromConfusion,
+  reliabilityBins,
   rocAuc,
 } from "../lib/metrics.ts";
 import { ParameterError } from "../lib/errors.ts";
@@ -86,4 +89,40 @@ Deno.test("rocAuc() equals the pairwise win rate (ties one half) of a slow refer
 Deno.test("rocAuc() rejects an empty group and NaN scores", () => {
   assert.throws(() => rocAuc([], [1]), ParameterError);
   assert.throws(() => rocAuc([NaN], [1]), ParameterError);
+});
+
+Deno.test("reliabilityBins() and expectedCalibrationError() match hand-computed bins", () => {
+  // Top probabilities 0.95 (right), 0.95 (wrong), 0.72 (right), 0.55 (wrong), 1 (right, last bin).
+  const p = [0.95, 0.05, 0.05, 0.95, 0.72, 0.28, 0.45, 0.55, 1, 0];
+  const y = [0, 0, 0, 0, 0];
+  const bins = reliabilityBins(y, p, 2);
+  assert.equal(bins.length, 10);
+  assert.deepEqual(bins.map((b) => b.count), [0, 0, 0, 0, 0, 1, 0, 1, 0, 3]);
+  assertAlmostEquals(bins[9].meanConfidence, (0.95 + 0.95 + 1) / 3, 1e-12);
+  assertAlmostEquals(bins[9].accuracy, 2 / 3, 1e-12);
+  assert.equal(bins[7].accuracy, 1);
+  assert.equal(bins[5].accuracy, 0);
+  assert.ok(Number.isNaN(bins[0].meanConfidence));
+  assertAlmostEquals(bins[3].lower, 0.3, 1e-12);
+  // (3·|2/3 − 2.9/3| + 1·|1 − 0.72| + 1·|0 − 0.55|) / 5
+  const ece = (3 * Math.abs(2 / 3 - 2.9 / 3) + 0.28 + 0.55) / 5;
+  assertAlmostEquals(expectedCalibrationError(y, p, 2), ece, 1e-12);
+  // With 2 bins: [0, 0.5) empty, [0.5, 1] all five: |3/5 − mean confidence|.
+  assertAlmostEquals(expectedCalibrationError(y, p, 2, 2), Math.abs(0.6 - (0.95 + 0.95 + 0.72 + 0.55 + 1) / 5), 1e-12);
+});
+
+Deno.test("expectedCalibrationError() is 0 when confidence equals accuracy in every bin", () => {
+  // Four samples at 0.75 confidence, three right.
+  const p = [0.75, 0.25, 0.75, 0.25, 0.75, 0.25, 0.25, 0.75];
+  assertAlmostEquals(expectedCalibrationError([0, 0, 0, 0], p, 2), 0, 1e-12);
+});
+
+Deno.test("brierScore() matches hand-computed values and its known extremes", () => {
+  // (0.7−1)² + 0.2² + 0.1² = 0.14; (0.5)² + (0.5−1)² + 0 = 0.5 → mean 0.32
+  assertAlmostEquals(brierScore([0, 1], [0.7, 0.2, 0.1, 0.5, 0.5, 0], 3), 0.32, 1e-12);
+  assert.equal(brierScore([0], [1, 0, 0], 3), 0);
+  assert.equal(brierScore([1], [1, 0, 0], 3), 2);
+  assertAlmostEquals(brierScore([2], [0.25, 0.25, 0.25, 0.25], 4), 0.75, 1e-12);
+  assert.throws(() => brierScore([0, 1], [0.5, 0.5], 2), /Cannot compute Brier score/);
+  assert.throws(() => expectedCalibrationError([3], [0.5, 0.5], 2), /class 3/);
 });

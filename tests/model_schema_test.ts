@@ -223,6 +223,31 @@ const STACK_CASES: [string, (s: Json & { parameters: Json; trees: Json }) => voi
   ],
   ["numClasses 3", (s) => s.trees.numClasses = 3, /trees\.numClasses is 3, expected an integer in 4 … 4/],
   ["value not text", (s) => s.trees.value = [1, 2], /trees\.value is \[1,2\], expected base64 text/],
+  [
+    "a calibration slope of NaN's JSON",
+    (s) => s.parameters.calibration = { slope: null, intercept: 0 },
+    /parameters\.calibration\.slope is null, expected a number/,
+  ],
+  [
+    "quality trees of 4 classes",
+    (s) => s.quality = { trees: s.trees, threshold: 0.5, reasons: [] },
+    /quality\.trees\.numClasses is 4, expected an integer in 2 … 2/,
+  ],
+  [
+    "a quality threshold above 1",
+    (s) => s.quality = { trees: { ...s.trees, numClasses: 2 }, threshold: 2, reasons: [] },
+    /quality\.threshold is 2, expected a number in 0 … 1/,
+  ],
+  [
+    "a quality reason without spread",
+    (s) =>
+      s.quality = {
+        trees: { ...s.trees, numClasses: 2 },
+        threshold: 0.5,
+        reasons: [{ feature: "x", median: 0, scale: 0 }],
+      },
+    /quality\.reasons\[0\]\.scale is 0/,
+  ],
 ];
 
 Deno.test("checkStackFile() names the field and the range of each bad value", () => {

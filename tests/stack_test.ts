@@ -2,16 +2,20 @@ import assert from "node:assert/strict";
 import { trainGbdt } from "../lib/gbdt.ts";
 import { gaussian, mulberry32 } from "../lib/rng.ts";
 import { ModelError } from "../lib/errors.ts";
+import { HAND_FEATURE_NAMES, MISSING_FEATURE } from "../lib/handfeatures.ts";
 import {
+  assessQuality,
   combineProbabilities,
   decodeTreeEnsemble,
   type EncodedTreeEnsemble,
   encodeTreeEnsemble,
+  loadQuality,
   parseXgboostModel,
   predictTreeEnsemble,
+  QUALITY_REASONS,
   type TreeEnsemble,
 } from "../lib/stack.ts";
-import { assertAllClose } from "./_helpers.ts";
+import { assertAllClose, assertAlmostEquals } from "./_helpers.ts";
 
 function data(n: number, seed: number) {
   const rng = mulberry32(seed);
@@ -267,4 +271,66 @@ Deno.test("combineProbabilities() undoes the CNN's τ, mixes, and applies its ow
   assertAllClose(p, [1.1 / 1.8, 0.7 / 1.8], 1e-6);
   assertAllClose(combineProbabilities(cnn, trees, { prior, cnnTau: 0, cnnWeight: 0, tau: 0 }), trees, 1e-7);
   assert.throws(() => combineProbabilities(cnn, Float32Array.of(1), { prior, cnnTau: 0, cnnWeight: 0, tau: 0 }));
+});
+
+Deno.test("combineProbabilities() applies the calibration last, keeping the class", () => {
+  const prior = [0.75, 0.25];
+  const cnn = Float32Array.of(0.5, 0.5), trees = Float32Array.of(0.9, 0.1);
+  const point = { prior, cnnTau: 1, cnnWeight: 0.5, tau: 1 };
+  // Uncalibrated (1.1, 0.7) / 1.8, top 11/18; slope 2, intercept 0: odds squared, 121 : 49.
+  const p = combineProbabilities(cnn, trees, { ...point, calibration: { slope: 2, intercept: 0 } });
+  assertAllClose(p, [121 / 170, 49 / 170], 1e-6);
+});
+
+Deno.test("assessQuality() flags below the threshold with the reason furthest from heart sound", () => {
+  const d = HAND_FEATURE_NAMES.length;
+  const f = (name: string) => HAND_FEATURE_NAMES.indexOf(name);
+  // Two stumps on `flatnessMean` < 0.5: class 0 (usable) +2 / −2, class 1 −2 / +2 (base score 0.5 each).
+  const model: TreeEnsemble = {
+    numClasses: 2,
+    numFeatures: d,
+    baseScore: 0.5,
+    treeClass: Uint8Array.of(0, 1),
+    treeRoot: Int32Array.of(0, 3),
+    feature: Int16Array.of(f("flatnessMean"), -1, -1, f("flatnessMean"), -1, -1),
+    left: Int32Array.of(1, -1, -1, 4, -1, -1),
+    right: Int32Array.of(2, -1, -1, 5, -1, -1),
+    defaultLeft: new Uint8Array(6),
+    value: Float32Array.of(0.5, 2, -2, 0.5, -2, 2),
+  };
+  const stack = loadQuality({
+    trees: encodeTreeEnsemble(model),
+    threshold: 0.5,
+    reasons: [
+      { feature: "flatnessMean", median: 0.2, scale: 0.1 },
+      { feature: "confidence", median: 0.8, scale: 0.1 },
+    ],
+  }, HAND_FEATURE_NAMES);
+  const x = new Float32Array(d);
+  x[f("flatnessMean")] = 0.3;
+  x[f("confidence")] = 0.8;
+  const good = assessQuality(stack, x);
+  assertAlmostEquals(good.quality, 1 / (1 + Math.exp(-4)), 1e-6); // margins 2.5 and −1.5
+  assert.deepEqual([good.retake, good.reason], [false, null]);
+  x[f("flatnessMean")] = 0.9; // 7 spreads above the median
+  x[f("confidence")] = 0.5; // 3 spreads below
+  const noisy = assessQuality(stack, x);
+  assertAlmostEquals(noisy.quality, 1 / (1 + Math.exp(4)), 1e-6);
+  assert.equal(noisy.retake, true);
+  assert.equal(noisy.reason, QUALITY_REASONS.flatnessMean.text);
+  x[f("confidence")] = MISSING_FEATURE; // no heartbeat at all beats any spread
+  assert.equal(assessQuality(stack, x).reason, QUALITY_REASONS.confidence.text);
+  assert.throws(
+    () => loadQuality({ trees: encodeTreeEnsemble(model), threshold: 2, reasons: [] }, HAND_FEATURE_NAMES),
+    /threshold is 2/,
+  );
+  assert.throws(
+    () =>
+      loadQuality({
+        trees: encodeTreeEnsemble(model),
+        threshold: 0.5,
+        reasons: [{ feature: "nope", median: 0, scale: 1 }],
+      }, HAND_FEATURE_NAMES),
+    /reason feature "nope"/,
+  );
 });

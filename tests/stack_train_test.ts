@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
-import { chooseOperatingPoint, classShares, nestedStackCv, trainStack } from "../lib/stack_train.ts";
+import {
+  chooseOperatingPoint,
+  classShares,
+  nestedQualityCv,
+  nestedStackCv,
+  qualityThreshold,
+  trainQuality,
+  trainStack,
+} from "../lib/stack_train.ts";
 import { HAND_FEATURE_NAMES } from "../lib/handfeatures.ts";
-import { decodeTreeEnsemble, predictTreeEnsemble } from "../lib/stack.ts";
+import { assessQuality, decodeTreeEnsemble, loadQuality, predictTreeEnsemble } from "../lib/stack.ts";
 import { groupedStratifiedKFold } from "../lib/splits.ts";
 import { argmaxRows } from "../lib/metrics.ts";
 import { gaussian, mulberry32 } from "../lib/rng.ts";
@@ -45,7 +53,14 @@ Deno.test("nestedStackCv() learns from features when the CNN knows nothing, and 
   }, FAST);
   const acc = argmaxRows(res.probabilities, k).filter((c, i) => c === y[i]).length / n;
   assert.ok(acc > 0.9, `nested accuracy ${acc}`);
-  for (const c of res.chosen) assert.ok(c.cnnWeight < 1, `CNN weight ${c.cnnWeight}`);
+  for (const c of res.chosen) {
+    assert.ok(
+      c.cnnWeight < 1 && c.temperature > 0 && Number.isFinite(c.calibration.slope),
+      `CNN weight ${c.cnnWeight}`,
+    );
+  }
+  // Calibration rescales, never changes the class.
+  assert.deepEqual(argmaxRows(res.probabilities, k), argmaxRows(res.uncalibrated, k));
   const { file } = await trainStack(
     { x, numFeatures: d, y, numClasses: k, cnnOuter: uniform },
     res.treeProbabilities,
@@ -53,7 +68,41 @@ Deno.test("nestedStackCv() learns from features when the CNN knows nothing, and 
     FAST,
   );
   assert.deepEqual(file.featureNames, [...HAND_FEATURE_NAMES]);
+  assert.ok(Number.isFinite(file.parameters.calibration!.slope));
   const trees = decodeTreeEnsemble(JSON.parse(JSON.stringify(file.trees)));
   const fit = argmaxRows(predictTreeEnsemble(trees, x), k).filter((c, i) => c === y[i]).length / n;
   assert.ok(fit > 0.95, `training accuracy of the shipped trees ${fit}`);
+});
+
+Deno.test("qualityThreshold() flags at most the given share of heart-sound qualities", () => {
+  const q = [0.9, 0.2, 0.8, 0.7, 0.95, 0.6, 0.99, 0.85, 0.75, 0.65];
+  assert.equal(qualityThreshold(q, 0.1), 0.6); // ⌊0.1·10⌋ = 1: only 0.2 lies below 0.6
+  assert.equal(qualityThreshold(q, 0.05), 0.2); // none below
+  assert.equal(qualityThreshold(q, 0.25), 0.65); // 0.2 and 0.6 below
+  assert.throws(() => qualityThreshold([]), /zero heart sounds/);
+});
+
+Deno.test("nestedQualityCv() flags artifacts that differ in one feature, and trainQuality() ships it", async () => {
+  const rng = mulberry32(5);
+  const n = 200, d = HAND_FEATURE_NAMES.length;
+  const artifact = Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 1 : 0));
+  const groups = artifact.map((_, i) => `p${Math.floor(i / 2)}`);
+  const x = new Float32Array(n * d);
+  const flat = HAND_FEATURE_NAMES.indexOf("flatnessMean");
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) x[i * d + j] = gaussian(rng);
+    x[i * d + flat] = artifact[i] ? 3 + gaussian(rng) * 0.3 : gaussian(rng) * 0.3;
+  }
+  const folds = groupedStratifiedKFold(artifact, groups, 5, 42);
+  const cv = await nestedQualityCv({ x, numFeatures: d, artifact, groups, folds, seed: 42 }, FAST);
+  const flagged = (a: number) =>
+    artifact.filter((v, i) => v === a && cv.flagged[i]).length / artifact.filter((v) => v === a).length;
+  assert.equal(flagged(1), 1);
+  assert.ok(flagged(0) <= 0.05, `heart sounds flagged ${flagged(0)}`);
+  const file = await trainQuality({ x, numFeatures: d, artifact }, cv.quality, FAST);
+  const model = loadQuality(JSON.parse(JSON.stringify(file)), HAND_FEATURE_NAMES);
+  const noisy = assessQuality(model, x.slice(0, d)); // row 0 is an artifact
+  assert.equal(noisy.retake, true);
+  assert.match(noisy.reason!, /broadband noise/);
+  assert.equal(assessQuality(model, x.slice(d, 2 * d)).retake, false);
 });

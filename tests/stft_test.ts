@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fftFrequencies, hannWindow, RealFft, stft } from "../lib/stft.ts";
+import { complex64Abs, fftFrequencies, hannWindow, RealFft, stft } from "../lib/stft.ts";
 import { assertValidAudio } from "../lib/types.ts";
 import FFT from "npm:fft.js@4.0.4";
 import { mulberry32 } from "../lib/rng.ts";
@@ -160,4 +160,36 @@ Deno.test("RealFft.transformWindowed() equals transform() of the windowed frame 
       assert.deepEqual(out.subarray(0, size + 2), expected.subarray(0, size + 2), `size ${size}, start ${start}`);
     }
   }
+});
+
+Deno.test("complex64Abs() gives numpy's AVX-512 complex64 |z| on the Pythagorean near-ties of the real data", () => {
+  const q = 2 ** -16; // 16-bit samples × Hann(4) weights are integers times 2^−16
+  // |168 + 70i| = 182 and |52 + 165i| = 173 exactly; the float32 ratio path lands one ulp below / above,
+  // which is why the original picks bin 2 (|X2| = 182) and bin 1 (over |X0| = 173) in those frames.
+  assert.equal(complex64Abs(168 * q, 70 * q), (182 - 2 ** -16) * q); // one float32 ulp below 182
+  assert.equal(complex64Abs(-52 * q, -165 * q), (173 + 2 ** -16) * q); // one float32 ulp above 173
+  assert.equal(complex64Abs(3, 4), 5);
+  assert.equal(complex64Abs(-2.5, 0), 2.5);
+  assert.equal(complex64Abs(0, 0), 0);
+  assert.equal(complex64Abs(1 + 2 ** -30, 0), 1); // components are rounded to float32 first
+  assert.equal(complex64Abs(Infinity, Infinity), Infinity);
+  const rng = mulberry32(5);
+  for (let i = 0; i < 10000; i++) {
+    const re = Math.fround(2 * rng() - 1), im = Math.fround((2 * rng() - 1) * 2 ** (-20 * rng()));
+    const exact = Math.hypot(re, im), got = complex64Abs(re, im);
+    assert.equal(got, Math.fround(got));
+    assert.ok(Math.abs(got - exact) <= 4 * 2 ** -24 * exact, `${re}, ${im}`);
+  }
+});
+
+Deno.test("stft() with complex64 differs from the float64 magnitudes by float32 ulps only", () => {
+  const rng = mulberry32(8);
+  const wave = { samples: Float32Array.from({ length: 2000 }, () => 2 * rng() - 1), sampleRate: 2000 };
+  const plain = stft(wave, { nFft: 64 }), c64 = stft(wave, { nFft: 64, complex64: true });
+  let differ = 0;
+  for (let i = 0; i < plain.data.length; i++) {
+    assertAlmostEquals(c64.data[i], plain.data[i], 4 * 2 ** -24 * plain.data[i] + 1e-30);
+    if (c64.data[i] !== plain.data[i]) differ++;
+  }
+  assert.ok(differ > 0); // the option does change bits
 });

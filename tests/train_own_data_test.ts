@@ -82,7 +82,7 @@ Deno.test("train --quick on a folder per class with made-up classes, then classi
     const [header, row] = cli.stdout.trim().split("\n");
     assert.equal(
       header,
-      "file,label,labelId,confidence,calm,whoosh,heartRateBpm,s1TimesS,s2TimesS,warning,error,model,modelVersion,modelHash",
+      "file,label,labelId,confidence,calm,whoosh,heartRateBpm,s1TimesS,s2TimesS,quality,warning,error,model,modelVersion,modelHash",
     );
     assert.match(row, /,(calm|whoosh),[01],/);
   } finally {

@@ -194,9 +194,12 @@ function renderResult(name: string, classified: Classified): void {
       `${result.timeline.length} windows scored${
         result.irregularRhythm ? `; rhythm score ${result.irregularRhythm.score.toFixed(2)}` : ""
       }`,
+      ...(result.quality !== null ? [`Signal quality ${result.quality.toFixed(2)} (0–1)`] : []),
       ...(model ? [`Model: ${model.name} version ${model.version}, hash ${model.hash}`] : []),
     ].map((text) => Object.assign(document.createElement("li"), { textContent: text })),
   );
+  if (result.quality !== null) section.dataset.quality = result.quality.toFixed(3);
+  else delete section.dataset.quality;
   section.dataset.label = result.label;
   section.dataset.labelId = String(result.labelId);
   section.dataset.timeline = JSON.stringify(result.timeline.map((w) => [w.startS, w.endS, w.label]));
