@@ -31,7 +31,11 @@ export type ClassProbabilities = Record<string, number>;
 
 /** What {@linkcode HeartSoundClassifier.classify} returns for one recording. */
 export interface ClassifyResult {
-  /** The most probable class: one of the model's `labels()` (the shipped model's {@linkcode ClassName}s). */
+  /**
+   * The class: one of the model's `labels()` (the shipped model's {@linkcode ClassName}s), the most probable one,
+   * except that "extrastole" stands only where `irregularRhythm` finds a premature beat; otherwise the next most
+   * probable class is given (a regular recording called extrastole is a false alarm).
+   */
   label: string;
   /** Its label id from preprocessing.json `labelIds` (shipped model: normal 0, extrahls 1, murmur 2, extrastole 4). */
   labelId: number;
@@ -175,7 +179,7 @@ export const MIN_SAMPLE_RATE_HZ = 1000;
  * auscultation (seconds to a minute), whose samples at 44.1 kHz already take about 100 MB as float32. */
 export const MAX_DURATION_S = 600;
 /** A result whose confidence is below this gets a low-confidence warning. */
-export const LOW_CONFIDENCE = 0.5;
+export const LOW_CONFIDENCE = 0.65;
 /** Peak amplitude below which a recording is called very quiet (−60 dBFS). */
 const QUIET_PEAK = 1e-3;
 
@@ -377,7 +381,8 @@ function buildResult(
       );
     }
   }
-  const best = argmax(probs, 0, probs.length);
+  const rhythm = beats?.irregularRhythm ? gateRhythm(beats.irregularRhythm, warnings) : null;
+  const best = chooseLabel(labels, probs, rhythm);
   const probabilities = probabilitiesAt(labels, probs, 0);
   const label = labels[best];
   const confidence = probs[best];
@@ -406,9 +411,26 @@ function buildResult(
     quality,
     warnings,
     timeline: timelineOf(labels, windows, durationS),
-    irregularRhythm: beats?.irregularRhythm ? gateRhythm(beats.irregularRhythm, warnings) : null,
+    irregularRhythm: rhythm,
     model,
   };
+}
+
+/**
+ * The index of the class to report: the most probable, but an extrastole call needs rhythm evidence (issue 18's
+ * rule: without a premature beat found, the second most probable class), since in the training data the extrastole
+ * label barely follows rhythm and its calls on regular recordings cost normal recall.
+ */
+export function chooseLabel(
+  labels: readonly string[],
+  probs: Float32Array,
+  rhythm: IrregularRhythmResult | null,
+): number {
+  const best = argmax(probs, 0, probs.length);
+  if (labels[best] !== "extrastole" || rhythm?.flagged || probs.length < 2) return best;
+  let second = best === 0 ? 1 : 0;
+  for (let k = 0; k < probs.length; k++) if (k !== best && probs[k] > probs[second]) second = k;
+  return second;
 }
 
 /**
