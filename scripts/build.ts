@@ -169,7 +169,7 @@ async function linkPackages(dir: string, infos: DenoInfo[], log: (s: string) => 
     try {
       await Deno.stat(`${pick.localPath}/package.json`);
     } catch {
-      // Listed from deno.lock but never downloaded (e.g. another platform's optional esbuild binary);
+      // Listed by Deno but never downloaded (e.g. another platform's optional esbuild binary);
       // if the bundle needed it, esbuild reports it as unresolved.
       log(`build: ${name}@${pick.version} is not in Deno's cache; not linked`);
       continue;

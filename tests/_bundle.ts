@@ -90,7 +90,6 @@ const BUILD_INPUTS = [
   "scripts/cli_entry.ts",
   "web/app.ts",
   "web/worker.ts",
-  "deno.lock",
 ];
 
 /** Builds dist/ unless it is newer than every input of the build; returns the build's size report. */
