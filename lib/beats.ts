@@ -629,11 +629,26 @@ export interface HeartSounds {
  * ```
  */
 export function detectHeartSounds(wave: Waveform, options: DetectOptions = {}): HeartSounds {
+  return detectHeartSoundsWithEnvelope(wave, options).sounds;
+}
+
+/**
+ * {@linkcode detectHeartSounds}, also returning the Shannon envelope it worked on, for callers that analyse the same
+ * envelope further (lib/rhythm.ts `irregularRhythmFromEnvelope`) without computing it twice.
+ * @returns `envelope` is null when the clip is shorter than {@linkcode MIN_BEATS_DURATION_S}.
+ */
+export function detectHeartSoundsWithEnvelope(
+  wave: Waveform,
+  options: DetectOptions = {},
+): { sounds: HeartSounds; envelope: Envelope | null } {
   assertValidAudio(wave, "detect heart sounds");
   const refineS = options.refineS ?? 0.02;
   if (!(refineS >= 0)) throw new ParameterError(`Cannot detect heart sounds: refineS is ${refineS}, expected ≥ 0`);
   if (wave.samples.length / wave.sampleRate < MIN_BEATS_DURATION_S) {
-    return { heartRateBpm: null, confidence: 0, s1TimesS: [], s2TimesS: [], beatIntervalsS: [] };
+    return {
+      sounds: { heartRateBpm: null, confidence: 0, s1TimesS: [], s2TimesS: [], beatIntervalsS: [] },
+      envelope: null,
+    };
   }
   const env = shannonEnvelope(wave, options);
   const { estimate, segmentation } = analyse(env, options);
@@ -663,7 +678,10 @@ export function detectHeartSounds(wave: Waveform, options: DetectOptions = {}): 
     const single = beatIntervalsS.filter((v) => v >= 0.7 * p && v <= 1.3 * p);
     if (single.length >= MIN_INTERVALS_FOR_RATE) heartRateBpm = 60 / medianOf(single);
   }
-  return { heartRateBpm, confidence: estimate.confidence, s1TimesS, s2TimesS, beatIntervalsS };
+  return {
+    sounds: { heartRateBpm, confidence: estimate.confidence, s1TimesS, s2TimesS, beatIntervalsS },
+    envelope: env,
+  };
 }
 
 /** Names of the {@linkcode rhythmFeatures} values, in order. */

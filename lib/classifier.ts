@@ -13,7 +13,9 @@
 import { ModelError, ParameterError } from "./errors.ts";
 import { assertValidAudio, type Waveform } from "./types.ts";
 import { readWav, readWavHeader } from "./wav.ts";
-import { detectHeartSounds, type HeartSounds } from "./beats.ts";
+import { detectHeartSoundsWithEnvelope, type Envelope, type HeartSounds } from "./beats.ts";
+import { irregularRhythmFromEnvelope } from "./rhythm.ts";
+import type { WindowProbabilities } from "./probabilities.ts";
 import { resampleWaveform } from "./resample.ts";
 import type { LayersModel } from "./model.ts";
 import { fetchBytes, firstLine, type ModelIdentity, readModelFolder } from "./model_folder.ts";
@@ -53,11 +55,60 @@ export interface ClassifyResult {
    * model's threshold `warnings` starts with "retake: <reason>" (the class is still given).
    */
   quality: number | null;
-  /** Reasons to distrust this result ("retake: …", low confidence, very quiet recording); empty when none. */
+  /** Reasons to distrust this result ("retake: …", low confidence, very quiet recording), each saying what to do; empty
+   * when none. */
   warnings: string[];
+  /**
+   * Where in the recording the model heard what: the first stage's class probabilities of each window it scored
+   * (3 s windows every 1.5 s for the shipped model; one window for a recording shorter than that), in time order.
+   * The recording's `probabilities` are their mean, combined with the second stage's when the model has one.
+   */
+  timeline: TimelineWindow[];
+  /** Premature beats found from the heart sounds alone (lib/rhythm.ts); null with `beats: false`. */
+  irregularRhythm: IrregularRhythmResult | null;
   /** The model that made this result: its name, version and content hash (the same object for every result). */
   model: ModelIdentity;
 }
+
+/** One window of {@linkcode ClassifyResult.timeline}. */
+export interface TimelineWindow {
+  /** Start of the window, in seconds from the start of the recording. */
+  startS: number;
+  /** End of the window, in seconds (at most the recording's length). */
+  endS: number;
+  /** The most probable class in this window (one of the model's `labels()`). */
+  label: string;
+  /** Every class's probability in this window. */
+  probabilities: ClassProbabilities;
+}
+
+/** A result's rhythm evidence: lib/rhythm.ts `IrregularRhythm` with JSON-safe numbers and the flag. */
+export interface IrregularRhythmResult {
+  /** Evidence of premature beats, 0–1: 0 with none, ≥ 0.5 with at least one. */
+  score: number;
+  /**
+   * `score` ≥ {@linkcode RHYTHM_FLAG_SCORE} on a `reliable` recording: at least one premature beat (an early beat, then
+   * a compensatory pause).
+   */
+  flagged: boolean;
+  /**
+   * False when the result asks for a retake (a "retake: …" warning: poor signal, where noise peaks look like early
+   * beats); `flagged` is then false whatever the score.
+   */
+  reliable: boolean;
+  /** Every detected heart sound: its time, the cycle ending at it (null for the first sounds), early or late. */
+  beats: { timeS: number; intervalS: number | null; early: boolean; late: boolean }[];
+  /** Premature beats, in seconds. */
+  earlyBeatTimesS: number[];
+  /** The beats ending each compensatory pause, in seconds. */
+  lateBeatTimesS: number[];
+}
+
+/** A rhythm score from this value up flags an irregular rhythm (one premature beat or more). */
+export const RHYTHM_FLAG_SCORE = 0.5;
+
+/** What a person should do when a result is doubtful. */
+export const RETAKE_ADVICE = "record again for 10–20 s in a quiet room, stethoscope still and pressed firmly";
 
 /** Options of {@linkcode HeartSoundClassifier.classify}. */
 export interface ClassifyOptions {
@@ -185,12 +236,13 @@ async function openClassifier(url: URL, options: LoadClassifierOptions): Promise
     if (!(samples instanceof Float32Array)) throw new ParameterError("Cannot classify: samples are not a Float32Array");
     checkRecordingSize(sampleRate, samples.length / sampleRate, opts);
     const warnings = checkRecording(wave);
-    const { probabilities, beats, quality } = engine.run(wave, opts.beats ?? true);
+    const { probabilities, windows, beats, quality } = engine.run(wave, opts.beats ?? true);
     if (quality?.retake) warnings.unshift(`retake: ${quality.reason} (quality ${quality.quality.toFixed(2)})`);
     return buildResult(
       labels,
       labelIds,
       probabilities,
+      windows,
       wave,
       warnings,
       beats,
@@ -254,7 +306,9 @@ function checkRecording(wave: Waveform): string[] {
   const warnings: string[] = [];
   if (peak < QUIET_PEAK) {
     warnings.push(
-      `very quiet recording (peak ${(20 * Math.log10(peak)).toFixed(0)} dBFS); the result may be unreliable`,
+      `very quiet recording (peak ${
+        (20 * Math.log10(peak)).toFixed(0)
+      } dBFS), so the result may be unreliable: ${RETAKE_ADVICE}, with the volume turned up`,
     );
   }
   return warnings;
@@ -279,12 +333,37 @@ interface Beats {
   heartRateBpm: number | null;
   s1TimesS: number[];
   s2TimesS: number[];
+  irregularRhythm: IrregularRhythmResult | null;
+}
+
+/** Index of the largest of `probs[from .. from + k)`, relative to `from`. */
+function argmax(probs: Float32Array, from: number, k: number): number {
+  let best = 0;
+  for (let j = 1; j < k; j++) if (probs[from + j] > probs[from + best]) best = j;
+  return best;
+}
+
+function probabilitiesAt(labels: string[], probs: Float32Array, from: number): ClassProbabilities {
+  const out: ClassProbabilities = {};
+  for (let k = 0; k < labels.length; k++) out[labels[k]] = probs[from + k];
+  return out;
+}
+
+function timelineOf(labels: string[], windows: WindowProbabilities, durationS: number): TimelineWindow[] {
+  const k = labels.length;
+  return windows.windowsS.map(([startS, endS], r) => ({
+    startS,
+    endS: Math.min(endS, durationS),
+    label: labels[argmax(windows.probabilities, r * k, k)],
+    probabilities: probabilitiesAt(labels, windows.probabilities, r * k),
+  }));
 }
 
 function buildResult(
   labels: string[],
   labelIds: number[],
   probs: Float32Array,
+  windows: WindowProbabilities,
   wave: Waveform,
   warnings: string[],
   beats: Beats | undefined,
@@ -298,14 +377,21 @@ function buildResult(
       );
     }
   }
-  let best = 0;
-  for (let k = 1; k < probs.length; k++) if (probs[k] > probs[best]) best = k;
-  const probabilities = {} as ClassProbabilities;
-  for (let k = 0; k < labels.length; k++) probabilities[labels[k]] = probs[k];
+  const best = argmax(probs, 0, probs.length);
+  const probabilities = probabilitiesAt(labels, probs, 0);
   const label = labels[best];
   const confidence = probs[best];
   if (confidence < LOW_CONFIDENCE) {
-    warnings.push(`low confidence (${confidence.toFixed(2)}): no class is clearly more likely than the others`);
+    warnings.push(
+      `low confidence (${confidence.toFixed(2)}): no class is clearly more likely than the others; ${RETAKE_ADVICE}`,
+    );
+  }
+  const durationS = wave.samples.length / wave.sampleRate;
+  // A retake (poor signal quality, from the second stage) says what to do, as the other warnings do.
+  for (let i = 0; i < warnings.length; i++) {
+    if (warnings[i].startsWith("retake: ") && !warnings[i].includes(RETAKE_ADVICE)) {
+      warnings[i] += `; ${RETAKE_ADVICE}`;
+    }
   }
   return {
     label,
@@ -315,11 +401,38 @@ function buildResult(
     heartRateBpm: beats?.heartRateBpm ?? null,
     s1TimesS: beats?.s1TimesS ?? [],
     s2TimesS: beats?.s2TimesS ?? [],
-    durationS: wave.samples.length / wave.sampleRate,
+    durationS,
     sampleRate: wave.sampleRate,
     quality,
     warnings,
+    timeline: timelineOf(labels, windows, durationS),
+    irregularRhythm: beats?.irregularRhythm ? gateRhythm(beats.irregularRhythm, warnings) : null,
     model,
+  };
+}
+
+/**
+ * The rhythm evidence as a result reports it: on a recording whose warnings ask for a retake, marked unreliable and
+ * not flagged (the detector's false alarms come from noisy recordings).
+ */
+export function gateRhythm(rhythm: IrregularRhythmResult, warnings: readonly string[]): IrregularRhythmResult {
+  if (!warnings.some((w) => w.startsWith("retake: "))) return rhythm;
+  return { ...rhythm, flagged: false, reliable: false };
+}
+
+/** The rhythm evidence of an envelope (lib/rhythm.ts), JSON-safe; score 0 and no beats without an envelope. */
+function rhythmOf(envelope: Envelope | null): IrregularRhythmResult {
+  if (!envelope) {
+    return { score: 0, flagged: false, reliable: true, beats: [], earlyBeatTimesS: [], lateBeatTimesS: [] };
+  }
+  const r = irregularRhythmFromEnvelope(envelope);
+  return {
+    score: r.score,
+    flagged: r.score >= RHYTHM_FLAG_SCORE,
+    reliable: true,
+    beats: r.beats.map((b) => ({ ...b, intervalS: Number.isFinite(b.intervalS) ? b.intervalS : null })),
+    earlyBeatTimesS: r.earlyBeatTimesS,
+    lateBeatTimesS: r.lateBeatTimesS,
   };
 }
 
@@ -330,11 +443,12 @@ interface Engine {
   /** preprocessing.json `labelIds`, when it has them. */
   labelIds: number[];
   identity: ModelIdentity;
-  /** Class probabilities of one recording (windows aggregated), in label order, its heart sounds and quality. */
+  /** Class probabilities of one recording (windows aggregated) and of each window, in label order, its heart sounds
+   * and quality. */
   run(
     wave: Waveform,
     withBeats: boolean,
-  ): { probabilities: Float32Array; beats?: Beats; quality: QualityAssessment | null };
+  ): { probabilities: Float32Array; windows: WindowProbabilities; beats?: Beats; quality: QualityAssessment | null };
 }
 
 /** Rate at which lib/beats.ts analyses heart sounds (its default `processingRate`), in Hz. */
@@ -460,10 +574,16 @@ async function buildEngine(
         ? wave
         : resampleWaveform(wave, sharedRate);
       if (!withBeats) return assess(resampled);
-      const sounds = detectHeartSounds(resampled); // also the second stage's rhythm features (same signal)
-      const { probabilities, quality } = assess(resampled, sounds);
+      // The sounds also feed the second stage's rhythm features (same signal), their envelope the rhythm detector.
+      const { sounds, envelope } = detectHeartSoundsWithEnvelope(resampled);
+      const { probabilities, quality, windows } = assess(resampled, sounds);
       const { heartRateBpm, s1TimesS, s2TimesS } = sounds;
-      return { probabilities, quality, beats: { heartRateBpm, s1TimesS, s2TimesS } };
+      return {
+        probabilities,
+        quality,
+        windows,
+        beats: { heartRateBpm, s1TimesS, s2TimesS, irregularRhythm: rhythmOf(envelope) },
+      };
     },
   };
 }

@@ -15,7 +15,8 @@ import {
   MAX_DURATION_S,
 } from "./classifier.ts";
 import { HeartSoundError, ParameterError } from "./errors.ts";
-import { readWavHeader } from "./wav.ts";
+import { displayName, explanation, htmlReport } from "./html_report.ts";
+import { readWav, readWavHeader } from "./wav.ts";
 import { VERSION } from "./version.ts";
 
 /** From this many files on, the CLI classifies in one worker per CPU core by default. */
@@ -34,9 +35,14 @@ A folder means every .wav file inside it, recursively, in sorted order; a file n
 Options:
   --json            one JSON object per line (NDJSON), in input order:
                     {"file","label","labelId","confidence","probabilities":{...},"heartRateBpm","s1TimesS","s2TimesS",
-                     "quality","warning"?,"model":{"name","version","hash"}} or {"file","error"} for a file that
-                     cannot be classified; quality: probability the recording is usable heart sound (null
-                     without a quality model); warning starts with "retake: <reason>" when it is low
+                     "quality","irregularRhythm":{"score","flagged","reliable","earlyBeatTimesS","lateBeatTimesS"},
+                     "warning"?,"model":{"name","version","hash"}} or {"file","error"} for a file that cannot be
+                     classified; quality: probability the recording is usable heart sound (null without a quality
+                     model); warning starts with "retake: <reason>" when it is low
+  --timeline        also each 3 s window's class and probabilities in the JSON:
+                    "timeline":[{"startS","endS","label","probabilities"}] (implies --json)
+  --report <out>    write a one-file HTML report of the recording (one input file): waveform with
+                    S1/S2 and early beats, timeline, class, heart rate, warnings, model; opens offline
   --csv             CSV with a header row: file,label,labelId,confidence, one column per class,
                     heartRateBpm,s1TimesS,s2TimesS (seconds, space-separated),quality,warning,error,
                     model,modelVersion,modelHash
@@ -70,11 +76,23 @@ export interface CliArgs {
   help: boolean;
   version: boolean;
   inputs: string[];
+  /** Add each window's probabilities to the JSON (`--timeline`). */
+  timeline: boolean;
+  /** Where to write the HTML report (`--report`). */
+  report?: string;
 }
 
 /** Parses CLI arguments. @throws {ParameterError} on an unknown option or a missing value. */
 export function parseCliArgs(args: string[]): CliArgs {
-  const out: CliArgs = { format: "text", backend: "js", demo: false, help: false, version: false, inputs: [] };
+  const out: CliArgs = {
+    format: "text",
+    backend: "js",
+    demo: false,
+    help: false,
+    version: false,
+    inputs: [],
+    timeline: false,
+  };
   const formats = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -86,7 +104,10 @@ export function parseCliArgs(args: string[]): CliArgs {
     else if (arg === "--version") out.version = true;
     else if (arg === "--json" || arg === "--csv") formats.add(arg.slice(2));
     else if (arg === "--demo") out.demo = true;
-    else if (["--model", "--backend", "--jobs", "--max-duration"].some((o) => arg === o || arg.startsWith(`${o}=`))) {
+    else if (arg === "--timeline") out.timeline = true;
+    else if (
+      ["--model", "--backend", "--jobs", "--max-duration", "--report"].some((o) => arg === o || arg.startsWith(`${o}=`))
+    ) {
       const eq = arg.indexOf("=");
       const name = eq < 0 ? arg : arg.slice(0, eq);
       const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
@@ -94,6 +115,7 @@ export function parseCliArgs(args: string[]): CliArgs {
         throw new ParameterError(`Cannot parse arguments: ${name} needs a value`);
       }
       if (name === "--model") out.model = value;
+      else if (name === "--report") out.report = value;
       else if (name === "--max-duration") {
         const seconds = Number(value);
         if (!(seconds > 0) || !Number.isFinite(seconds)) {
@@ -118,6 +140,13 @@ export function parseCliArgs(args: string[]): CliArgs {
   }
   if (formats.size > 1) throw new ParameterError("Cannot parse arguments: choose one of --json and --csv");
   if (formats.size === 1) out.format = [...formats][0] as "json" | "csv";
+  if (out.timeline) {
+    if (out.format === "csv") throw new ParameterError("Cannot parse arguments: --timeline is JSON, not CSV");
+    out.format = "json";
+  }
+  if (out.report !== undefined && !out.help && !out.version && (out.demo || out.inputs.length !== 1)) {
+    throw new ParameterError("Cannot parse arguments: --report writes the report of one recording: give one file");
+  }
   if (!out.help && !out.version && !out.demo && out.inputs.length === 0) {
     throw new ParameterError("Cannot parse arguments: no input files (see --help)");
   }
@@ -173,6 +202,8 @@ export interface CliHost {
   startWorker?(model: URL | undefined, backend: Backend): CliWorker;
   /** Threads the automatic `--jobs` may use. */
   cpuCount: number;
+  /** Writes a text file (`--report`). @throws {HeartSoundError} when it cannot. */
+  writeTextFile(path: string, text: string): Promise<void>;
 }
 
 /**
@@ -255,10 +286,21 @@ function firstLine(error: unknown): string {
   return text.split("\n")[0].trim() || "unknown error";
 }
 
-/** The NDJSON object of one result (probabilities to 4 decimals, times to 1 ms; the model last). */
-export function resultToJson(result: FileClassifyResult): Record<string, unknown> {
-  const probabilities: Record<string, number> = {};
-  for (const [name, p] of Object.entries(result.probabilities)) probabilities[name] = round(p, 4);
+function roundProbabilities(p: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, v] of Object.entries(p)) out[name] = round(v, 4);
+  return out;
+}
+
+/**
+ * The NDJSON object of one result (probabilities to 4 decimals, times to 1 ms; the model last); with `timeline`,
+ * each window's class and probabilities too.
+ */
+export function resultToJson(
+  result: FileClassifyResult,
+  options: { timeline?: boolean } = {},
+): Record<string, unknown> {
+  const probabilities = roundProbabilities(result.probabilities);
   const out: Record<string, unknown> = {
     file: result.file,
     label: result.label,
@@ -270,6 +312,22 @@ export function resultToJson(result: FileClassifyResult): Record<string, unknown
     s2TimesS: result.s2TimesS.map((t) => round(t, 3)),
     quality: result.quality === null ? null : round(result.quality, 3),
   };
+  const rhythm = result.irregularRhythm;
+  out.irregularRhythm = rhythm && {
+    score: round(rhythm.score, 3),
+    flagged: rhythm.flagged,
+    reliable: rhythm.reliable,
+    earlyBeatTimesS: rhythm.earlyBeatTimesS.map((t) => round(t, 3)),
+    lateBeatTimesS: rhythm.lateBeatTimesS.map((t) => round(t, 3)),
+  };
+  if (options.timeline) {
+    out.timeline = result.timeline.map((w) => ({
+      startS: round(w.startS, 3),
+      endS: round(w.endS, 3),
+      label: w.label,
+      probabilities: roundProbabilities(w.probabilities),
+    }));
+  }
   if (result.warnings.length > 0) out.warning = result.warnings.join("; ");
   out.model = { name: result.model.name, version: result.model.version, hash: result.model.hash };
   return out;
@@ -304,11 +362,16 @@ function csvRow(cells: unknown[]): string {
   return cells.map(csvCell).join(",");
 }
 
-function formatResult(result: FileClassifyResult, format: CliArgs["format"], labels: readonly string[]): string {
+function formatResult(
+  result: FileClassifyResult,
+  format: CliArgs["format"],
+  labels: readonly string[],
+  timeline = false,
+): string {
   const p = result.probabilities as Record<string, number>;
   const hr = result.heartRateBpm === null ? null : round(result.heartRateBpm, 1);
   const warning = result.warnings.join("; ");
-  if (format === "json") return JSON.stringify(resultToJson(result));
+  if (format === "json") return JSON.stringify(resultToJson(result, { timeline }));
   if (format === "csv") {
     return csvRow([
       result.file,
@@ -327,11 +390,17 @@ function formatResult(result: FileClassifyResult, format: CliArgs["format"], lab
       result.model.hash,
     ]);
   }
-  const probs = Object.entries(p).map(([name, v]) => `${name} ${v.toFixed(2)}`).join("  ");
-  const rate = hr === null ? "heart rate n/a" : `${hr.toFixed(0)} bpm`;
-  return `${shownName(result.file)}: ${result.label} (${result.confidence.toFixed(2)})  [${probs}]  ${rate}${
-    warning ? `  warning: ${warning}` : ""
-  }`;
+  // For a person: display names and explanations (lib/classes.ts); the data set's ids are in --json and --csv.
+  const probs = Object.entries(p).map(([name, v]) => `${displayName(name)} ${v.toFixed(2)}`).join(", ");
+  const rate = hr === null ? "heart rate not found" : `${hr.toFixed(0)} bpm`;
+  const early = result.irregularRhythm?.flagged ? result.irregularRhythm.earlyBeatTimesS : [];
+  const rhythm = early.length > 0
+    ? `, premature beat${early.length === 1 ? "" : "s"} at ${early.map((t) => `${t.toFixed(1)} s`).join(", ")}`
+    : "";
+  const meaning = explanation(result.label);
+  return `${shownName(result.file)}: ${displayName(result.label)} (${result.confidence.toFixed(2)})${
+    meaning ? `, ${meaning}` : ""
+  }; ${rate}${rhythm}  [${probs}]${warning ? `  warning: ${warning}` : ""}`;
 }
 
 function formatError(
@@ -482,11 +551,14 @@ export async function runCli(args: string[], host: CliHost): Promise<number> {
 
   const labels = classifier.labels();
   if (cli.format === "csv") host.stdout(csvColumns(labels).join(","));
-  if (cli.demo && cli.format === "text") {
+  const demoSet = new Set(cli.demo && cli.format === "text" ? await host.demoFiles() : []);
+  if (demoSet.size > 0) {
     host.stdout(
-      "Bundled examples: synthetic heart sounds (examples/make_examples.ts), named after the class synthesised.",
+      "Bundled examples: synthetic heart sounds (examples/make_examples.ts, not real recordings), one per class, " +
+        "named after the class synthesised.",
     );
   }
+  const demoWrong: string[] = [];
   let failed = 0;
   // Results are printed in input order as they come.
   const options: ClassifyOptions = { maxDurationS: cli.maxDurationS };
@@ -498,9 +570,49 @@ export async function runCli(args: string[], host: CliHost): Promise<number> {
       failed++;
       host.stderr(`${shownName(outcome.file)}: ${outcome.error}`);
       line = formatError(outcome.file, outcome.error, cli.format, labels);
-    } else line = formatResult(outcome, cli.format, labels);
+    } else {
+      line = formatResult(outcome, cli.format, labels, cli.timeline);
+      const synthesised = demoSet.has(outcome.file) ? /synthetic_(\w+)\.wav$/.exec(outcome.file)?.[1] : undefined;
+      if (synthesised && synthesised !== outcome.label) {
+        line += `  <- synthesised as ${displayName(synthesised)}: the model gets this one wrong`;
+        demoWrong.push(displayName(synthesised));
+      }
+      if (cli.report !== undefined) {
+        try {
+          await writeReport(cli.report, outcome, host, options);
+        } catch (error) {
+          failed++;
+          host.stderr(errorText(error, "write report"));
+        }
+      }
+    }
     if (line !== undefined) host.stdout(line);
   }
   run.close();
+  if (demoSet.size > 0) {
+    host.stdout(
+      demoWrong.length === 0
+        ? "The model recognises every example."
+        : `The model gets ${
+          demoSet.size - demoWrong.length
+        } of ${demoSet.size} examples right; it misses the synthetic ${
+          demoWrong.join(" and ")
+        } (simpler than real recordings of them).`,
+    );
+  }
   return failed > 0 ? 1 : 0;
+}
+
+/** Writes the HTML report of one classified file (lib/html_report.ts), with its waveform. */
+async function writeReport(
+  path: string,
+  result: FileClassifyResult,
+  host: CliHost,
+  options: ClassifyOptions,
+): Promise<void> {
+  const bytes = host.readInput(result.file, options);
+  if (bytes instanceof Error) throw bytes;
+  const name = result.file.split(/[\\/]/).pop() || result.file;
+  const createdAt = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  await host.writeTextFile(path, htmlReport(result, readWav(bytes), { fileName: name, createdAt }));
 }

@@ -253,6 +253,13 @@ export function denoCliHost(): CliHost {
     demoFiles,
     startWorker,
     cpuCount: navigator.hardwareConcurrency,
+    async writeTextFile(path, text) {
+      try {
+        await Deno.writeTextFile(path, text);
+      } catch (error) {
+        throw new ParameterError(`Cannot write file "${path}": ${fileErrorText(error)}`);
+      }
+    },
   };
 }
 

@@ -22,6 +22,7 @@ export {
   type ClassProbabilities,
   DEFAULT_MODEL_URL,
   type HeartSoundClassifier,
+  type IrregularRhythmResult,
   loadClassifier,
   type LoadClassifierOptions,
   LOW_CONFIDENCE,
@@ -29,9 +30,25 @@ export {
   MIN_CLASSIFY_DURATION_S,
   MIN_SAMPLE_RATE_HZ,
   type ModelIdentity,
+  RETAKE_ADVICE,
+  RHYTHM_FLAG_SCORE,
+  type TimelineWindow,
 } from "./classifier.ts";
 /** This release's version (semver); every result's `model` says which model made it. */
 export { VERSION } from "./version.ts";
+/** The one-file HTML report of a result (what the CLI's `--report` and the page's "Download report" write). */
+export {
+  displayName,
+  explanation,
+  htmlReport,
+  type HtmlReportOptions,
+  NOT_A_MEDICAL_DEVICE,
+  reportFigureSvg,
+  type ReportResult,
+  type ReportWave,
+} from "./html_report.ts";
+/** Premature beats without a period prior (the `irregularRhythm` of a result). */
+export { type IrregularRhythm, irregularRhythm, type RhythmBeat, type RhythmOptions } from "./rhythm.ts";
 /** The classes: names in model output order, label ids, display names and one-line explanations. */
 export { CLASS_NAMES, CLASSES, type ClassInfo, classInfo, type ClassName, LABEL_IDS } from "./classes.ts";
 /** The signal-processing core (lib/dsp.ts): WAV, STFT, resampling, filters, mel/MFCC, heart sounds, synthesis. */

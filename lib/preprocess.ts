@@ -27,6 +27,8 @@ export type { LogmelWindowsPreprocessing, Preprocessing, PreprocessingBase, Stac
 export interface ModelInput {
   data: Float32Array;
   shape: number[];
+  /** Where each row's window lies in the recording, in seconds: `[startS, endS]` per row. */
+  windowsS?: [number, number][];
 }
 
 /** Default log-mel window parameters (2 kHz, 25–900 Hz, 16 bands, 40 ms hop, 3 s windows, 1.5 s hop). */
@@ -111,6 +113,8 @@ export function windowsFromFrames(
 ): ModelInput {
   const { nMels, windowFrames: wf, hopFrames } = p;
   let { data, numFrames } = frames;
+  const frameS = p.hopLength / p.targetSampleRate;
+  const recordingS = numFrames * frameS; // a short recording's one window is the recording itself
   if (numFrames < wf) {
     const tiled = new Float32Array(wf * nMels);
     for (let t = 0; t < wf; t++) {
@@ -142,7 +146,8 @@ export function windowsFromFrames(
     const scale = Math.sqrt(variance / size) || 1;
     for (let i = 0; i < size; i++) out[r * size + i] = (data[from + i] - mean) / scale;
   }
-  return { data: out, shape: [starts.length, wf, nMels] };
+  const windowsS = starts.map((st): [number, number] => [st * frameS, Math.min(recordingS, (st + wf) * frameS)]);
+  return { data: out, shape: [starts.length, wf, nMels], windowsS };
 }
 
 /**

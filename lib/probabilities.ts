@@ -70,16 +70,25 @@ export function recordingProbabilities(
   return recordingAssessment(wave, preprocessing, predict, options).probabilities;
 }
 
+/** The model's probabilities for each window of one recording, before they are averaged. */
+export interface WindowProbabilities {
+  /** `[startS, endS]` of each window, in seconds from the start of the recording. */
+  windowsS: [number, number][];
+  /** `windows × labels` probabilities, row-major, in `preprocessing.labels` order. */
+  probabilities: Float32Array;
+}
+
 /**
- * {@linkcode recordingProbabilities}, plus the recording's signal quality when the second stage
- * has a quality model (lib/stack.ts `assessQuality`; null otherwise).
+ * {@linkcode recordingProbabilities}, plus the recording's signal quality when the second stage has a quality model
+ * (lib/stack.ts `assessQuality`; null otherwise), and the first stage's probabilities of each window (the timeline of
+ * a result).
  */
 export function recordingAssessment(
   wave: Waveform,
   preprocessing: Preprocessing,
   predict: (input: ModelInput) => Float32Array,
   options: RecordingProbabilitiesOptions = {},
-): { probabilities: Float32Array; quality: QualityAssessment | null } {
+): { probabilities: Float32Array; quality: QualityAssessment | null; windows: WindowProbabilities } {
   const p = preprocessing;
   const { input, filtered } = preprocessWithSignal(wave, p);
   // The second stage's hand features start with the same filter on the same signal: hand it over.
@@ -94,7 +103,9 @@ export function recordingAssessment(
     throw new ModelError(`Cannot classify audio: model gave ${probs.length} outputs for ${rows} rows of ${k} classes`);
   }
   const cnn = aggregateProbabilities(probs, rows, k);
+  const windowsS = input.windowsS ?? [[0, wave.samples.length / wave.sampleRate]];
+  const windows = { windowsS, probabilities: probs };
   return options.stack
-    ? runStack(options.stack, wave, cnn, { heartSounds: options.heartSounds, bandpassed })
-    : { probabilities: cnn, quality: null };
+    ? { ...runStack(options.stack, wave, cnn, { heartSounds: options.heartSounds, bandpassed }), windows }
+    : { probabilities: cnn, quality: null, windows };
 }

@@ -9,6 +9,7 @@
  *   {@linkcode NOT_BUNDLED}). `import { loadClassifier } from "./dist/heartbeat.js"`.
  * - dist/heartbeat.d.ts and dist/types/: declarations (`// @ts-self-types` points Deno at them).
  * - dist/app.js: web/app.ts, importing ./heartbeat.js.
+ * - dist/worker.js: web/worker.ts, the page's classification worker, importing ./heartbeat.js.
  * - dist/cli.js: the Node.js command line (scripts/cli_entry.ts), self-contained so that its errors are the
  *   classes it checks with `instanceof`; the npm package's `bin`.
  * - dist/build-info.json: sizes (raw and gzip) of every output.
@@ -33,6 +34,7 @@ export const OUTPUTS = {
   bundle: "dist/heartbeat.js",
   types: "dist/heartbeat.d.ts",
   app: "dist/app.js",
+  worker: "dist/worker.js",
   cli: "dist/cli.js",
   info: "dist/build-info.json",
 } as const;
@@ -43,6 +45,8 @@ export const BUNDLE_ENTRY = "scripts/bundle_entry.ts";
 export const CLI_ENTRY = "scripts/cli_entry.ts";
 /** Entry of the page's script. */
 export const APP_ENTRY = "web/app.ts";
+/** Entry of the page's classification worker. */
+export const WORKER_ENTRY = "web/worker.ts";
 
 /**
  * npm packages that lib/ imports only lazily for training, experiments or the optional tfjs backends, and
@@ -288,7 +292,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const minify = options.minify ?? true;
   const work = `${ROOT}/.cache/build`;
   await Deno.mkdir(work, { recursive: true });
-  const infos = await denoInfo([BUNDLE_ENTRY, APP_ENTRY, CLI_ENTRY]);
+  const infos = await denoInfo([BUNDLE_ENTRY, APP_ENTRY, WORKER_ENTRY, CLI_ENTRY]);
   const packages = await linkPackages(work, infos, log);
   log(`build: ${packages.length} npm packages linked from Deno's cache`);
 
@@ -320,6 +324,12 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
     });
     await esbuild.build({
       ...common,
+      entryPoints: [`${ROOT}/${WORKER_ENTRY}`],
+      outfile: `${ROOT}/${OUTPUTS.worker}`,
+      plugins: [appPlugin(), denoNpmPlugin(work)],
+    });
+    await esbuild.build({
+      ...common,
       platform: "node",
       sourcemap: false,
       entryPoints: [`${ROOT}/${CLI_ENTRY}`],
@@ -346,7 +356,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   }
 
   const outputs: OutputSize[] = [];
-  for (const path of [OUTPUTS.bundle, OUTPUTS.app, OUTPUTS.cli]) {
+  for (const path of [OUTPUTS.bundle, OUTPUTS.app, OUTPUTS.worker, OUTPUTS.cli]) {
     const bytes = await Deno.readFile(`${ROOT}/${path}`);
     outputs.push({ path, bytes: bytes.length, gzipBytes: await gzipSize(bytes) });
   }

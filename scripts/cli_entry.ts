@@ -14,6 +14,7 @@ import {
   realpathSync,
   type Stats,
   statSync,
+  writeFileSync,
   writeSync,
 } from "node:fs";
 import { cpus } from "node:os";
@@ -185,6 +186,14 @@ const host: CliHost = {
   loadClassifier: (model, backend) => loadClassifier(model, { backend }),
   demoFiles,
   cpuCount: cpus().length,
+  writeTextFile(path, text) {
+    try {
+      writeFileSync(path, text);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(new ParameterError(`Cannot write file "${path}": ${fileErrorText(error)}`));
+    }
+  },
 };
 
 let code: number;

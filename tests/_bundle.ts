@@ -89,6 +89,7 @@ const BUILD_INPUTS = [
   "scripts/bundle_entry.ts",
   "scripts/cli_entry.ts",
   "web/app.ts",
+  "web/worker.ts",
   "deno.lock",
 ];
 

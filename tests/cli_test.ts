@@ -11,9 +11,9 @@ interface Run {
   stderr: string[];
 }
 
-async function cli(args: string[]): Promise<Run> {
+async function cli(args: string[], permissions: string[] = []): Promise<Run> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-R", `${ROOT}/lib/infer.ts`, ...args],
+    args: ["run", "-R", ...permissions, `${ROOT}/lib/infer.ts`, ...args],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
@@ -31,6 +31,7 @@ const GOOD_KEYS = [
   "confidence",
   "file",
   "heartRateBpm",
+  "irregularRhythm",
   "label",
   "labelId",
   "model",
@@ -178,9 +179,12 @@ Deno.test("infer CLI text and --csv output: one line per file, header for CSV, e
     const text = await cli([good[0], bad[0].path]);
     assert.equal(text.code, 1);
     assert.equal(text.stdout.length, 1);
-    assert.match(text.stdout[0], new RegExp(`^${good[0]}: (normal|extrahls|murmur|extrastole) \\(\\d\\.\\d\\d\\)`));
-    for (const c of CLASSES) assert.match(text.stdout[0], new RegExp(`${c} \\d\\.\\d\\d`));
-    assert.match(text.stdout[0], /(\d+ bpm|heart rate n\/a)/);
+    // Words for a person: display names and the explanation, no data set ids.
+    const names = ["Normal", "Extra heart sound", "Murmur", "Extrasystole"];
+    assert.match(text.stdout[0], new RegExp(`^${good[0]}: (${names.join("|")}) \\(\\d\\.\\d\\d\\), [a-z]`));
+    for (const c of names) assert.match(text.stdout[0], new RegExp(`${c} \\d\\.\\d\\d`));
+    assert.doesNotMatch(text.stdout[0], /\bextrahls\b|\bextrastole\b|: (normal|murmur) \(/);
+    assert.match(text.stdout[0], /(\d+ bpm|heart rate not found)/);
     assert.equal(text.stderr.length, 1);
 
     const csv = await cli(["--csv", good[0], bad[0].path]);
@@ -215,6 +219,8 @@ Deno.test("infer CLI usage errors exit 2 with one stderr line", async (t) => {
     ["bad --jobs", ["--jobs", "0", "x.wav"], /--jobs is "0"/],
     ["bad --backend", ["--backend=gpu", "x.wav"], /--backend is "gpu", expected js, cpu, wasm/],
     ["missing model", ["--model", "/nonexistent/model", "x.wav"], /^Cannot load model: .*nonexistent/],
+    ["--report of two files", ["--report", "r.html", "x.wav", "y.wav"], /--report writes the report of one recording/],
+    ["--timeline with --csv", ["--timeline", "--csv", "x.wav"], /--timeline is JSON, not CSV/],
   ];
   for (const [name, args, error] of cases) {
     await t.step(name, async () => {
@@ -248,4 +254,49 @@ Deno.test("infer CLI --version prints the package version and the model's name, 
   assert.equal(run.code, 0, run.stderr.join("\n"));
   const { name, version, hash } = (await loadClassifier()).model;
   assert.deepEqual(run.stdout, [`heartbeat ${VERSION}`, `model ${name} ${version} ${hash}`]);
+});
+
+Deno.test("infer CLI --json has irregularRhythm, --timeline the windows, --report an offline HTML file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "heartbeat-cli-report-" });
+  try {
+    const file = "examples/synthetic_extrastole.wav";
+    const json = await cli(["--json", file]);
+    const o = JSON.parse(json.stdout[0]);
+    assert.equal(o.timeline, undefined);
+    // examples/make_examples.ts plants 2 premature beats in this one.
+    assert.equal(o.irregularRhythm.flagged, true);
+    assert.equal(o.irregularRhythm.earlyBeatTimesS.length, 2);
+    assert.equal(o.irregularRhythm.lateBeatTimesS.length, 2);
+    const report = `${dir}/r.html`;
+    const run = await cli(["--timeline", "--report", report, file], ["-W"]);
+    assert.equal(run.code, 0, run.stderr.join("\n"));
+    const t = JSON.parse(run.stdout[0]);
+    assert.deepEqual(t.irregularRhythm, o.irregularRhythm);
+    // 10 s: windows of 3 s every 1.52 s, the last one flush with the end.
+    assert.deepEqual(t.timeline.map((w: { startS: number }) => w.startS), [0, 1.52, 3.04, 4.56, 6.08, 7.04]);
+    assert.equal(t.timeline.at(-1).endS, 10);
+    for (const w of t.timeline) assert.ok(CLASSES.includes(w.label) && Object.keys(w.probabilities).length === 4);
+    const html = await Deno.readTextFile(report);
+    assert.ok(html.includes("Heart-sound report: synthetic_extrastole.wav"));
+    assert.ok(html.includes("Research software, not a medical device."));
+    assert.equal(html.match(/data-window=/g)?.length, 6);
+    assert.equal(html.match(/early beat at/g)?.length, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("infer CLI --demo says which examples the model gets wrong", async () => {
+  const demo = await cli(["--demo"]);
+  assert.equal(demo.code, 0, demo.stderr.join("\n"));
+  assert.equal(demo.stdout.length, 6);
+  assert.match(demo.stdout[0], /^Bundled examples: synthetic heart sounds .*not real recordings/);
+  for (const line of demo.stdout.slice(1, 5)) {
+    const kind = /synthetic_(\w+)\.wav: (.+?) \(/.exec(line)!;
+    const right = { normal: "Normal", murmur: "Murmur", extrahls: "Extra heart sound", extrastole: "Extrasystole" }[
+      kind[1]
+    ] === kind[2];
+    assert.equal(line.includes("the model gets this one wrong"), !right, line);
+  }
+  assert.match(demo.stdout[5], /^The model (recognises every example|gets \d of 4 examples right)/);
 });

@@ -124,7 +124,7 @@ Deno.test("infer CLI shows file names with control characters escaped, on stdout
     const run = await cli([evil, missing]);
     assert.equal(run.code, 1);
     assert.equal(run.stdout.split("\n").length, 2, run.stdout); // one line and the final newline
-    assert.ok(run.stdout.startsWith(`${JSON.stringify(evil)}: normal`), run.stdout);
+    assert.ok(run.stdout.startsWith(`${JSON.stringify(evil)}: Normal`), run.stdout);
     // deno-lint-ignore no-control-regex -- the raw control characters must not reach the terminal
     assert.doesNotMatch(run.stdout + run.stderr, /[\x1b\x9b\r]/);
     assert.equal(run.stderr.trim().split("\n").length, 1);
@@ -188,7 +188,7 @@ Deno.test("infer CLI caps --jobs at the number of cores, with a note", async () 
     run.stderr,
     new RegExp(`^Note: --jobs 64 lowered to ${navigator.hardwareConcurrency}, the number of CPU cores\\n$`),
   );
-  assert.match(run.stdout, /synthetic_murmur\.wav: murmur/);
+  assert.match(run.stdout, /synthetic_murmur\.wav: Murmur/);
 });
 
 Deno.test("classifyFile() refuses a directory and a FIFO without opening them", async () => {

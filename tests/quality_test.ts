@@ -48,11 +48,15 @@ Deno.test("classify() reports the stack's quality and says retake below its thre
   try {
     const bad = (await loadClassifier(new URL(`file://${low}/model.json`))).classifyWav(wav);
     assertAlmostEquals(bad.quality!, 1 / (1 + Math.exp(2)), 1e-6);
-    assert.match(bad.warnings[0], /^retake: broadband noise over the heart sounds \(quality 0\.12\)$/);
+    assert.match(bad.warnings[0], /^retake: broadband noise over the heart sounds \(quality 0\.12\); record again /);
+    // A recording to retake gives no rhythm flag (its noise peaks would look like early beats).
+    assert.equal(bad.irregularRhythm?.reliable, false);
+    assert.equal(bad.irregularRhythm?.flagged, false);
     assert.ok(["normal", "extrahls", "murmur", "extrastole"].includes(bad.label));
     const good = (await loadClassifier(new URL(`file://${high}/model.json`))).classifyWav(wav);
     assertAlmostEquals(good.quality!, 1 / (1 + Math.exp(-2)), 1e-6);
     assert.ok(good.warnings.every((w) => !w.startsWith("retake")));
+    assert.equal(good.irregularRhythm?.reliable, true);
     assert.deepEqual(good.probabilities, bad.probabilities); // quality never changes the class probabilities
   } finally {
     await Deno.remove(low, { recursive: true });

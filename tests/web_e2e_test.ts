@@ -2,14 +2,20 @@
  * End-to-end test of the web page in a real browser: serves web/ + dist/ + models/ on 127.0.0.1, drives
  * Debian's headless Chromium with playwright-core (tests/web_e2e_driver.mjs, under Node.js), loads a
  * synthetic WAV through the file input and checks the page's answer against the Deno CLI's for the same
- * file; then records from a fake microphone, and classifies once more offline (server stopped, service
- * worker cache). Saves .cache/artifacts/web.png (and docs/web.png with UPDATE_SCREENSHOT=1) and
+ * file; checks the timeline strip and the early-beat marks against the module's result, the screen-reader texts,
+ * the error for a file that is not audio, the downloaded report (self-contained, opened offline), and runs the axe-core
+ * accessibility audit on the page and on the report (no serious or critical violation); then records from a fake
+ * microphone, and classifies once more offline (server stopped, service worker cache). Saves .cache/artifacts/web.png (and docs/web.png with UPDATE_SCREENSHOT=1) and
  * .cache/artifacts/web-timing.json. Skipped with a notice when Chromium or playwright-core is missing
  * (scripts/setup_browser.sh installs both).
  */
 import assert from "node:assert/strict";
 import { serveStatic } from "../scripts/serve.ts";
 import { assertAlmostEquals } from "./_helpers.ts";
+import { loadClassifier } from "../lib/classifier.ts";
+import { encodeWav } from "../lib/wav.ts";
+import { synthesizeHeartSound } from "../lib/synth.ts";
+import { displayName, NOT_A_MEDICAL_DEVICE } from "../lib/html_report.ts";
 import { cliClassify, ensureBuilt, needsBrowser, ROOT, writeSyntheticWav } from "./_bundle.ts";
 
 interface PageResult {
@@ -22,6 +28,25 @@ interface PageResult {
   pageMs: number;
   wallMs: number;
   error: string | null;
+  status: string;
+  fileChosen: string;
+  timeline: [number, number, string][];
+  earlyBeats: number[];
+  stripLabels: string[];
+  earlyMarks: number;
+  s1Marks: number;
+  figureRole: string | null;
+  figureLabel: string;
+  tableHeaders: number;
+  emptyLists: string[];
+}
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: number;
+  target?: string;
 }
 
 interface DriverReport {
@@ -34,6 +59,22 @@ interface DriverReport {
   microphone?: PageResult;
   offline: PageResult;
   serverReachableOffline: boolean;
+  axePage: AxeViolation[];
+  axeDark: AxeViolation[];
+  irregular: PageResult;
+  reportName: string;
+  reportRequests: string[];
+  reportEarlyMarks: number;
+  reportWindows: number;
+  axeReport: AxeViolation[];
+  notAudioError: string;
+  lowRateError: string;
+  axeError: AxeViolation[];
+}
+
+/** axe-core violations that block use: impact serious or critical. */
+function blocking(violations: AxeViolation[]): AxeViolation[] {
+  return violations.filter((v) => v.impact === "serious" || v.impact === "critical");
 }
 
 const ARTIFACTS = `${ROOT}/.cache/artifacts`;
@@ -102,10 +143,18 @@ Deno.test(
     try {
       const wav = await writeSyntheticWav(dir, { kind: "murmur", seed: 7 });
       const micWav = await writeSyntheticWav(dir, { kind: "normal", seed: 11, sampleRate: 48000, durationS: 8 });
+      // An irregular rhythm: two premature beats that the rhythm detector finds (checked below against the module).
+      const irregular = synthesizeHeartSound({ seed: 3, kind: "extrastole", durationS: 12, prematureBeats: 2 });
+      const irregularWav = `${dir}/irregular.wav`;
+      await Deno.writeFile(irregularWav, encodeWav(irregular, { bitDepth: 16 }));
+      const reportPath = `${dir}/report.html`;
       const [expected] = await cliClassify([wav]);
       assert.equal(expected.error, undefined, `CLI failed: ${expected.error}`);
+      const classifier = await loadClassifier();
+      const expectedFull = classifier.classifyWav(await Deno.readFile(wav));
+      const expectedIrregular = classifier.classifyWav(await Deno.readFile(irregularWav));
       const screenshot = `${ARTIFACTS}/web.png`;
-      const report = await drive([server.pageUrl, wav, screenshot, micWav], stopServer);
+      const report = await drive([server.pageUrl, wav, screenshot, micWav, irregularWav, reportPath], stopServer);
 
       assert.equal(report.modelState, "ready");
       for (
@@ -114,12 +163,65 @@ Deno.test(
         assert.equal(result.error, null, `${name}: the page showed an error`);
         assert.equal(result.state, "done", name);
         assert.equal(result.label, expected.label, `${name}: page says ${result.label}, CLI says ${expected.label}`);
-        assert.equal(result.labelText, expected.label);
+        assert.equal(result.labelText, displayName(expected.label!));
         assert.equal(result.labelId, expected.labelId);
         for (const [cls, p] of Object.entries(expected.probabilities!)) {
           assertAlmostEquals(result.probabilities[cls], p, 1e-4, `${name}: ${cls} probability`);
         }
       }
+      // Timeline: the strip has one rectangle per window, coloured by the module's winning class.
+      const first = report.first;
+      assert.deepEqual(first.timeline, expectedFull.timeline.map((w) => [w.startS, w.endS, w.label]));
+      assert.deepEqual(first.stripLabels, expectedFull.timeline.map((w) => w.label));
+      assert.ok(first.stripLabels.length >= 3, `a 6 s recording has 3 windows, the strip shows ${first.stripLabels}`);
+      assert.equal(first.s1Marks, expectedFull.s1TimesS.length);
+      assert.deepEqual(report.irregular.earlyBeats, expectedIrregular.irregularRhythm!.earlyBeatTimesS);
+      assert.ok(report.irregular.earlyMarks >= 1, "no early beat marked for the planted premature beats");
+      assert.equal(report.irregular.earlyMarks, expectedIrregular.irregularRhythm!.earlyBeatTimesS.length);
+      // Screen readers: the result (class, confidence, heart rate) is announced; the figure is an image with a text.
+      assert.match(first.status, new RegExp(`${displayName(expected.label!)}, confidence \\d+ %, heart rate \\d+`));
+      assert.equal(first.figureRole, "img");
+      assert.match(first.figureLabel, /^Waveform of synthetic-murmur-7\.wav, 6\.0 s long, .*Timeline of 3 windows/);
+      assert.equal(first.tableHeaders, 3 + 4, "probability table: 3 column headers and one row header per class");
+      assert.deepEqual(first.emptyLists, []);
+      assert.equal(first.fileChosen, "Classified: synthetic-murmur-7.wav");
+      assert.match(
+        report.notAudioError,
+        /^Cannot read "notes\.txt": it is not a WAV file or audio this browser can decode\. Choose .*WAV/,
+      );
+      assert.match(
+        report.lowRateError,
+        /^Cannot classify "low-rate\.wav": sample rate is 500 Hz, expected at least 1000 Hz/,
+      );
+      // The downloaded report: self-contained, the same figure, the disclaimer; it loads nothing.
+      assert.equal(report.reportName, "irregular-report.html");
+      const html = await Deno.readTextFile(reportPath);
+      assert.ok(html.includes(NOT_A_MEDICAL_DEVICE));
+      assert.ok(html.includes(`Heart-sound report: irregular.wav`));
+      const { name: modelName, version, hash } = expectedIrregular.model;
+      assert.ok(
+        html.includes(`Model: ${modelName} version ${version}, hash <code>${hash}</code>`),
+        "no model identity",
+      );
+      assert.deepEqual(report.reportRequests, []);
+      assert.equal(report.reportWindows, expectedIrregular.timeline.length);
+      assert.equal(report.reportEarlyMarks, report.irregular.earlyMarks);
+      // Accessibility audit (axe-core): no serious or critical violation on the page (light and dark colours), its
+      // error state, or the report.
+      const audits: [string, AxeViolation[]][] = [
+        ["page", report.axePage],
+        ["page, dark colours", report.axeDark],
+        ["error state", report.axeError],
+        ["report", report.axeReport],
+      ];
+      for (const [where, violations] of audits) {
+        assert.deepEqual(blocking(violations), [], `axe-core, ${where}: ${JSON.stringify(blocking(violations))}`);
+      }
+      console.log(
+        `axe-core violations (any impact): ${audits.map(([where, v]) => `${where} ${v.length}`).join(", ")} ${
+          JSON.stringify(audits.flatMap(([, v]) => v.map((x) => `${x.id} (${x.impact})`)))
+        }`,
+      );
       assert.deepEqual(lateRequests, [], "the offline classification reached the server");
       assert.equal(report.serverReachableOffline, false, "the server still answered after it was stopped");
       assert.ok(report.microphone, "no microphone result");

@@ -1,11 +1,25 @@
 /// <reference lib="dom" />
 /**
- * The web page's script (built into dist/app.js by `deno task build`). Everything runs in the page:
- * the WAV is decoded, preprocessed and classified by the same lib/ code as the CLI, through
- * dist/heartbeat.js (the build maps the import below to ./heartbeat.js).
+ * The web page's script (built into dist/app.js by `deno task build`). Everything runs on the device: the WAV is
+ * decoded, preprocessed and classified by the same lib/ code as the CLI, in a Web Worker (web/worker.ts →
+ * dist/worker.js) so that no file can freeze the page; audio the WAV reader does not take is decoded by the browser
+ * first. The result is shown in plain words with the report's figure (lib/html_report.ts), announced to screen
+ * readers, and can be downloaded as the same one-file HTML report as the CLI's `--report`.
  * @module
  */
-import { type ClassifyResult, type HeartSoundClassifier, loadClassifier, readWav } from "../scripts/bundle_entry.ts";
+import type { ClassifyResult } from "../scripts/bundle_entry.ts";
+import {
+  displayName,
+  earlyBeats,
+  explanation,
+  figureDescription,
+  htmlReport,
+  reportFigureSvg,
+  type ReportResult,
+  resultSentence,
+  rhythmSentence,
+} from "../lib/html_report.ts";
+import type { WorkerReply, WorkerRequest } from "./worker.ts";
 
 /** Longest microphone recording, in seconds. */
 const MAX_RECORDING_S = 30;
@@ -17,12 +31,8 @@ function $(id: string): HTMLElement {
 }
 
 const MODEL_URL = new URL("../models/model.json", document.baseURI);
-let classifierPromise: Promise<HeartSoundClassifier> | null = null;
-
-function classifier(): Promise<HeartSoundClassifier> {
-  classifierPromise ??= loadClassifier(MODEL_URL);
-  return classifierPromise;
-}
+// A module inside web/ (the service worker's scope) that imports dist/worker.js: its fetches work offline too.
+const WORKER_URL = new URL("worker.js", document.baseURI);
 
 function setStatus(text: string): void {
   $("status").textContent = text;
@@ -44,68 +54,115 @@ function errorText(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split("\n")[0];
 }
 
-// ---------------------------------------------------------------- drawing
+// ---------------------------------------------------------------- the worker
 
-function drawWaveform(canvas: HTMLCanvasElement, samples: Float32Array, sampleRate: number, result: ClassifyResult) {
-  const dpr = globalThis.devicePixelRatio || 1;
-  const width = Math.max(1, Math.round(canvas.clientWidth * dpr));
-  const height = Math.max(1, Math.round(canvas.clientHeight * dpr));
-  canvas.width = width;
-  canvas.height = height;
-  const ctx = canvas.getContext("2d");
-  if (!ctx) return;
-  const style = getComputedStyle(document.documentElement);
-  ctx.clearRect(0, 0, width, height);
-  const durationS = samples.length / sampleRate;
-  const marker = (times: number[], color: string) => {
-    ctx.fillStyle = color;
-    for (const t of times) ctx.fillRect(Math.round((t / durationS) * width), 0, Math.max(1, dpr), height);
-  };
-  ctx.globalAlpha = 0.5;
-  marker(result.s1TimesS, style.getPropertyValue("--s1").trim() || "#b3261e");
-  marker(result.s2TimesS, style.getPropertyValue("--s2").trim() || "#1a5fb4");
-  ctx.globalAlpha = 1;
-  let peak = 0;
-  for (let i = 0; i < samples.length; i++) peak = Math.max(peak, Math.abs(samples[i]));
-  const scale = peak > 0 ? (height / 2 - 2) / peak : 0;
-  ctx.fillStyle = style.getPropertyValue("--fg").trim() || "#1d1b1e";
-  const perColumn = samples.length / width;
-  for (let x = 0; x < width; x++) {
-    const start = Math.floor(x * perColumn);
-    const end = Math.max(start + 1, Math.floor((x + 1) * perColumn));
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let i = start; i < end && i < samples.length; i++) {
-      if (samples[i] < lo) lo = samples[i];
-      if (samples[i] > hi) hi = samples[i];
-    }
-    if (lo === Infinity) continue;
-    const y0 = height / 2 - hi * scale;
-    const y1 = height / 2 - lo * scale;
-    ctx.fillRect(x, y0, 1, Math.max(1, y1 - y0));
+interface Classified {
+  result: ClassifyResult;
+  samples: Float32Array;
+  sampleRate: number;
+}
+
+/** The classification worker, restarted when the user moves on while it is busy. */
+class Classifier {
+  #worker: Worker | null = null;
+  #ready: Promise<{ labels: string[]; ms: number }> | null = null;
+  #pending: { id: number; resolve: (c: Classified) => void; reject: (e: Error) => void } | null = null;
+  #nextId = 1;
+
+  /** Starts the worker and loads the model (once per worker). */
+  ready(): Promise<{ labels: string[]; ms: number }> {
+    if (this.#ready) return this.#ready;
+    const worker = new Worker(WORKER_URL, { type: "module" });
+    this.#worker = worker;
+    this.#ready = new Promise((resolve, reject) => {
+      worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+        const reply = event.data;
+        if (reply.type === "ready") return resolve(reply);
+        if (reply.type === "error" && reply.id === null) return reject(new Error(reply.message));
+        const pending = this.#pending;
+        if (!pending || reply.id !== pending.id) return;
+        this.#pending = null;
+        if (reply.type === "result") pending.resolve(reply);
+        else if (reply.type === "error") pending.reject(new Error(reply.message));
+      };
+      worker.onerror = (event) => {
+        event.preventDefault();
+        const error = new Error(`Cannot classify: the page's worker failed (${event.message || "unknown error"})`);
+        reject(error);
+        this.#pending?.reject(error);
+        this.#pending = null;
+      };
+    });
+    this.#ready.catch(() => {});
+    this.#post({ type: "load", modelUrl: MODEL_URL.href });
+    return this.#ready;
+  }
+
+  #post(request: WorkerRequest, transfer: Transferable[] = []): void {
+    this.#worker!.postMessage(request, transfer);
+  }
+
+  /** Classifies WAV bytes or decoded samples; a call while another runs stops the worker and supersedes it. */
+  async classify(input: { bytes?: ArrayBuffer; samples?: Float32Array; sampleRate?: number }): Promise<Classified> {
+    if (this.#pending) this.#restart();
+    await this.ready();
+    const id = this.#nextId++;
+    return await new Promise<Classified>((resolve, reject) => {
+      this.#pending = { id, resolve, reject };
+      const transfer = input.bytes ? [input.bytes] : input.samples ? [input.samples.buffer as ArrayBuffer] : [];
+      this.#post({ type: "classify", id, ...input }, transfer);
+    });
+  }
+
+  #restart(): void {
+    this.#pending?.reject(new Error("superseded"));
+    this.#pending = null;
+    this.#worker?.terminate();
+    this.#worker = null;
+    this.#ready = null;
   }
 }
 
-function renderResult(name: string, samples: Float32Array, sampleRate: number, result: ClassifyResult): void {
+const classifier = new Classifier();
+
+// ---------------------------------------------------------------- result
+
+let shown: { name: string; result: ClassifyResult; samples: Float32Array; sampleRate: number } | null = null;
+
+function percent(p: number): string {
+  return `${(p * 100).toFixed(0)} %`;
+}
+
+function renderResult(name: string, classified: Classified): void {
+  const { result, samples, sampleRate } = classified;
+  shown = { name, result, samples, sampleRate };
+  const report = result as ReportResult;
   const section = $("result");
   section.hidden = false;
   $("file-name").textContent = name;
-  $("label").textContent = result.label;
-  $("confidence").textContent = `confidence ${(result.confidence * 100).toFixed(1)} % · label id ${result.labelId}`;
-  $("bpm").textContent = result.heartRateBpm === null ? "—" : `${Math.round(result.heartRateBpm)} bpm`;
+  $("file-chosen").textContent = `Classified: ${name}`;
+  $("figure").innerHTML = reportFigureSvg(report, { samples, sampleRate }, {
+    description: figureDescription(report, name),
+  });
+  $("label").textContent = displayName(result.label);
+  $("explanation").textContent = explanation(result.label);
+  $("confidence").textContent = `confidence ${percent(result.confidence)}`;
+  $("bpm").textContent = result.heartRateBpm === null ? "not found" : `${Math.round(result.heartRateBpm)} bpm`;
+  $("rhythm").textContent = rhythmSentence(report) ?? "";
   $("duration").textContent = `${
     result.durationS.toFixed(1)
   } s at ${result.sampleRate} Hz · ${result.s1TimesS.length} S1, ${result.s2TimesS.length} S2`;
   const body = $("probabilities").querySelector("tbody") as HTMLTableSectionElement;
   body.replaceChildren();
-  for (const [label, p] of Object.entries(result.probabilities)) {
+  for (const [label, p] of Object.entries(result.probabilities as Record<string, number>)) {
     const row = document.createElement("tr");
     row.dataset.label = label;
     row.dataset.probability = String(p);
     if (label === result.label) row.className = "best";
-    const nameCell = document.createElement("td");
+    const nameCell = document.createElement("th");
+    nameCell.scope = "row";
     nameCell.className = "name";
-    nameCell.textContent = label;
+    nameCell.textContent = displayName(label);
     const barCell = document.createElement("td");
     const bar = document.createElement("div");
     bar.className = "bar";
@@ -120,29 +177,59 @@ function renderResult(name: string, samples: Float32Array, sampleRate: number, r
   const warnings = $("warnings");
   warnings.replaceChildren(
     ...result.warnings.map((w) =>
-      // A "retake: <reason>" warning (low signal quality) is said plainly and stands out.
+      // A "retake: <reason>" warning (poor signal quality) is said plainly and stands out.
       w.startsWith("retake: ")
         ? Object.assign(document.createElement("li"), {
           className: "retake",
-          textContent: `Retake the recording: ${w.slice("retake: ".length)}. The class below is a guess.`,
+          textContent: `Retake the recording: ${w.slice("retake: ".length)}. The class above is a guess.`,
         })
         : Object.assign(document.createElement("li"), { textContent: w })
     ),
   );
+  $("warnings-box").hidden = result.warnings.length === 0;
+  const model = result.model;
+  $("details-list").replaceChildren(
+    ...[
+      `Class id (data set): ${result.label}, label id ${result.labelId}`,
+      `${result.timeline.length} windows scored${
+        result.irregularRhythm ? `; rhythm score ${result.irregularRhythm.score.toFixed(2)}` : ""
+      }`,
+      ...(result.quality !== null ? [`Signal quality ${result.quality.toFixed(2)} (0–1)`] : []),
+      ...(model ? [`Model: ${model.name} version ${model.version}, hash ${model.hash}`] : []),
+    ].map((text) => Object.assign(document.createElement("li"), { textContent: text })),
+  );
   if (result.quality !== null) section.dataset.quality = result.quality.toFixed(3);
   else delete section.dataset.quality;
-  drawWaveform($("wave") as HTMLCanvasElement, samples, sampleRate, result);
   section.dataset.label = result.label;
   section.dataset.labelId = String(result.labelId);
+  section.dataset.timeline = JSON.stringify(result.timeline.map((w) => [w.startS, w.endS, w.label]));
+  section.dataset.earlyBeats = JSON.stringify(earlyBeats(report));
   section.dataset.state = "done";
+}
+
+function downloadReport(): void {
+  if (!shown) return;
+  const html = htmlReport(shown.result as ReportResult, shown, {
+    fileName: shown.name,
+    createdAt: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+  });
+  const url = URL.createObjectURL(new Blob([html], { type: "text/html" }));
+  const link = Object.assign(document.createElement("a"), {
+    href: url,
+    download: `${shown.name.replace(/\.[^.]*$/, "") || "recording"}-report.html`,
+  });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 // ---------------------------------------------------------------- classification
 
 /** Decodes audio the WAV reader does not take (mp3, m4a, ogg, ...) with the browser's decoder. */
-async function decodeWithBrowser(bytes: Uint8Array): Promise<{ samples: Float32Array; sampleRate: number }> {
+async function decodeWithBrowser(bytes: ArrayBuffer): Promise<{ samples: Float32Array; sampleRate: number }> {
   const context = new OfflineAudioContext(1, 1, 44100);
-  const buffer = await context.decodeAudioData(bytes.slice().buffer);
+  const buffer = await context.decodeAudioData(bytes);
   const samples = new Float32Array(buffer.length);
   for (let c = 0; c < buffer.numberOfChannels; c++) {
     const channel = buffer.getChannelData(c);
@@ -151,55 +238,54 @@ async function decodeWithBrowser(bytes: Uint8Array): Promise<{ samples: Float32A
   return { samples, sampleRate: buffer.sampleRate };
 }
 
-function isRiff(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]) === "RIFF";
+function isRiff(bytes: ArrayBuffer): boolean {
+  const b = new Uint8Array(bytes, 0, Math.min(4, bytes.byteLength));
+  return b.length === 4 && String.fromCharCode(...b) === "RIFF";
 }
+
+let latest = 0;
 
 async function classifyAndShow(
   name: string,
-  load: () => Promise<{ bytes?: Uint8Array; samples?: Float32Array; sampleRate?: number }>,
+  load: () => Promise<{ bytes?: ArrayBuffer; samples?: Float32Array; sampleRate?: number }>,
 ) {
+  const run = ++latest;
   const started = performance.now();
   clearError();
   document.body.dataset.state = "busy";
   $("result").dataset.state = "busy";
   setStatus(`Classifying ${name}…`);
   try {
-    const input = await load();
-    const model = await classifier();
-    let samples: Float32Array;
-    let sampleRate: number;
-    let result: ClassifyResult;
-    if (input.bytes && isRiff(input.bytes)) {
-      result = model.classifyWav(input.bytes);
-      // The canvas needs the samples: decode once more (cheap next to the model), with the same reader.
-      const wav = readWav(input.bytes);
-      samples = wav.samples;
-      sampleRate = wav.sampleRate;
-    } else {
-      const decoded = input.bytes
-        ? await decodeWithBrowser(input.bytes)
-        : { samples: input.samples!, sampleRate: input.sampleRate! };
-      samples = decoded.samples;
-      sampleRate = decoded.sampleRate;
-      result = model.classify(samples, sampleRate);
+    let input = await load();
+    if (input.bytes && !isRiff(input.bytes)) {
+      try {
+        input = await decodeWithBrowser(input.bytes);
+      } catch {
+        throw new Error(
+          `Cannot read "${name}": it is not a WAV file or audio this browser can decode. ` +
+            "Choose a heart-sound recording as WAV (or MP3, M4A, OGG where the browser plays them).",
+        );
+      }
     }
-    renderResult(name, samples, sampleRate, result);
+    const classified = await classifier.classify(input);
+    if (run !== latest) return;
+    renderResult(name, classified);
     const ms = performance.now() - started;
     const timing = $("timing");
-    const { name: modelName, version, hash } = result.model;
-    timing.textContent = `Computed in this page in ${ms.toFixed(0)} ms by model ${modelName} ${version} (${hash}).`;
+    timing.textContent = `Computed on this device in ${ms.toFixed(0)} ms.`;
     timing.dataset.ms = ms.toFixed(1);
-    setStatus("Done. Choose another recording to classify it.");
+    setStatus(`Result for ${resultSentence(classified.result as ReportResult, name)}`);
     document.body.dataset.state = "done";
   } catch (error) {
+    if (run !== latest) return;
     setStatus("");
-    showError(errorText(error));
+    const message = errorText(error);
+    showError(message.includes(name) ? message : `Cannot classify "${name}": ${message.replace(/^Cannot \w+: /, "")}`);
   }
 }
 
 function classifyFile(file: File): Promise<void> {
-  return classifyAndShow(file.name, async () => ({ bytes: new Uint8Array(await file.arrayBuffer()) }));
+  return classifyAndShow(file.name, async () => ({ bytes: await file.arrayBuffer() }));
 }
 
 // ---------------------------------------------------------------- microphone
@@ -267,7 +353,7 @@ function setUpRecording(): void {
     try {
       clearError();
       recording = await startRecording((s) => {
-        status.textContent = `Recording… ${s.toFixed(0)} s (hold the stethoscope still; stop after 5–15 s)`;
+        status.textContent = `Recording… ${s.toFixed(0)} s (quiet room, stethoscope still; stop after 10–20 s)`;
         if (s >= MAX_RECORDING_S) stop();
       });
       button.classList.add("recording");
@@ -285,6 +371,7 @@ function setUpInput(): void {
   input.addEventListener("change", () => {
     const file = input.files?.[0];
     if (!file) return;
+    $("file-chosen").textContent = `Chosen: ${file.name}`;
     classifyFile(file);
     input.value = ""; // so that choosing the same file again classifies it again
   });
@@ -300,6 +387,7 @@ function setUpInput(): void {
     const file = event.dataTransfer?.files[0];
     if (file) classifyFile(file);
   });
+  $("download-report").addEventListener("click", downloadReport);
 }
 
 async function registerServiceWorker(): Promise<void> {
@@ -317,11 +405,9 @@ async function registerServiceWorker(): Promise<void> {
 async function main(): Promise<void> {
   setUpInput();
   setUpRecording();
-  const started = performance.now();
   try {
-    const model = await classifier();
-    const ms = performance.now() - started;
-    setStatus(`Model ready (${model.labels().join(", ")}; loaded in ${ms.toFixed(0)} ms). Choose a recording.`);
+    const { ms } = await classifier.ready();
+    setStatus(`Model ready (loaded in ${ms.toFixed(0)} ms). Choose a recording.`);
     document.body.dataset.model = "ready";
     document.body.dataset.modelMs = ms.toFixed(1);
   } catch (error) {

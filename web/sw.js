@@ -3,7 +3,7 @@
 // Strategy: network first (so a rebuilt bundle or retrained model shows up at once), falling back to
 // the cache; every successful same-origin GET refreshes the cache.
 /// <reference lib="webworker" />
-const CACHE = "heartbeat-v1";
+const CACHE = "heartbeat-v2";
 
 /** Files the page needs, relative to this script (web/). Model weight files are added from model.json, a second
  * stage's file and a seed ensemble's other weight files from preprocessing.json. */
@@ -16,7 +16,9 @@ const SHELL = [
   "./icon-192.png",
   "./icon-512.png",
   "./recorder-worklet.js",
+  "./worker.js",
   "../dist/app.js",
+  "../dist/worker.js",
   "../dist/heartbeat.js",
   "../models/model.json",
   "../models/preprocessing.json",
