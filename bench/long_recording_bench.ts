@@ -10,20 +10,9 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type Candidate, detectHeartSounds, type Envelope, envelopePeaks, shannonEnvelope } from "../lib/beats.ts";
+import { type Candidate, detectHeartSounds, envelopePeaks, shannonEnvelope } from "../lib/beats.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
-
-/** The pairwise suppression envelopePeaks replaced: each peak against every kept one. */
-function pairwisePeaks(env: Envelope, minGapS: number): Candidate[] {
-  const raw = envelopePeaks(env, -Infinity, 0); // every local maximum, in time order
-  const kept: Candidate[] = [];
-  for (const c of raw.toSorted((p, q) => q.a - p.a)) {
-    let far = true;
-    for (let k = 0; k < kept.length && far; k++) far = Math.abs(kept[k].t - c.t) >= minGapS;
-    if (far) kept.push(c);
-  }
-  return kept.sort((p, q) => p.t - q.t);
-}
+import { pairwisePeaks } from "../tests/_beats_reference.ts";
 
 function ms(f: () => unknown): number {
   const t0 = performance.now();
@@ -43,7 +32,7 @@ for (const durationS of [10, 60, 600, 1800, 3600, 7200].filter((d) => d <= maxS)
   const wave = { samples, sampleRate: 4000 };
   const env = shannonEnvelope(wave);
   let oldPeaks: Candidate[] = [], newPeaks: Candidate[] = [];
-  const oldMs = ms(() => oldPeaks = pairwisePeaks(env, 0.08));
+  const oldMs = ms(() => oldPeaks = pairwisePeaks(env, -Infinity, 0.08));
   const newMs = ms(() => newPeaks = envelopePeaks(env, -Infinity, 0.08));
   assert.deepEqual(newPeaks, oldPeaks);
   const detectMs = ms(() => detectHeartSounds(wave));

@@ -583,3 +583,23 @@ export function rhythmFeatures(result: HeartSounds): Float32Array {
   for (let i = 0; i < out.length; i++) if (!Number.isFinite(out[i])) out[i] = 0;
   return out;
 }
+
+/** envelopePeaks as first written: every candidate compared with every kept one (quadratic), the oracle below. */
+export function pairwisePeaks(env: Envelope, minValue: number, minGapS: number): Candidate[] {
+  const v = env.values;
+  const raw: Candidate[] = [];
+  for (let k = 1; k < v.length - 1; k++) {
+    if (v[k] > minValue && v[k] > v[k - 1] && v[k] >= v[k + 1]) {
+      const a = v[k - 1], b = v[k], c = v[k + 1], d = a - 2 * b + c;
+      const peak = d < 0 ? k + Math.max(-0.5, Math.min(0.5, 0.5 * (a - c) / d)) : k;
+      raw.push({ t: peak / env.rate, a: v[k] });
+    }
+  }
+  const kept: Candidate[] = [];
+  for (const c of raw.toSorted((p, q) => q.a - p.a)) {
+    let far = true;
+    for (let k = 0; k < kept.length && far; k++) far = Math.abs(kept[k].t - c.t) >= minGapS;
+    if (far) kept.push(c);
+  }
+  return kept.sort((p, q) => p.t - q.t);
+}

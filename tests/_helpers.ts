@@ -61,3 +61,17 @@ export function needsData(what = "real dataset", file?: string): { ignore: boole
   }
   return { ignore: !ok };
 }
+
+/** The repository's root folder. */
+export const REPO_ROOT: string = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
+
+/** `git status --porcelain` of the checkout, or null outside a git clone (a test compares it before and after). */
+export async function gitStatus(): Promise<string | null> {
+  try {
+    const out = await new Deno.Command("git", { args: ["status", "--porcelain"], cwd: REPO_ROOT, stdout: "piped" })
+      .output();
+    return out.success ? new TextDecoder().decode(out.stdout) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import {
   autocorrelation,
-  type Candidate,
   detectHeartSounds,
   type Envelope,
   envelopePeaks,
@@ -20,7 +19,7 @@ import type { Waveform } from "../lib/types.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
 import { scoreBeats } from "../scripts/score_beats.ts";
 import { assertAlmostEquals, DATA_DIR, needsData } from "./_helpers.ts";
-import { detectHeartSounds as referenceDetect } from "./_beats_reference.ts";
+import { detectHeartSounds as referenceDetect, pairwisePeaks } from "./_beats_reference.ts";
 import { readWav } from "../lib/wav.ts";
 import { mulberry32 } from "../lib/rng.ts";
 
@@ -297,26 +296,6 @@ Deno.test("detectHeartSounds() gives the same results as before the speedups on 
     }
   }
 });
-
-/** envelopePeaks as first written: every candidate compared with every kept one (quadratic), the oracle below. */
-function pairwisePeaks(env: Envelope, minValue: number, minGapS: number): Candidate[] {
-  const v = env.values;
-  const raw: Candidate[] = [];
-  for (let k = 1; k < v.length - 1; k++) {
-    if (v[k] > minValue && v[k] > v[k - 1] && v[k] >= v[k + 1]) {
-      const a = v[k - 1], b = v[k], c = v[k + 1], d = a - 2 * b + c;
-      const peak = d < 0 ? k + Math.max(-0.5, Math.min(0.5, 0.5 * (a - c) / d)) : k;
-      raw.push({ t: peak / env.rate, a: v[k] });
-    }
-  }
-  const kept: Candidate[] = [];
-  for (const c of raw.toSorted((p, q) => q.a - p.a)) {
-    let far = true;
-    for (let k = 0; k < kept.length && far; k++) far = Math.abs(kept[k].t - c.t) >= minGapS;
-    if (far) kept.push(c);
-  }
-  return kept.sort((p, q) => p.t - q.t);
-}
 
 Deno.test("envelopePeaks() keeps exactly the peaks pairwise suppression keeps, on random envelopes", () => {
   const rng = mulberry32(17);

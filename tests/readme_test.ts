@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { readmeNumbers } from "../scripts/readme_numbers.ts";
 import { ensureBuilt, needsNode } from "./_bundle.ts";
+import { gitStatus } from "./_helpers.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
 const README = Deno.readTextFileSync(`${ROOT}/README.md`);
@@ -54,16 +55,6 @@ async function run(cmd: string, args: string[]): Promise<{ code: number; stdout:
   }).output();
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-}
-
-async function gitStatus(): Promise<string | null> {
-  try {
-    const out = await new Deno.Command("git", { args: ["status", "--porcelain"], cwd: ROOT, stdout: "piped" })
-      .output();
-    return out.success ? new TextDecoder().decode(out.stdout) : null;
-  } catch {
-    return null;
-  }
 }
 
 Deno.test("codeBlocks() finds fenced blocks and the <!-- test --> mark before them", () => {

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { loadClassifier } from "../lib/classifier.ts";
 import { writeOwnDataset } from "../examples/make_dataset.ts";
-import { needsData } from "./_helpers.ts";
+import { gitStatus, needsData } from "./_helpers.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
 
@@ -21,17 +21,6 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
   }).output();
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-}
-
-/** `git status --porcelain` of the checkout, or null outside a git clone. */
-async function gitStatus(): Promise<string | null> {
-  try {
-    const out = await new Deno.Command("git", { args: ["status", "--porcelain"], cwd: ROOT, stdout: "piped" })
-      .output();
-    return out.success ? new TextDecoder().decode(out.stdout) : null;
-  } catch {
-    return null;
-  }
 }
 
 Deno.test("train --quick on a folder per class with made-up classes, then classify with the result", async () => {
