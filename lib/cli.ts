@@ -183,8 +183,15 @@ export interface CliHost {
   stdout(line: string): void;
   /** Writes one line (a newline is added) to standard error. */
   stderr(line: string): void;
-  /** Files and folders (recursively, .wav only, sorted) expanded in input order. */
-  expandInputs(inputs: string[]): Promise<CliJob[]>;
+  /**
+   * What kind of path the user gave: "folder", "file" (a regular file) or why it is neither (e.g. "not a regular
+   * file (a pipe, socket or device)"). @throws when it cannot be examined (the error goes through `fileErrorText`)
+   */
+  pathKind(path: string): Promise<string>;
+  /** Every .wav file below a folder, recursively (symlinked folders are not followed), in any order. @throws */
+  listWavs(folder: string): Promise<string[]>;
+  /** The one-line text of a file-system error (no such file, permission denied, …). */
+  fileErrorText(error: unknown): string;
   /** The path with links resolved, so a file named twice by different paths is seen once; the path itself when
    * that fails (the read reports the error). */
   canonicalPath(path: string): string;
@@ -262,6 +269,39 @@ export function recordingBytes(
   const rest = readRest(size - head.length);
   bytes.set(rest, head.length);
   return bytes.subarray(0, head.length + rest.length);
+}
+
+/** Expands files and folders (every .wav inside a folder, recursively, sorted) in input order. */
+export async function expandInputs(
+  inputs: string[],
+  host: Pick<CliHost, "pathKind" | "listWavs" | "fileErrorText">,
+): Promise<CliJob[]> {
+  const jobs: CliJob[] = [];
+  for (const input of inputs) {
+    let kind: string;
+    try {
+      kind = await host.pathKind(input);
+    } catch (error) {
+      jobs.push({ file: input, error: `Cannot read file ${quoteName(input)}: ${host.fileErrorText(error)}` });
+      continue;
+    }
+    if (kind !== "folder") {
+      jobs.push(
+        kind === "file" ? { file: input } : { file: input, error: `Cannot read file ${quoteName(input)}: ${kind}` },
+      );
+      continue;
+    }
+    try {
+      const found = (await host.listWavs(input.replace(/[\\/]+$/, "") || "/")).sort();
+      if (found.length === 0) {
+        jobs.push({ file: input, error: `Cannot find WAV files: folder ${quoteName(input)} has none` });
+      }
+      for (const file of found) jobs.push({ file });
+    } catch (error) {
+      jobs.push({ file: input, error: `Cannot list folder ${quoteName(input)}: ${host.fileErrorText(error)}` });
+    }
+  }
+  return jobs;
 }
 
 /** The jobs without a file named again (directly and inside a folder, or by another path): each is classified once. */
@@ -520,7 +560,7 @@ export async function runCli(args: string[], host: CliHost): Promise<number> {
   try {
     if (cli.demo) inputs.unshift(...await host.demoFiles());
     model = host.resolveModel(cli.model);
-    jobs = withoutRepeats(await host.expandInputs(inputs), host);
+    jobs = withoutRepeats(await expandInputs(inputs, host), host);
   } catch (error) {
     host.stderr(errorText(error, "parse arguments"));
     return 2;

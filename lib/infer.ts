@@ -20,7 +20,6 @@ import {
 } from "./classifier.ts";
 import {
   type CliHost,
-  type CliJob,
   type CliWorker,
   type FileClassifyResult,
   HEAD_BYTES,
@@ -128,37 +127,17 @@ export function writeAll(out: { writeSync(p: Uint8Array): number }, bytes: Uint8
 
 // ---------------------------------------------------------------- CLI
 
-/** Expands files and folders (recursively, .wav only, sorted) in input order. */
-export async function expandInputs(inputs: string[]): Promise<CliJob[]> {
-  const jobs: CliJob[] = [];
-  for (const input of inputs) {
-    let info: Deno.FileInfo;
-    try {
-      info = await Deno.stat(input);
-    } catch (error) {
-      jobs.push({ file: input, error: `Cannot read file ${quoteName(input)}: ${fileErrorText(error)}` });
-      continue;
-    }
-    if (!info.isDirectory) {
-      const notRegular = notRegularFileText(info);
-      jobs.push(
-        notRegular ? { file: input, error: `Cannot read file ${quoteName(input)}: ${notRegular}` } : { file: input },
-      );
-      continue;
-    }
-    try {
-      const found: string[] = [];
-      await walkWavs(input.replace(/[\\/]+$/, "") || "/", found);
-      found.sort();
-      if (found.length === 0) {
-        jobs.push({ file: input, error: `Cannot find WAV files: folder ${quoteName(input)} has none` });
-      }
-      for (const file of found) jobs.push({ file });
-    } catch (error) {
-      jobs.push({ file: input, error: `Cannot list folder ${quoteName(input)}: ${fileErrorText(error)}` });
-    }
-  }
-  return jobs;
+/** The CLI's {@linkcode CliHost.pathKind}: "folder", "file" or why the path is neither. */
+async function pathKind(path: string): Promise<string> {
+  const info = await Deno.stat(path);
+  return info.isDirectory ? "folder" : notRegularFileText(info) ?? "file";
+}
+
+/** Every .wav file below `dir`, recursively. */
+async function listWavs(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  await walkWavs(dir, found);
+  return found;
 }
 
 async function walkWavs(dir: string, out: string[]): Promise<void> {
@@ -239,7 +218,9 @@ export function denoCliHost(): CliHost {
     command: "deno run -R lib/infer.ts",
     stdout: (line) => writeAll(Deno.stdout, encoder.encode(line + "\n")),
     stderr: (line) => writeAll(Deno.stderr, encoder.encode(line + "\n")),
-    expandInputs,
+    pathKind,
+    listWavs,
+    fileErrorText,
     canonicalPath(path) {
       try {
         return Deno.realPathSync(path);

@@ -22,7 +22,7 @@ import { isAbsolute, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import process from "node:process";
 import type { ClassifyOptions } from "../lib/classifier.ts";
-import { type CliHost, type CliJob, HEAD_BYTES, quoteName, recordingBytes, runCli } from "../lib/cli.ts";
+import { type CliHost, HEAD_BYTES, quoteName, recordingBytes, runCli } from "../lib/cli.ts";
 import { HeartSoundError, ParameterError } from "../lib/errors.ts";
 import { loadClassifier } from "./bundle_entry.ts";
 
@@ -59,37 +59,16 @@ function walkWavs(dir: string, out: string[]): void {
   }
 }
 
-function expandInputs(inputs: string[]): Promise<CliJob[]> {
-  const jobs: CliJob[] = [];
-  for (const input of inputs) {
-    let info: Stats;
-    try {
-      info = statSync(input);
-    } catch (error) {
-      jobs.push({ file: input, error: `Cannot read file ${quoteName(input)}: ${fileErrorText(error)}` });
-      continue;
-    }
-    if (!info.isDirectory()) {
-      const notRegular = notRegularFileText(info);
-      jobs.push(
-        notRegular ? { file: input, error: `Cannot read file ${quoteName(input)}: ${notRegular}` } : { file: input },
-      );
-      continue;
-    }
-    try {
-      const found: string[] = [];
-      walkWavs(input.replace(/[\\/]+$/, "") || "/", found);
-      found.sort();
-      if (found.length === 0) {
-        jobs.push({ file: input, error: `Cannot find WAV files: folder ${quoteName(input)} has none` });
-      }
-      for (const file of found) jobs.push({ file });
-    } catch (error) {
-      jobs.push({ file: input, error: `Cannot list folder ${quoteName(input)}: ${fileErrorText(error)}` });
-    }
-  }
-  return Promise.resolve(jobs);
-}
+const pathKind = (path: string): Promise<string> => {
+  const info = statSync(path);
+  return Promise.resolve(info.isDirectory() ? "folder" : notRegularFileText(info) ?? "file");
+};
+
+const listWavs = (dir: string): Promise<string[]> => {
+  const found: string[] = [];
+  walkWavs(dir, found);
+  return Promise.resolve(found);
+};
 
 /** Up to `length` bytes from the open file's current position (fewer at its end). */
 function readAtMost(fd: number, length: number): Uint8Array {
@@ -173,7 +152,9 @@ const host: CliHost = {
   command: "heartbeat",
   stdout: (line) => writeLine(1, line),
   stderr: (line) => writeLine(2, line),
-  expandInputs,
+  pathKind,
+  listWavs,
+  fileErrorText,
   canonicalPath(path) {
     try {
       return realpathSync(path);
