@@ -24,6 +24,7 @@ export type { ModelIdentity } from "./model_folder.ts";
 import type { Tf } from "./tf.ts";
 import type { QualityAssessment } from "./stack.ts";
 
+import { classInfo } from "./classes.ts";
 export { CLASS_NAMES, CLASSES, type ClassInfo, type ClassName, LABEL_IDS } from "./classes.ts";
 
 /** One probability per class of the model (its `labels()`, in that order); they sum to 1. */
@@ -179,7 +180,7 @@ export const MIN_SAMPLE_RATE_HZ = 1000;
  * auscultation (seconds to a minute), whose samples at 44.1 kHz already take about 100 MB as float32. */
 export const MAX_DURATION_S = 600;
 /** A result whose confidence is below this gets a low-confidence warning. */
-export const LOW_CONFIDENCE = 0.65;
+export const LOW_CONFIDENCE = 0.6;
 /** Peak amplitude below which a recording is called very quiet (−60 dBFS). */
 const QUIET_PEAK = 1e-3;
 
@@ -386,6 +387,14 @@ function buildResult(
   const probabilities = probabilitiesAt(labels, probs, 0);
   const label = labels[best];
   const confidence = probs[best];
+  const top = argmax(probs, 0, probs.length);
+  if (top !== best) {
+    warnings.push(
+      `${nameOf(labels[top])} is more probable (${
+        probs[top].toFixed(2)
+      }) but no premature beat was found, so the answer is ${nameOf(label).toLowerCase()}`,
+    );
+  }
   if (confidence < LOW_CONFIDENCE) {
     warnings.push(
       `low confidence (${confidence.toFixed(2)}): no class is clearly more likely than the others; ${RETAKE_ADVICE}`,
@@ -414,6 +423,11 @@ function buildResult(
     irregularRhythm: rhythm,
     model,
   };
+}
+
+/** A class's display name (lib/classes.ts), or its own name for a class the table does not know. */
+function nameOf(label: string): string {
+  return classInfo(label)?.displayName ?? label;
 }
 
 /**

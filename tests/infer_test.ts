@@ -53,6 +53,11 @@ Deno.test("loadClassifier() with a constant model returns softmax of its bias, i
       );
       assert.equal(result.irregularRhythm?.flagged, false);
       assert.equal(result.label, ranked[0] === "extrastole" ? ranked[1] : ranked[0]);
+      assert.equal(
+        result.warnings.some((w) => w.startsWith("Extrasystole is more probable")),
+        ranked[0] === "extrastole",
+        "a demoted extrastole call says so",
+      );
       assertConsistent(result);
       assert.deepEqual(classifier.labels(), [...CLASS_NAMES]);
       assertAlmostEquals(result.durationS, 3, 1e-9);
