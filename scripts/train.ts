@@ -1019,6 +1019,18 @@ function stackMetricLines(st: any): string[] {
     "",
     `Per-class recall: ${CLASSES.map((cl, i) => `${cl} ${f3(st.pooled.perClass[i].recall)}`).join(", ")}.`,
     "",
+    ...(st.extrastolePolicy?.demoteWithoutRhythm
+      ? [
+        `**What the classifier answers.** An extrastole call stands only where lib/rhythm.ts finds a premature beat; otherwise the result gives the second most likely class (lib/classifier.ts \`chooseLabel\`, see "Extrastole calls"). On the same nested predictions that gives accuracy ${
+          f3(st.extrastolePolicy.demoteWithoutRhythm.accuracy)
+        }, balanced accuracy ${f3(st.extrastolePolicy.demoteWithoutRhythm.balancedAccuracy)}, macro-F1 ${
+          f3(st.extrastolePolicy.demoteWithoutRhythm.macroF1)
+        }; recall ${
+          CLASSES.map((cl) => `${cl} ${f3(st.extrastolePolicy.demoteWithoutRhythm.recall[cl])}`).join(", ")
+        }. The tables below are the stack's own argmax.`,
+        "",
+      ]
+      : []),
     ...confusionAndDeviceLines(st),
     "",
     `Device-confound check (normal vs murmur within one set; a device detector would score the majority share with balanced accuracy 0.5): set a accuracy ${
@@ -1114,7 +1126,7 @@ function calibrationLines(c: any, shipped: any): string[] {
       ).join("; ")
     }.`,
     "",
-    `The low-confidence warning (top probability < ${w.threshold}) as a detector of wrong answers: before calibration ${
+    `The low-confidence warning (top probability < ${LOW_CONFIDENCE} in the shipped classifier; the first figures are at ${w.threshold}) as a detector of wrong answers: before calibration ${
       pr(w.before)
     }; after ${
       pr(w.after)
@@ -1172,7 +1184,7 @@ function extrastoleLines(e: any): string[] {
     `|---|---:|---:|${CLASSES.map(() => "---:").join("|")}|---:|---:|`,
     row("as the stack gives them", e.keep),
     ...(e.demoteWithoutRhythm
-      ? [row("demoted unless lib/rhythm.ts finds a premature beat", e.demoteWithoutRhythm)]
+      ? [row("demoted unless lib/rhythm.ts finds a premature beat (shipped)", e.demoteWithoutRhythm)]
       : []),
     row("extrastole demoted", e.demote),
     "",
