@@ -40,7 +40,7 @@ export function readmeNumbers(): ReadmeNumber[] {
   if (cnn) {
     const st = cnn.stack;
     add("recordings", String(cnn.numRecordings));
-    add("shipped, nested CV, pooled", pair(st.pooled));
+    add("stack before the extrastole rule, nested CV, pooled", pair(st.pooled));
     add("majority class", f3(cnn.summary.majorityBaseline.mean));
     add("CNN ensemble alone, pooled", pair(cnn.pooled));
     for (const m of st.singleMembers ?? []) {
@@ -49,9 +49,28 @@ export function readmeNumbers(): ReadmeNumber[] {
     }
     const names: string[] = cnn.settings?.preprocessing?.labels ?? ["normal", "extrahls", "murmur", "extrastole"];
     add(
-      "shipped recall per class",
+      "stack recall per class",
       names.map((c, i) => `${c} ${f3(st.pooled.perClass[i].recall)}`).join(", "),
     );
+    // What the classifier answers: an extrastole call stands only with a premature beat (lib/classifier.ts).
+    const ruled = st.extrastolePolicy?.demoteWithoutRhythm;
+    if (ruled) {
+      add("shipped (extrastole rule), nested CV, pooled", pair(ruled));
+      add("shipped macro-F1", f3(ruled.macroF1));
+      add("shipped recall per class", names.map((c) => `${c} ${f3(ruled.recall[c])}`).join(", "));
+    }
+    if (st.calibration) {
+      add(
+        "expected calibration error, before → after",
+        `${f3(st.calibration.ece.before)} → ${f3(st.calibration.ece.after)}`,
+      );
+      add("Brier score, before → after", `${f3(st.calibration.brier.before)} → ${f3(st.calibration.brier.after)}`);
+    }
+    if (st.quality?.artifactFlagged !== undefined) {
+      const share = (x: number | { mean: number }) => `${Math.round(100 * (typeof x === "number" ? x : x.mean))} %`;
+      add("retake: artifacts flagged", share(st.quality.artifactFlagged));
+      add("retake: heart-sound recordings flagged", share(st.quality.heartSoundFlagged));
+    }
   }
   for (
     const [name, id] of [
