@@ -126,3 +126,20 @@ export function badWavs(): { name: string; bytes: Uint8Array; error: RegExp }[] 
     { name: "short.wav", bytes: synthWav("normal", { durationS: 0.3 }), error: /shorter than one heartbeat/ },
   ];
 }
+
+/**
+ * A copy of the shipped model without its quality model (stack.json `quality`) in a new temp folder: no recording is
+ * flagged "retake", so the rhythm flag is never withheld (synthetic recordings are retake-flagged by the real one).
+ */
+export async function shippedModelWithoutQuality(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "heartbeat_noquality_" });
+  for await (const entry of Deno.readDir(SHIPPED_MODEL_DIR)) {
+    if (entry.isFile && /\.(json|bin)$/.test(entry.name)) {
+      await Deno.copyFile(`${SHIPPED_MODEL_DIR}/${entry.name}`, `${dir}/${entry.name}`);
+    }
+  }
+  const stack = JSON.parse(await Deno.readTextFile(`${dir}/stack.json`));
+  delete stack.quality;
+  await Deno.writeTextFile(`${dir}/stack.json`, JSON.stringify(stack));
+  return dir;
+}
