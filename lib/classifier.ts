@@ -431,9 +431,9 @@ function nameOf(label: string): string {
 }
 
 /**
- * The index of the class to report: the most probable, but an extrastole call needs rhythm evidence (issue 18's
- * rule: without a premature beat found, the second most probable class), since in the training data the extrastole
- * label barely follows rhythm and its calls on regular recordings cost normal recall.
+ * The index of the class to report: the most probable, but an extrastole call needs rhythm evidence (without a
+ * premature beat found, the second most probable class), since in the training data the extrastole label barely
+ * follows rhythm and its calls on regular recordings cost normal recall (models/README.md, "Extrastole calls").
  */
 export function chooseLabel(
   labels: readonly string[],

@@ -514,7 +514,7 @@ function calibrationReport(y: number[], nested: NestedStackResult, k: number) {
   };
 }
 
-/** Class index of extrastole (a rhythm event the labels barely follow: issue 18, notes of r18r). */
+/** Class index of extrastole (a rhythm event the labels barely follow: docs/rhythm.md). */
 const EXTRASTOLE = 3;
 /** lib/rhythm.ts score from which a recording has a premature beat (fixed on synthetic data). */
 const RHYTHM_FLAG = 0.5;
@@ -556,7 +556,7 @@ function extrastolePolicyReport(y: number[], probabilities: Float32Array, rhythm
   };
   return {
     note:
-      "pooled nested out-of-fold predictions: as the stack gives them (keep); with every extrastole call replaced by the second most likely class (demote); and replaced only where lib/rhythm.ts irregularRhythm finds no premature beat, score < 0.5 (demoteWithoutRhythm, issue 18 rule 1c); rhythmFlagged: share of each class with score ≥ 0.5",
+      "pooled nested out-of-fold predictions: as the stack gives them (keep); with every extrastole call replaced by the second most likely class (demote); and replaced only where lib/rhythm.ts irregularRhythm finds no premature beat, score < 0.5 (demoteWithoutRhythm, what the classifier does); rhythmFlagged: share of each class with score ≥ 0.5",
     keep: summary(argmaxRows(probabilities, k)),
     demote: summary(demoteExtrastole(probabilities, k)),
     // Issue 18's rule 1c: an extrastole call stands only where lib/rhythm.ts finds a premature beat (score ≥ 0.5).
@@ -1176,7 +1176,7 @@ function extrastoleLines(e: any): string[] {
           f3(e.rhythmFlagged.normal)
         } of the normal recordings`
         : "few recordings"
-    }). The same nested out-of-fold predictions with an extrastole call replaced by the second most likely class where the rhythm detector finds no premature beat (issue 18's rule), and everywhere:`,
+    }). The same nested out-of-fold predictions with an extrastole call replaced by the second most likely class where the rhythm detector finds no premature beat (what the classifier does), and everywhere:`,
     "",
     `| predictions | accuracy | balanced accuracy | ${
       CLASSES.map((c) => `recall ${c}`).join(" | ")
