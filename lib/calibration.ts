@@ -12,6 +12,7 @@
  * @module
  */
 import { ParameterError } from "./errors.ts";
+import { checkProbabilities } from "./metrics.ts";
 
 /** Smallest probability taken into a logarithm (keeps a confident miss finite). */
 const FLOOR = 1e-7;
@@ -65,12 +66,7 @@ export function temperatureNll(
   numClasses: number,
   temperature: number,
 ): number {
-  const n = yTrue.length;
-  if (n === 0 || probabilities.length !== n * numClasses) {
-    throw new ParameterError(
-      `Cannot fit temperature: ${probabilities.length} probabilities for ${n} labels × ${numClasses}`,
-    );
-  }
+  const n = checkProbabilities(yTrue, probabilities, numClasses, "fit temperature");
   let nll = 0;
   for (let i = 0; i < n; i++) {
     let max = -Infinity;
@@ -148,12 +144,7 @@ export function fitConfidenceCalibration(
   probabilities: ArrayLike<number>,
   numClasses: number,
 ): ConfidenceCalibration {
-  const n = yTrue.length;
-  if (n === 0 || probabilities.length !== n * numClasses) {
-    throw new ParameterError(
-      `Cannot fit calibration: ${probabilities.length} probabilities for ${n} labels × ${numClasses}`,
-    );
-  }
+  const n = checkProbabilities(yTrue, probabilities, numClasses, "fit calibration");
   const z = new Float64Array(n), hit = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const { top, c } = topTwo(probabilities, i * numClasses, numClasses);

@@ -190,14 +190,24 @@ export interface ReliabilityBin {
 }
 
 /** Checks an `n × k` probability matrix against `n` labels; returns n. */
-function checkProbabilities(yTrue: ArrayLike<number>, probabilities: ArrayLike<number>, k: number, what: string) {
+/**
+ * Checks row-major class probabilities against their labels (n > 0 rows of `k`, labels in 0..k − 1).
+ * @param action What the caller cannot do otherwise, for the message ("compute the Brier score").
+ * @returns n, the number of samples. @throws {ParameterError}
+ */
+export function checkProbabilities(
+  yTrue: ArrayLike<number>,
+  probabilities: ArrayLike<number>,
+  k: number,
+  action: string,
+): number {
   const n = yTrue.length;
   if (n === 0 || probabilities.length !== n * k) {
-    throw new ParameterError(`Cannot compute ${what}: ${probabilities.length} probabilities for ${n} labels × ${k}`);
+    throw new ParameterError(`Cannot ${action}: ${probabilities.length} probabilities for ${n} labels × ${k}`);
   }
   for (let i = 0; i < n; i++) {
     if (!(Number.isInteger(yTrue[i]) && yTrue[i] >= 0 && yTrue[i] < k)) {
-      throw new ParameterError(`Cannot compute ${what}: sample ${i} has class ${yTrue[i]}, expected 0..${k - 1}`);
+      throw new ParameterError(`Cannot ${action}: sample ${i} has class ${yTrue[i]}, expected 0..${k - 1}`);
     }
   }
   return n;
@@ -216,7 +226,7 @@ export function reliabilityBins(
   numClasses: number,
   numBins = 10,
 ): ReliabilityBin[] {
-  const n = checkProbabilities(yTrue, probabilities, numClasses, "reliability bins");
+  const n = checkProbabilities(yTrue, probabilities, numClasses, "compute reliability bins");
   const count = new Array<number>(numBins).fill(0), conf = count.slice(), hits = count.slice();
   const top = argmaxRows(probabilities, numClasses);
   for (let i = 0; i < n; i++) {
@@ -264,7 +274,7 @@ export function expectedCalibrationError(
  * right) to 2 (certain and wrong); always guessing uniformly over k classes scores 1 − 1/k.
  */
 export function brierScore(yTrue: ArrayLike<number>, probabilities: ArrayLike<number>, numClasses: number): number {
-  const n = checkProbabilities(yTrue, probabilities, numClasses, "Brier score");
+  const n = checkProbabilities(yTrue, probabilities, numClasses, "compute Brier score");
   let sum = 0;
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < numClasses; c++) sum += (probabilities[i * numClasses + c] - (c === yTrue[i] ? 1 : 0)) ** 2;
