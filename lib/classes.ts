@@ -67,3 +67,13 @@ export const CLASS_LABEL_IDS: readonly number[] = Object.freeze(CLASS_NAMES.map(
 export function classInfo(name: string): Readonly<ClassInfo> | undefined {
   return CLASSES.find((c) => c.name === name);
 }
+
+/** A class's short name for people ("Murmur"); the dataset id itself for a class the table does not know. */
+export function displayName(label: string): string {
+  return classInfo(label)?.displayName ?? label;
+}
+
+/** A class's one-line explanation ("murmur: whooshing between beats"); empty for a class the table does not know. */
+export function explanation(label: string): string {
+  return classInfo(label)?.explanation ?? "";
+}

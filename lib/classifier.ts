@@ -24,7 +24,7 @@ export type { ModelIdentity } from "./model_folder.ts";
 import type { Tf } from "./tf.ts";
 import type { QualityAssessment } from "./stack.ts";
 
-import { classInfo } from "./classes.ts";
+import { displayName } from "./classes.ts";
 export { CLASS_NAMES, CLASSES, type ClassInfo, type ClassName, LABEL_IDS } from "./classes.ts";
 
 /** One probability per class of the model (its `labels()`, in that order); they sum to 1. */
@@ -390,9 +390,9 @@ function buildResult(
   const top = argmax(probs, 0, probs.length);
   if (top !== best) {
     warnings.push(
-      `${nameOf(labels[top])} is more probable (${
+      `${displayName(labels[top])} is more probable (${
         probs[top].toFixed(2)
-      }) but no premature beat was found, so the answer is ${nameOf(label).toLowerCase()}`,
+      }) but no premature beat was found, so the answer is ${displayName(label).toLowerCase()}`,
     );
   }
   if (confidence < LOW_CONFIDENCE) {
@@ -423,11 +423,6 @@ function buildResult(
     irregularRhythm: rhythm,
     model,
   };
-}
-
-/** A class's display name (lib/classes.ts), or its own name for a class the table does not know. */
-function nameOf(label: string): string {
-  return classInfo(label)?.displayName ?? label;
 }
 
 /**

@@ -15,7 +15,8 @@ import {
   MAX_DURATION_S,
 } from "./classifier.ts";
 import { HeartSoundError, ParameterError } from "./errors.ts";
-import { displayName, explanation, htmlReport } from "./html_report.ts";
+import { displayName, explanation } from "./classes.ts";
+import { htmlReport } from "./html_report.ts";
 import { readWav, readWavHeader } from "./wav.ts";
 import { VERSION } from "./version.ts";
 

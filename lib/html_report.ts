@@ -9,7 +9,7 @@
  * @module
  */
 import type { ClassifyResult } from "./classifier.ts";
-import { classInfo } from "./classes.ts";
+import { displayName, explanation } from "./classes.ts";
 
 /** The result fields a report reads; `model` when the classifier gives its identity. */
 export type ReportResult =
@@ -61,16 +61,6 @@ const S2_COLOUR = "#1a5fb4";
 /** The colour of a class in the timeline strip. */
 export function classColour(label: string): string {
   return CLASS_COLOURS[label] ?? OTHER_COLOUR;
-}
-
-/** A class's short name for people ("Murmur"); the dataset id itself for a class the table does not know. */
-export function displayName(label: string): string {
-  return classInfo(label)?.displayName ?? label;
-}
-
-/** A class's one-line explanation ("murmur: whooshing between beats"); empty for a class the table does not know. */
-export function explanation(label: string): string {
-  return classInfo(label)?.explanation ?? "";
 }
 
 /** Escapes text for HTML content and attribute values. */

@@ -38,8 +38,6 @@ export {
 export { VERSION } from "./version.ts";
 /** The one-file HTML report of a result (what the CLI's `--report` and the page's "Download report" write). */
 export {
-  displayName,
-  explanation,
   htmlReport,
   type HtmlReportOptions,
   NOT_A_MEDICAL_DEVICE,
@@ -50,7 +48,16 @@ export {
 /** Premature beats without a period prior (the `irregularRhythm` of a result). */
 export { type IrregularRhythm, irregularRhythm, type RhythmBeat, type RhythmOptions } from "./rhythm.ts";
 /** The classes: names in model output order, label ids, display names and one-line explanations. */
-export { CLASS_NAMES, CLASSES, type ClassInfo, classInfo, type ClassName, LABEL_IDS } from "./classes.ts";
+export {
+  CLASS_NAMES,
+  CLASSES,
+  type ClassInfo,
+  classInfo,
+  type ClassName,
+  displayName,
+  explanation,
+  LABEL_IDS,
+} from "./classes.ts";
 /** The signal-processing core (lib/dsp.ts): WAV, STFT, resampling, filters, mel/MFCC, heart sounds, synthesis. */
 export {
   assertValidAudio,

@@ -15,7 +15,8 @@ import { assertAlmostEquals } from "./_helpers.ts";
 import { loadClassifier } from "../lib/classifier.ts";
 import { encodeWav } from "../lib/wav.ts";
 import { synthesizeHeartSound } from "../lib/synth.ts";
-import { displayName, NOT_A_MEDICAL_DEVICE } from "../lib/html_report.ts";
+import { NOT_A_MEDICAL_DEVICE } from "../lib/html_report.ts";
+import { displayName } from "../lib/classes.ts";
 import { cliClassify, ensureBuilt, needsBrowser, ROOT, writeSyntheticWav } from "./_bundle.ts";
 import { shippedModelWithoutQuality } from "./_infer_fixtures.ts";
 

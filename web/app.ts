@@ -8,10 +8,9 @@
  * @module
  */
 import type { ClassifyResult } from "../scripts/bundle_entry.ts";
+import { displayName, explanation } from "../lib/classes.ts";
 import {
-  displayName,
   earlyBeats,
-  explanation,
   figureDescription,
   htmlReport,
   reportFigureSvg,
